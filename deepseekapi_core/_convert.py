@@ -1,0 +1,132 @@
+"""Framework-neutral conversions that both adapters need: tools, arguments, content, usage."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ValidationError, create_model
+
+from ._exceptions import InvalidRequestError
+from ._types import ToolSpec, Usage
+
+__all__ = [
+    "join_text_parts",
+    "parse_tool_arguments",
+    "tool_spec_from",
+    "usage_summary",
+]
+
+
+def tool_spec_from(
+    tool: ToolSpec | Mapping[str, Any] | type[BaseModel] | Callable[..., Any],
+) -> ToolSpec:
+    """A :class:`ToolSpec` from an OpenAI-style dict, a bare function dict, a pydantic model
+    class or a typed Python function (its docstring becomes the description).
+
+    Raises :class:`InvalidRequestError` naming what is wrong with the tool.
+    """
+    if isinstance(tool, ToolSpec):
+        return tool
+    if isinstance(tool, Mapping):
+        spec: Mapping[str, Any] = tool
+        if "function" in spec:
+            spec = spec["function"]
+        elif spec.get("type") not in (None, "function"):
+            raise InvalidRequestError(
+                f"tool of type {spec.get('type')!r} is not supported; only function tools exist",
+                param="tools",
+            )
+        return _validated_tool(dict(spec))
+    if isinstance(tool, type) and issubclass(tool, BaseModel):
+        schema = tool.model_json_schema()
+        description = schema.pop("description", None) or (tool.__doc__ or "").strip() or None
+        schema.pop("title", None)
+        return _validated_tool(
+            {"name": tool.__name__, "description": description, "parameters": schema}
+        )
+    if callable(tool):
+        return _validated_tool(_function_schema(tool))
+    raise InvalidRequestError(f"cannot make a tool from {type(tool).__name__}", param="tools")
+
+
+def _validated_tool(function: dict[str, Any]) -> ToolSpec:
+    try:
+        return ToolSpec.model_validate({"type": "function", "function": function})
+    except ValidationError as exc:
+        name = function.get("name", "?")
+        problems = "; ".join(
+            error["msg"].removeprefix("Value error, ") for error in exc.errors(include_url=False)
+        )
+        raise InvalidRequestError(f"tool {name!r} is invalid: {problems}", param="tools") from None
+
+
+def _function_schema(function: Callable[..., Any]) -> dict[str, Any]:
+    signature = inspect.signature(function)
+    hints = get_type_hints(function)
+    fields: dict[str, Any] = {}
+    for name, parameter in signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(name, Any)
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[name] = (annotation, default)
+    model = create_model(function.__name__, **fields)
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return {
+        "name": function.__name__,
+        "description": inspect.getdoc(function) or None,
+        "parameters": schema,
+    }
+
+
+def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
+    """A tool call's JSON arguments as a dict (``""`` means no arguments).
+
+    Raises ``ValueError`` with the text when the model produced invalid JSON or not an object
+    (the service warns it "does not always generate valid JSON").
+    """
+    if not arguments or not arguments.strip():
+        return {}
+    try:
+        parsed = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"tool arguments are not valid JSON ({exc.msg}): {arguments[:200]!r}"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"tool arguments must be a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
+    """Flatten multi-part content into text; DeepSeek's chat models read text only.
+
+    Accepts strings and ``{"type": "text", "text": ...}`` parts; anything else (an image, audio)
+    raises :class:`InvalidRequestError` naming the part, instead of being dropped silently.
+    """
+    texts: list[str] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, Mapping) and part.get("type") == "text":
+            texts.append(str(part.get("text", "")))
+        elif isinstance(part, Mapping) and part.get("type") in ("reasoning", "thinking"):
+            continue
+        else:
+            kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
+            raise InvalidRequestError(
+                f"{where} part {index} is {kind!r}; DeepSeek chat models accept text only",
+                param="messages",
+            )
+    return "".join(texts)
+
+
+def usage_summary(usage: Usage | None) -> dict[str, int]:
+    """Token counts under stable names, zeros when the service sent no usage."""
+    return (usage or Usage()).as_dict()

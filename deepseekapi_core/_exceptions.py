@@ -1,0 +1,318 @@
+"""The error hierarchy, mapped from HTTP status codes.
+
+Every error is a :class:`DeepSeekAPIError`. Errors that come with a response carry it, the
+request, the parsed ``type``/``code``/``param``, the request id header and ``retry_after``.
+No error text ever includes the API key: the key lives only in the request's
+``Authorization`` header, which httpx masks in its own ``repr``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DeepSeekAPIError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "StreamInterruptedError",
+    "UnprocessableEntityError",
+    "UnsupportedParameterError",
+    "make_status_error",
+]
+
+REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
+_EXCERPT_CHARS = 200
+
+
+class DeepSeekAPIError(Exception):
+    """Base class of every error raised by this package."""
+
+    message: str
+    status_code: int | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidRequestError(DeepSeekAPIError, ValueError):
+    """A request refused before anything was sent; the message names the offending field."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class UnsupportedParameterError(InvalidRequestError):
+    """A parameter the chosen model (or its thinking mode) rejects."""
+
+
+class MissingAPIKeyError(DeepSeekAPIError):
+    """No API key was given as an argument or found in the environment."""
+
+
+class APIConnectionError(DeepSeekAPIError):
+    """No response arrived: the connection failed or was dropped."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read between events, write or pool)."""
+
+    def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
+        super().__init__(message, request=request)
+
+
+class APIResponseValidationError(DeepSeekAPIError):
+    """A successful response whose body is not what the service's wire format promises."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object = None) -> None:
+        super().__init__(message)
+        self.response = response
+        self.request = response.request
+        self.status_code = response.status_code
+        self.body = body
+        self.request_id = _request_id(response)
+
+
+class StreamInterruptedError(DeepSeekAPIError):
+    """A stream broke after data was delivered; it is not replayed.
+
+    Replaying would show the caller tokens it has already seen, so the partial reply is handed
+    over instead: ``partial_content``, ``partial_reasoning`` and ``partial_tool_calls``
+    (a list of ``{"id", "name", "arguments"}`` dicts).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.partial_content = partial_content
+        self.partial_reasoning = partial_reasoning
+        self.partial_tool_calls = partial_tool_calls or []
+        self.request = request
+
+
+class APIStreamError(StreamInterruptedError):
+    """The service sent an error object inside an accepted (HTTP 200) stream.
+
+    Not retried: the request was accepted and may have been billed. Whatever was streamed
+    before the error is kept in the ``partial_*`` attributes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: dict[str, Any],
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            partial_content=partial_content,
+            partial_reasoning=partial_reasoning,
+            partial_tool_calls=partial_tool_calls,
+            request=request,
+        )
+        self.type = _str_or_none(error.get("type"))
+        self.code = _str_or_none(error.get("code"))
+        self.param = _str_or_none(error.get("param"))
+        self.body = error
+
+
+class APIStatusError(DeepSeekAPIError):
+    """The service answered with a non-2xx status."""
+
+    hint: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.response = response
+        self.request = response.request
+        self.status_code = response.status_code
+        self.body = body
+        self.retry_after = retry_after
+        self.request_id = _request_id(response)
+        if isinstance(body, dict):
+            self.type = _str_or_none(body.get("type"))
+            self.code = _str_or_none(body.get("code"))
+            self.param = _str_or_none(body.get("param"))
+
+
+class BadRequestError(APIStatusError):
+    """400: the service could not accept the request body."""
+
+    hint = "Fix the request as the message says."
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is wrong, revoked or missing."""
+
+    hint = "Check the API key (DEEPSEEKAPI_API_KEY or DEEPSEEK_API_KEY)."
+
+
+class InsufficientCreditsError(APIStatusError):
+    """402: the account's balance is used up."""
+
+    hint = "Your balance is used up: top up your credits, then retry."
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this resource."""
+
+    hint = "This key is not allowed to use this resource."
+
+
+class NotFoundError(APIStatusError):
+    """404: the path or model does not exist."""
+
+    hint = "Check the base URL (it should end in /v1) and the model id."
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the body parsed but a parameter is invalid."""
+
+    hint = "A parameter is invalid: fix it as the message says."
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or too much concurrency."""
+
+    hint = "Rate limited: slow down, or retry after the time the service asked for."
+
+
+class InternalServerError(APIStatusError):
+    """5xx: trouble on the service or a gateway in front of it."""
+
+    hint = "The service had trouble; retrying later usually helps."
+
+
+class ServiceUnavailableError(InternalServerError):
+    """503: the service is overloaded."""
+
+    hint = "The service is overloaded; retry after a short wait."
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+    503: ServiceUnavailableError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status code."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    return InternalServerError if status_code >= 500 else APIStatusError
+
+
+def make_status_error(response: httpx.Response, *, retry_after: float | None) -> APIStatusError:
+    """Build the error for a non-2xx ``response`` whose body has been read.
+
+    The body is parsed as JSON whatever its Content-Type (the service serves JSON errors as
+    ``application/octet-stream`` and some as plain text); a body that is not JSON, such as a
+    gateway's HTML page, is quoted as a short excerpt.
+    """
+    body = _parse_error_body(response.content)
+    if isinstance(body, dict):
+        detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+    else:
+        detail = _excerpt(body) or response.reason_phrase or "no body"
+    cls = status_error_class(response.status_code)
+    message = f"Error code: {response.status_code} - {detail}"
+    if cls.hint:
+        message = f"{message}. {cls.hint}"
+    if retry_after is not None:
+        message = f"{message} (retry after {retry_after:g} s)"
+    request_id = _request_id(response)
+    if request_id:
+        message = f"{message} [request id {request_id}]"
+    return cls(message, response=response, body=body, retry_after=retry_after)
+
+
+def _parse_error_body(content: bytes) -> object:
+    text = content.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(parsed, dict):
+        error = parsed.get("error")
+        if isinstance(error, dict):
+            return error
+        if isinstance(error, str):
+            return {"message": error}
+        return parsed
+    return text
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _excerpt(text: object) -> str:
+    plain = _SPACE.sub(" ", _TAGS.sub(" ", str(text))).strip()
+    return plain if len(plain) <= _EXCERPT_CHARS else plain[: _EXCERPT_CHARS - 1] + "…"
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)

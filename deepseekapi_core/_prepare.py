@@ -1,0 +1,202 @@
+"""From a validated :class:`ChatRequest` to the JSON body the service accepts.
+
+The reasoner rules live here, once, for the clients and both adapters:
+
+* ``reasoning_content`` of earlier assistant turns. The R1 and V3.1 reasoners answer 400 when it
+  is present in the input; V3.2 and V4 answer 400 when a thinking-mode tool-call turn comes back
+  *without* it (and, since 2026-09, when any turn of a request with tools lacks it). So in
+  ``"auto"`` mode it is sent back exactly when the request runs in thinking mode, uses tools and
+  the era requires it, filled with ``""`` where a turn lost it (the service accepts an empty
+  string), and stripped otherwise.
+* Parameters thinking mode rejects (``logprobs``, ``top_logprobs``) fail before sending;
+  parameters it ignores (sampling, and the V4-deprecated penalties) are dropped with a warning.
+* ``thinking`` and ``reasoning_effort`` are sent only to model ids that accept them.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any, Literal
+
+from ._exceptions import UnsupportedParameterError
+from ._types import ChatMessage, ChatRequest
+from .models import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
+
+__all__ = [
+    "IgnoredParameterWarning",
+    "ReasoningReplay",
+    "build_request_body",
+    "prepare_messages",
+    "uses_tools",
+]
+
+logger = logging.getLogger("deepseekapi_core")
+
+ReasoningReplay = Literal["auto", "always", "never"]
+"""How earlier turns' ``reasoning_content`` is sent back: by the service's rules, always, never."""
+
+_PLAIN_PARAMETERS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "user_id",
+)
+
+
+class IgnoredParameterWarning(UserWarning):
+    """A parameter was dropped because the model accepts it without effect."""
+
+
+def uses_tools(request: ChatRequest) -> bool:
+    """Whether the request offers tools or its history holds tool calls or results."""
+    if request.tools:
+        return True
+    return any(message.tool_calls or message.role == "tool" for message in request.messages)
+
+
+def prepare_messages(
+    messages: list[ChatMessage],
+    *,
+    thinking: bool,
+    with_tools: bool,
+    era: Era = DEFAULT_ERA,
+    replay: ReasoningReplay = "auto",
+) -> list[dict[str, Any]]:
+    """The messages as wire dicts, with ``reasoning_content`` kept, filled or stripped."""
+    if replay == "always":
+        return [message.to_wire() for message in messages]
+    send_back = replay == "auto" and thinking and with_tools and era.replays_reasoning_in_tool_turns
+    wire_messages: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        wire = message.to_wire()
+        if message.role == "assistant":
+            if not send_back:
+                wire.pop("reasoning_content", None)
+            elif message.reasoning_content is None:
+                logger.debug("messages[%d] has no reasoning_content; sending an empty one", index)
+                wire["reasoning_content"] = ""
+        wire_messages.append(wire)
+    return wire_messages
+
+
+def build_request_body(
+    request: ChatRequest,
+    *,
+    stream: bool = False,
+    era: Era = DEFAULT_ERA,
+    reasoning_replay: ReasoningReplay = "auto",
+) -> dict[str, Any]:
+    """The JSON body for ``POST /chat/completions``.
+
+    Raises :class:`UnsupportedParameterError` for a parameter the model's mode rejects, and
+    warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
+    """
+    profile = get_model_profile(request.model, era)
+    thinking = profile.thinks(request.thinking_switch) or _unknown_thinks(profile, request)
+    with_tools = uses_tools(request)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": prepare_messages(
+            request.messages,
+            thinking=thinking,
+            with_tools=with_tools,
+            era=era,
+            replay=reasoning_replay,
+        ),
+    }
+    for name in _PLAIN_PARAMETERS:
+        value = getattr(request, name)
+        if value is not None:
+            body[name] = value
+    _apply_mode_rules(body, profile, thinking=thinking)
+    _apply_thinking_switch(body, profile, request, thinking=thinking)
+    if request.response_format is not None:
+        body["response_format"] = {"type": request.response_format.type}
+    if request.tools:
+        if thinking and not profile.supports_tools_when_thinking:
+            raise UnsupportedParameterError(
+                f"{request.model} does not support tools in thinking mode in the {era.value} era; "
+                "use deepseek-chat for tool calling",
+                param="tools",
+            )
+        body["tools"] = [tool.model_dump(exclude_none=True) for tool in request.tools]
+    if request.tool_choice is not None:
+        choice = request.tool_choice
+        body["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
+    if stream:
+        body["stream"] = True
+        include_usage = True
+        if request.stream_options is not None and request.stream_options.include_usage is not None:
+            include_usage = request.stream_options.include_usage
+        body["stream_options"] = {"include_usage": include_usage}
+    if request.extra_body:
+        body.update(request.extra_body)
+    return body
+
+
+def _unknown_thinks(profile: ModelProfile, request: ChatRequest) -> bool:
+    # An id the registry does not know thinks when the caller says so.
+    return not profile.known and bool(request.thinking_switch)
+
+
+def _apply_mode_rules(body: dict[str, Any], profile: ModelProfile, *, thinking: bool) -> None:
+    if thinking:
+        rejected = sorted(name for name in profile.rejected_when_thinking if name in body)
+        if rejected:
+            raise UnsupportedParameterError(
+                f"{profile.id} in thinking mode rejects {', '.join(rejected)}; "
+                "remove it, or use a non-thinking model",
+                param=rejected[0],
+            )
+    ignored = profile.ignored_always | (profile.ignored_when_thinking if thinking else frozenset())
+    dropped = sorted(name for name in ignored if name in body)
+    for name in dropped:
+        del body[name]
+    if dropped:
+        mode = "in thinking mode " if thinking else ""
+        warnings.warn(
+            f"{profile.id} {mode}ignores {', '.join(dropped)}; not sent",
+            IgnoredParameterWarning,
+            stacklevel=4,
+        )
+
+
+def _apply_thinking_switch(
+    body: dict[str, Any], profile: ModelProfile, request: ChatRequest, *, thinking: bool
+) -> None:
+    switch = request.thinking_switch
+    if switch is not None:
+        if profile.accepts_thinking_parameter or not profile.known:
+            body["thinking"] = {"type": "enabled" if switch else "disabled"}
+        elif switch is False and profile.thinking is ThinkingSupport.ALWAYS:
+            raise UnsupportedParameterError(
+                f"{profile.id} always thinks; use deepseek-chat for replies without reasoning",
+                param="thinking",
+            )
+        elif switch is True and profile.thinking is ThinkingSupport.NEVER:
+            raise UnsupportedParameterError(
+                f"{profile.id} has no thinking mode in the {profile.era.value} era; "
+                "use deepseek-reasoner",
+                param="thinking",
+            )
+    if request.reasoning_effort is not None:
+        if not thinking:
+            raise UnsupportedParameterError(
+                f"reasoning_effort needs thinking mode, and {profile.id} is not thinking here; "
+                "set thinking=True or use deepseek-reasoner",
+                param="reasoning_effort",
+            )
+        if profile.accepts_reasoning_effort or not profile.known:
+            body["reasoning_effort"] = request.reasoning_effort
+        else:
+            warnings.warn(
+                f"{profile.id} in the {profile.era.value} era ignores reasoning_effort; not sent",
+                IgnoredParameterWarning,
+                stacklevel=4,
+            )

@@ -1,0 +1,127 @@
+"""Folding stream chunks into one reply, shared by the clients and both adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._types import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    Choice,
+    FunctionCall,
+    ToolCall,
+    Usage,
+)
+
+__all__ = ["StreamAccumulator", "ToolCallBuilder"]
+
+
+@dataclass
+class ToolCallBuilder:
+    """A tool call being assembled from fragments (``id`` and name come first, then arguments)."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+    def to_tool_call(self) -> ToolCall:
+        """The finished call."""
+        return ToolCall(id=self.id, function=FunctionCall(name=self.name, arguments=self.arguments))
+
+    def as_dict(self) -> dict[str, str]:
+        """The call as plain data (for error reports)."""
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+@dataclass
+class StreamAccumulator:
+    """Accumulates a streamed reply: text, reasoning, tool calls, finish reason and usage."""
+
+    id: str = ""
+    model: str = ""
+    created: int = 0
+    system_fingerprint: str | None = None
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    tool_calls: dict[int, ToolCallBuilder] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    chunks: int = 0
+
+    def add(self, chunk: ChatCompletionChunk) -> bool:
+        """Fold ``chunk`` in; return whether it carried anything a caller would see."""
+        self.chunks += 1
+        if chunk.id:
+            self.id = chunk.id
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.created:
+            self.created = chunk.created
+        if chunk.system_fingerprint:
+            self.system_fingerprint = chunk.system_fingerprint
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if not chunk.choices:
+            return False
+        choice = chunk.choices[0]
+        if choice.finish_reason is not None:
+            self.finish_reason = choice.finish_reason
+        delta = choice.delta
+        visible = False
+        if delta.content:
+            self.content.append(delta.content)
+            visible = True
+        if delta.reasoning_content:
+            self.reasoning.append(delta.reasoning_content)
+            visible = True
+        for fragment in delta.tool_calls or ():
+            builder = self.tool_calls.get(fragment.index)
+            if builder is None:
+                builder = self.tool_calls[fragment.index] = ToolCallBuilder(index=fragment.index)
+            if fragment.id:
+                builder.id = fragment.id
+            if fragment.function is not None:
+                if fragment.function.name:
+                    builder.name += fragment.function.name
+                if fragment.function.arguments:
+                    builder.arguments += fragment.function.arguments
+            visible = True
+        return visible
+
+    @property
+    def text(self) -> str:
+        """The answer so far."""
+        return "".join(self.content)
+
+    @property
+    def reasoning_text(self) -> str:
+        """The reasoning so far."""
+        return "".join(self.reasoning)
+
+    @property
+    def finished(self) -> bool:
+        """Whether a finish reason arrived."""
+        return self.finish_reason is not None
+
+    def completed_tool_calls(self) -> list[ToolCall]:
+        """The tool calls in index order."""
+        return [self.tool_calls[index].to_tool_call() for index in sorted(self.tool_calls)]
+
+    def to_completion(self) -> ChatCompletion:
+        """The accumulated reply as a non-streaming completion."""
+        tool_calls = self.completed_tool_calls()
+        message = AssistantMessage(
+            content=self.text,
+            reasoning_content=self.reasoning_text if self.reasoning else None,
+            tool_calls=tool_calls or None,
+        )
+        return ChatCompletion(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            system_fingerprint=self.system_fingerprint,
+            choices=[Choice(message=message, finish_reason=self.finish_reason)],
+            usage=self.usage,
+        )

@@ -1,0 +1,114 @@
+"""An incremental server-sent-events decoder: bytes in, events out.
+
+Network chunks may split a stream anywhere: mid-line, between ``\\r`` and ``\\n``, inside a
+multi-byte UTF-8 character. Lines are split on bytes (the line terminators are ASCII, so no UTF-8
+sequence contains them) and decoded only once complete, which makes every split decode alike.
+Comment lines (``: keep-alive``) and stray blank lines are skipped, as the service documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+__all__ = ["DONE", "SSEDecoder", "ServerSentEvent", "iter_events"]
+
+DONE = "[DONE]"
+"""The data of the event that ends a chat-completions stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched event. ``data`` joins multi-line data with ``\\n``."""
+
+    data: str
+    event: str | None = None
+    id: str | None = None
+
+
+class SSEDecoder:
+    """Feed bytes with :meth:`feed`; collect the events each call completes.
+
+    Call :meth:`flush` at the end of the stream: an event whose closing blank line never
+    arrived is still returned, since a truncated last event is more useful than a lost one.
+    """
+
+    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._pending_cr = False
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode ``chunk`` and return the events it completes (possibly none)."""
+        if not chunk:
+            return []
+        if self._pending_cr:
+            self._pending_cr = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            if buffer.endswith(b"\r"):
+                # The \n of a \r\n may be in the next chunk: end the line here, drop that \n later.
+                self._pending_cr = True
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[ServerSentEvent] = []
+        for raw in lines:
+            event = self._process_line(raw)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End the stream: process a last unterminated line and dispatch a pending event."""
+        events: list[ServerSentEvent] = []
+        if self._buffer:
+            raw, self._buffer = self._buffer, b""
+            event = self._process_line(raw)
+            if event is not None:
+                events.append(event)
+        event = self._dispatch()
+        if event is not None:
+            events.append(event)
+        return events
+
+    def _process_line(self, raw: bytes) -> ServerSentEvent | None:
+        if not raw:
+            return self._dispatch()
+        if raw[0] == 0x3A:  # ":" starts a comment, e.g. ": keep-alive"
+            return None
+        line = raw.decode("utf-8", errors="replace")
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            self._id = value
+        # "retry" and unknown fields are ignored, as the SSE spec says.
+        return None
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        if not self._data:
+            self._event = None
+            return None
+        event = ServerSentEvent(data="\n".join(self._data), event=self._event, id=self._id)
+        self._data = []
+        self._event = None
+        return event
+
+
+def iter_events(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+    """Decode an iterable of byte chunks into events."""
+    decoder = SSEDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    yield from decoder.flush()
