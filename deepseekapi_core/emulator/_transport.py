@@ -1,0 +1,151 @@
+"""The in-process httpx transport (sync and async) in front of an :class:`Emulator`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
+
+import anyio
+import httpx
+
+from ._wire import EmulatedResponse
+
+if TYPE_CHECKING:
+    from ._app import Emulator
+
+__all__ = ["EmulatorTransport"]
+
+_CUT_MESSAGE = (
+    "peer closed connection without sending complete message body: incomplete chunked read"
+)
+_DROP_MESSAGE = "Server disconnected without sending a response."
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout")
+    if isinstance(timeout, dict):
+        value = timeout.get("read")
+        return float(value) if value is not None else None
+    return None
+
+
+def _wait_sync(seconds: float, timeout: float | None, request: httpx.Request) -> None:
+    if timeout is not None and seconds > timeout:
+        time.sleep(timeout)
+        raise httpx.ReadTimeout("timed out", request=request)
+    time.sleep(seconds)
+
+
+async def _wait_async(seconds: float, timeout: float | None, request: httpx.Request) -> None:
+    if timeout is not None and seconds > timeout:
+        await anyio.sleep(timeout)
+        raise httpx.ReadTimeout("timed out", request=request)
+    await anyio.sleep(seconds)
+
+
+class _SyncEvents(httpx.SyncByteStream):
+    def __init__(self, response: EmulatedResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        response = self._response
+        events = response.events or []
+        cut = response.cut_after
+        delay = response.event_delay
+        if cut is None and not delay:
+            yield b"".join(events)
+            return
+        timeout = _read_timeout(self._request)
+        for index, frame in enumerate(events):
+            if cut is not None and index >= cut:
+                raise httpx.RemoteProtocolError(_CUT_MESSAGE, request=self._request)
+            if delay and index:
+                _wait_sync(delay, timeout, self._request)
+            yield frame
+
+
+class _AsyncEvents(httpx.AsyncByteStream):
+    def __init__(self, response: EmulatedResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        response = self._response
+        events = response.events or []
+        cut = response.cut_after
+        delay = response.event_delay
+        if cut is None and not delay:
+            yield b"".join(events)
+            return
+        timeout = _read_timeout(self._request)
+        for index, frame in enumerate(events):
+            if cut is not None and index >= cut:
+                raise httpx.RemoteProtocolError(_CUT_MESSAGE, request=self._request)
+            if delay and index:
+                await _wait_async(delay, timeout, self._request)
+            yield frame
+
+
+class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport that answers from an :class:`Emulator` without any network.
+
+    The same object works as ``httpx.Client(transport=...)`` and
+    ``httpx.AsyncClient(transport=...)``. The URL's host is ignored; its path is routed
+    (``/v1/chat/completions`` and ``/chat/completions`` alike). Faults behave as they would
+    on a socket: a dropped connection raises ``httpx.RemoteProtocolError``, a stream cut
+    raises it from the body iterator, and latency beyond the request's read timeout raises
+    ``httpx.ReadTimeout``.
+    """
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def __repr__(self) -> str:
+        return f"EmulatorTransport({self.emulator!r})"
+
+    def _respond(self, request: httpx.Request, body: bytes) -> EmulatedResponse:
+        return self.emulator.handle(
+            request.method, request.url.raw_path.decode(), request.headers, body
+        )
+
+    @staticmethod
+    def _build(
+        response: EmulatedResponse,
+        request: httpx.Request,
+        stream: httpx.SyncByteStream | httpx.AsyncByteStream | None,
+    ) -> httpx.Response:
+        if stream is None:
+            return httpx.Response(
+                response.status, headers=response.headers, content=response.body, request=request
+            )
+        return httpx.Response(
+            response.status, headers=response.headers, stream=stream, request=request
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` synchronously."""
+        response = self._respond(request, request.read())
+        if response.delay:
+            _wait_sync(response.delay, _read_timeout(request), request)
+        if response.drop:
+            raise httpx.RemoteProtocolError(_DROP_MESSAGE, request=request)
+        stream = _SyncEvents(response, request) if response.events is not None else None
+        return self._build(response, request, stream)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` asynchronously (latency never blocks the event loop)."""
+        response = self._respond(request, await request.aread())
+        if response.delay:
+            await _wait_async(response.delay, _read_timeout(request), request)
+        if response.drop:
+            raise httpx.RemoteProtocolError(_DROP_MESSAGE, request=request)
+        stream = _AsyncEvents(response, request) if response.events is not None else None
+        return self._build(response, request, stream)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

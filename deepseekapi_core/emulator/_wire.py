@@ -1,0 +1,140 @@
+"""Wire-level constants and small builders shared by the emulator's modules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Era
+
+__all__ = [
+    "DEFAULT_ERRORS",
+    "EmulatedResponse",
+    "RecordedRequest",
+    "dumps",
+    "error_response",
+    "plain_error",
+]
+
+FINGERPRINTS: dict[Era, str] = {
+    Era.R1: "fp_5417b77867_prod0225",
+    Era.V3_1: "fp_eaab8d114b_prod0820_fp8_kvcache",
+    Era.V3_2: "fp_eaab8d114b_prod0820_fp8_kvcache",
+    Era.V4: "fp_8b330d02d0_prod0820_fp8_kvcache_20260402",
+}
+
+EMULATOR_HEADER = ("x-emulated-by", "deepseekapi-emulator")
+
+DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Invalid Format: the request body could not be accepted", "invalid_request_error"),
+    401: ("Authentication Fails, Your api key: ****-key is invalid", "authentication_error"),
+    402: ("Insufficient Balance", "unknown_error"),
+    403: ("Permission Denied", "permission_error"),
+    404: ("Not Found", "invalid_request_error"),
+    408: ("Request Timeout", "timeout_error"),
+    409: ("Conflict", "invalid_request_error"),
+    422: ("Invalid Parameters", "invalid_request_error"),
+    429: ("Rate Limit Reached", "rate_limit_error"),
+    500: ("Server Error", "server_error"),
+    502: ("Bad Gateway", "server_error"),
+    503: ("Server Overloaded", "server_error"),
+    504: ("Gateway Timeout", "server_error"),
+}
+"""Message and ``type`` the emulator sends for each status unless told otherwise."""
+
+HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>elb</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+REASONS: dict[int, str] = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON with non-ASCII text kept as UTF-8, as the service sends it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received.
+
+    ``headers`` has lower-case names and never the ``Authorization`` header; ``json`` is the
+    parsed body (None when there is no body or it is not JSON).
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    body: bytes = b""
+
+
+@dataclass
+class EmulatedResponse:
+    """A transport-neutral response: a body, or a list of SSE frames to stream.
+
+    ``events`` holds complete frames (``data: ...\\n\\n`` or ``: keep-alive\\n\\n``).
+    ``cut_after`` drops the connection after that many frames; ``drop`` drops it before any
+    response; ``delay``/``event_delay`` are waits before the headers and between frames.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    events: list[bytes] | None = None
+    delay: float = 0.0
+    event_delay: float = 0.0
+    cut_after: int | None = None
+    drop: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_stream(self) -> bool:
+        """Whether the body is an SSE stream."""
+        return self.events is not None
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    error_type: str = "invalid_request_error",
+    code: str | None = "invalid_request_error",
+    content_type: str = "application/json",
+    headers: list[tuple[str, str]] | None = None,
+) -> EmulatedResponse:
+    """An OpenAI-shaped error body ``{"error": {message, type, param, code}}``."""
+    body = dumps({"error": {"message": message, "type": error_type, "param": None, "code": code}})
+    all_headers = [("content-type", content_type), EMULATOR_HEADER]
+    if headers:
+        all_headers.extend(headers)
+    return EmulatedResponse(status, all_headers, body)
+
+
+def plain_error(status: int, message: str) -> EmulatedResponse:
+    """A plain-text error, as the service's body parser sends (e.g. its 422s)."""
+    return EmulatedResponse(
+        status,
+        [("content-type", "text/plain; charset=utf-8"), EMULATOR_HEADER],
+        message.encode(),
+    )
