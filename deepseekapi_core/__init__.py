@@ -58,7 +58,14 @@ from ._types import (
     ToolSpec,
     Usage,
 )
-from .models import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
+from .models import (
+    DEFAULT_ERA,
+    Era,
+    ModelProfile,
+    ThinkingSupport,
+    forced_tool_choice_allowed,
+    get_model_profile,
+)
 
 __version__ = "0.1.0"
 
@@ -123,6 +130,7 @@ __all__ = [
     "__version__",
     "build_request_body",
     "coerce_chat_request",
+    "forced_tool_choice_allowed",
     "get_model_profile",
     "invalid_request_from",
     "join_text_parts",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -28,6 +30,7 @@ from ._exceptions import (
     InvalidRequestError,
     StreamInterruptedError,
     make_status_error,
+    redact_credentials,
 )
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
@@ -64,15 +67,37 @@ def coerce_chat_request(request: ChatRequest | None, params: Mapping[str, Any]) 
         raise invalid_request_from(exc) from None
 
 
+# Pydantic puts the union member tried into an error's location ("stop.str",
+# "tool_choice.literal['none','auto','required']", "thinking.ThinkingConfig"); it is no field.
+_UNION_MEMBER = re.compile(
+    r"^(?:str|int|float|bool|none|(?:list|dict|tuple|set|literal|function-[a-z-]+)\[.*\]"
+    r"|[A-Z][A-Za-z0-9_]*)$"
+)
+
+
+def _field_path(error: ErrorDetails) -> str:
+    loc = error["loc"]
+    extra = error["type"] == "extra_forbidden"  # the last part is the caller's unknown key
+    parts = [
+        str(part)
+        for index, part in enumerate(loc)
+        if isinstance(part, int)
+        or (extra and index == len(loc) - 1)
+        or not _UNION_MEMBER.match(part)
+    ]
+    return ".".join(parts) or "request"
+
+
 def invalid_request_from(exc: ValidationError) -> InvalidRequestError:
     """An :class:`InvalidRequestError` that lists each field pydantic refused and why."""
-    problems = []
+    problems: list[str] = []
     first_field: str | None = None
     for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in error["loc"]) or "request"
+        where = _field_path(error)
         first_field = first_field or where
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}")
+        problem = f"{where}: {error['msg'].removeprefix('Value error, ')}"
+        if problem not in problems:
+            problems.append(problem)
     return InvalidRequestError("Invalid request: " + "; ".join(problems), param=first_field)
 
 
@@ -155,7 +180,7 @@ class _BaseClient:
         return wait
 
 
-def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+def _transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
     return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request)
@@ -194,7 +219,10 @@ def _chunk_from_event(
         error = extra["error"]
         error = error if isinstance(error, dict) else {"message": str(error)}
         raise APIStreamError(
-            f"The service sent an error inside the stream: {error.get('message', error)}",
+            redact_credentials(
+                f"The service sent an error inside the stream: {error.get('message', error)}",
+                response.request,
+            ),
             error=error,
             partial_content=accumulator.text,
             partial_reasoning=accumulator.reasoning_text,
@@ -326,7 +354,7 @@ class DeepSeekClient(_BaseClient):
             request = build()
             try:
                 response = self._http.send(request)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 if response.is_success:
@@ -343,7 +371,7 @@ class DeepSeekClient(_BaseClient):
             request = self._post_request(self._http, content)
             try:
                 response = self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 try:
@@ -363,7 +391,10 @@ class DeepSeekClient(_BaseClient):
                                 delivered = accumulator.add(chunk) or delivered
                                 yield chunk
                             return
-                        except (httpx.TransportError, _StreamEnded) as exc:
+                        except (httpx.RequestError, _StreamEnded) as exc:
+                            if accumulator.finished:
+                                # Only [DONE] was lost: the reply and its usage are complete.
+                                return
                             if delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
@@ -449,7 +480,7 @@ class AsyncDeepSeekClient(_BaseClient):
             request = build()
             try:
                 response = await self._http.send(request)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 if response.is_success:
@@ -466,7 +497,7 @@ class AsyncDeepSeekClient(_BaseClient):
             request = self._post_request(self._http, content)
             try:
                 response = await self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 try:
@@ -486,7 +517,10 @@ class AsyncDeepSeekClient(_BaseClient):
                                 delivered = accumulator.add(chunk) or delivered
                                 yield chunk
                             return
-                        except (httpx.TransportError, _StreamEnded) as exc:
+                        except (httpx.RequestError, _StreamEnded) as exc:
+                            if accumulator.finished:
+                                # Only [DONE] was lost: the reply and its usage are complete.
+                                return
                             if delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
@@ -508,6 +542,6 @@ class AsyncDeepSeekClient(_BaseClient):
 
 
 def _stream_failure(exc: Exception, request: httpx.Request) -> APIConnectionError:
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, httpx.RequestError):
         return _transport_error(exc, request)
     return APIConnectionError(f"Connection error: {exc}", request=request)

@@ -35,6 +35,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "make_status_error",
+    "redact_credentials",
 ]
 
 REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
@@ -278,7 +279,17 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
     request_id = _request_id(response)
     if request_id:
         message = f"{message} [request id {request_id}]"
+    message = redact_credentials(message, response.request)
     return cls(message, response=response, body=body, retry_after=retry_after)
+
+
+def redact_credentials(text: str, request: httpx.Request) -> str:
+    """``text`` with the request's bearer key replaced, should a server or proxy echo it."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or len(key) < 8:
+        return text
+    return text.replace(key, "[redacted]")
 
 
 def _parse_error_body(content: bytes) -> object:

@@ -16,7 +16,9 @@ The reasoner rules live here, once, for the clients and both adapters:
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
+from types import FrameType
 from typing import Any, Literal
 
 from ._exceptions import UnsupportedParameterError
@@ -128,6 +130,18 @@ def build_request_body(
         body["tools"] = [tool.model_dump(exclude_none=True) for tool in request.tools]
     if request.tool_choice is not None:
         choice = request.tool_choice
+        if (
+            thinking
+            and choice not in ("auto", "none")
+            and profile.era.rejects_forced_tool_choice_when_thinking
+        ):
+            raise UnsupportedParameterError(
+                f"{request.model} in thinking mode accepts tool_choice 'auto' or 'none' only "
+                "(the service answers 400 'Thinking mode does not support this tool_choice'); "
+                "use tool_choice='auto', or turn thinking off (thinking=False or deepseek-chat) "
+                "to force a tool",
+                param="tool_choice",
+            )
         body["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
     if stream:
         body["stream"] = True
@@ -160,11 +174,7 @@ def _apply_mode_rules(body: dict[str, Any], profile: ModelProfile, *, thinking: 
         del body[name]
     if dropped:
         mode = "in thinking mode " if thinking else ""
-        warnings.warn(
-            f"{profile.id} {mode}ignores {', '.join(dropped)}; not sent",
-            IgnoredParameterWarning,
-            stacklevel=4,
-        )
+        _warn_ignored(f"{profile.id} {mode}ignores {', '.join(dropped)}; not sent")
 
 
 def _apply_thinking_switch(
@@ -195,8 +205,23 @@ def _apply_thinking_switch(
         if profile.accepts_reasoning_effort or not profile.known:
             body["reasoning_effort"] = request.reasoning_effort
         else:
-            warnings.warn(
-                f"{profile.id} in the {profile.era.value} era ignores reasoning_effort; not sent",
-                IgnoredParameterWarning,
-                stacklevel=4,
+            _warn_ignored(
+                f"{profile.id} in the {profile.era.value} era ignores reasoning_effort; not sent"
             )
+
+
+_OWN_PACKAGES = frozenset({"deepseekapi_core", "langchain_deepseekapi", "llama_index_deepseekapi"})
+
+
+def _warn_ignored(message: str) -> None:
+    """Warn with the location of the first caller outside this project's packages.
+
+    A fixed ``stacklevel`` cannot be right: the call depth differs between a direct
+    :func:`build_request_body`, the clients (sync, async, streaming) and the adapters.
+    """
+    frame: FrameType | None = sys._getframe(0)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _OWN_PACKAGES:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, IgnoredParameterWarning, stacklevel=level)

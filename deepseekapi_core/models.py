@@ -18,6 +18,7 @@ __all__ = [
     "Era",
     "ModelProfile",
     "ThinkingSupport",
+    "forced_tool_choice_allowed",
     "get_model_profile",
     "known_model_ids",
 ]
@@ -38,6 +39,15 @@ class Era(str, enum.Enum):
     @property
     def replays_reasoning_in_tool_turns(self) -> bool:
         """Whether thinking-mode tool-call turns must carry their ``reasoning_content`` back."""
+        return self in (Era.V3_2, Era.V4)
+
+    @property
+    def rejects_forced_tool_choice_when_thinking(self) -> bool:
+        """Whether thinking mode answers 400 to ``tool_choice`` "required" or a named function.
+
+        Only "auto" and "none" are accepted there ("Thinking mode does not support this
+        tool_choice", widely reported against V4 since 2026-07).
+        """
         return self in (Era.V3_2, Era.V4)
 
     @property
@@ -211,3 +221,16 @@ def get_model_profile(model: str, era: Era = DEFAULT_ERA) -> ModelProfile:
         era=era,
         known=False,
     )
+
+
+def forced_tool_choice_allowed(
+    model: str, *, thinking: bool | None, era: Era = DEFAULT_ERA
+) -> bool:
+    """Whether a request may force a tool call (``tool_choice`` "required" or a named function).
+
+    Thinking mode of the V3.2/V4 eras accepts only "auto" and "none". Adapters that force a tool
+    on the caller's behalf (structured output, ``tool_required``) ask this first and fall back to
+    "auto" with the tool as the only one offered.
+    """
+    profile = get_model_profile(model, era)
+    return not (profile.thinks(thinking) and profile.era.rejects_forced_tool_choice_when_thinking)

@@ -33,11 +33,12 @@ class SSEDecoder:
     arrived is still returned, since a truncated last event is more useful than a lost one.
     """
 
-    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr")
+    __slots__ = ("_buffer", "_data", "_event", "_first_line", "_id", "_pending_cr")
 
     def __init__(self) -> None:
         self._buffer = b""
         self._pending_cr = False
+        self._first_line = True
         self._data: list[str] = []
         self._event: str | None = None
         self._id: str | None = None
@@ -79,6 +80,9 @@ class SSEDecoder:
         return events
 
     def _process_line(self, raw: bytes) -> ServerSentEvent | None:
+        if self._first_line:
+            self._first_line = False
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # the SSE spec drops a leading BOM
         if not raw:
             return self._dispatch()
         if raw[0] == 0x3A:  # ":" starts a comment, e.g. ": keep-alive"

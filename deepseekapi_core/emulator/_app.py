@@ -548,6 +548,12 @@ class Emulator:
             response_model = "deepseek-chat"
         if json_mode and not profile.supports_json_mode:
             raise _bad(f"{model} does not support Json Output")
+        if (
+            thinks
+            and tool_choice not in (None, "auto", "none")
+            and self.era.rejects_forced_tool_choice_when_thinking
+        ):
+            raise _bad("Thinking mode does not support this tool_choice")
         if thinks:
             for name in ("logprobs", "top_logprobs"):
                 if body.get(name):

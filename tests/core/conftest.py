@@ -1,0 +1,20 @@
+"""Fixtures of the core tests: a clean environment and the sync/async mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's real key or base URL."""
+    for name in (*API_KEY_ENV_VARS, BASE_URL_ENV_VAR):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Run the test through the sync and through the async client."""
+    return str(request.param)
