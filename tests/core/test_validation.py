@@ -20,6 +20,7 @@ from deepseekapi_core import (
     ThinkingSupport,
     UnsupportedParameterError,
     build_request_body,
+    forced_tool_choice_allowed,
     get_model_profile,
     prepare_messages,
 )
@@ -608,3 +609,52 @@ def test_prepare_messages_directly() -> None:
     assert "reasoning_content" not in stripped[1]
     # The inputs are never modified.
     assert messages[1].reasoning_content == "I should call the weather tool."
+
+
+FORCED = ["required", {"type": "function", "function": {"name": "weather"}}]
+
+
+@pytest.mark.parametrize("choice", FORCED)
+@pytest.mark.parametrize(
+    ("model", "thinking"),
+    [("deepseek-reasoner", None), ("deepseek-v4-flash", None), ("deepseek-chat", True)],
+)
+def test_forced_tool_choice_refused_in_thinking_mode(
+    choice: Any, model: str, thinking: bool | None
+) -> None:
+    request = ChatRequest.model_validate(
+        {
+            "model": model,
+            "messages": HELLO,
+            "tools": [TOOL],
+            "tool_choice": choice,
+            "thinking": thinking,
+        }
+    )
+    with pytest.raises(UnsupportedParameterError, match="tool_choice 'auto' or 'none' only") as err:
+        build_request_body(request)
+    assert err.value.param == "tool_choice"
+    assert not forced_tool_choice_allowed(model, thinking=thinking)
+
+
+@pytest.mark.parametrize("choice", FORCED)
+def test_forced_tool_choice_sent_without_thinking(choice: Any) -> None:
+    for model, thinking in [("deepseek-chat", None), ("deepseek-v4-flash", False)]:
+        request = ChatRequest.model_validate(
+            {
+                "model": model,
+                "messages": HELLO,
+                "tools": [TOOL],
+                "tool_choice": choice,
+                "thinking": thinking,
+            }
+        )
+        assert build_request_body(request)["tool_choice"] == choice
+        assert forced_tool_choice_allowed(model, thinking=thinking)
+
+
+def test_auto_tool_choice_kept_in_thinking_mode() -> None:
+    request = ChatRequest.model_validate(
+        {"model": "deepseek-reasoner", "messages": HELLO, "tools": [TOOL], "tool_choice": "auto"}
+    )
+    assert build_request_body(request)["tool_choice"] == "auto"

@@ -165,6 +165,21 @@ def test_logprobs_rejected_in_thinking_mode(param: dict[str, Any]) -> None:
     )
 
 
+FORCED_CHOICES = ["required", {"type": "function", "function": {"name": "get_weather"}}]
+
+
+@pytest.mark.parametrize("choice", FORCED_CHOICES)
+def test_forced_tool_choice_rejected_in_thinking_mode(choice: Any) -> None:
+    body = chat_body(model="deepseek-reasoner", tools=[TOOL], tool_choice=choice)
+    response = post(body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Thinking mode does not support this tool_choice"
+    assert post({**body, "tool_choice": "auto"}).status_code == 200
+    assert post({**body, "model": "deepseek-chat"}).status_code == 200
+    thinking_off = {**body, "model": "deepseek-v4-flash", "thinking": {"type": "disabled"}}
+    assert post(thinking_off).status_code == 200
+
+
 # -- request validation ----------------------------------------------------------------------
 
 
