@@ -100,7 +100,7 @@ def build_request_body(
     warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
     """
     profile = get_model_profile(request.model, era)
-    thinking = profile.thinks(request.thinking_switch) or _unknown_thinks(profile, request)
+    thinking = profile.thinks(request.thinking_switch)
     with_tools = uses_tools(request)
     body: dict[str, Any] = {
         "model": request.model,
@@ -152,11 +152,6 @@ def build_request_body(
     if request.extra_body:
         body.update(request.extra_body)
     return body
-
-
-def _unknown_thinks(profile: ModelProfile, request: ChatRequest) -> bool:
-    # An id the registry does not know thinks when the caller says so.
-    return not profile.known and bool(request.thinking_switch)
 
 
 def _apply_mode_rules(body: dict[str, Any], profile: ModelProfile, *, thinking: bool) -> None:

@@ -101,7 +101,8 @@ class ModelProfile:
         if self.thinking is ThinkingSupport.ALWAYS:
             return True
         if self.thinking is ThinkingSupport.NEVER:
-            return bool(thinking) and self.accepts_thinking_parameter
+            # An unknown id thinks when the caller says so: the proxy knows it, we do not.
+            return bool(thinking) and (self.accepts_thinking_parameter or not self.known)
         return self.thinking_by_default if thinking is None else thinking
 
 

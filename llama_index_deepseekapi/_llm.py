@@ -1,0 +1,537 @@
+"""``DeepSeekAPI``: a llama-index ``FunctionCallingLLM`` over ``deepseekapi_core``.
+
+This module is a translation layer only. HTTP, retries, streaming, error mapping and the
+reasoner's history rules are the core's; the core (and httpx) is imported on first use, so
+importing the adapter costs little more than llama-index itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+
+if TYPE_CHECKING:
+    import httpx
+    from llama_index.core.tools.types import BaseTool
+
+    from deepseekapi_core import (
+        AsyncDeepSeekClient,
+        ChatCompletionChunk,
+        ChatRequest,
+        DeepSeekClient,
+        ModelProfile,
+    )
+
+__all__ = ["DeepSeekAPI"]
+
+logger = logging.getLogger("llama_index_deepseekapi")
+
+DEFAULT_MODEL = "deepseek-chat"
+
+_CONNECTION_FIELDS = frozenset(
+    {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
+)
+
+ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max"]
+EraName = Literal["r1", "v3.1", "v3.2", "v4"]
+
+
+class DeepSeekAPI(FunctionCallingLLM):
+    """DeepSeek chat models (``deepseek-chat``, ``deepseek-reasoner``, V4 ids) for LlamaIndex.
+
+    A function-calling LLM: ``chat``/``stream_chat``/``complete``/``stream_complete`` and their
+    async forms, tool calling for ``FunctionAgent``/``ReActAgent``, ``structured_predict``, and
+    reasoning surfaced as thinking blocks and ``additional_kwargs["reasoning_content"]``.
+
+    Args:
+        model: the model id (``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash`` ...).
+        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``. Never shown in
+            ``repr`` or serialised.
+        base_url: else ``DEEPSEEKAPI_BASE_URL``, else the proxy's URL.
+        temperature: sampling temperature (0..2); the service's default when unset.
+        max_tokens: the most tokens to generate.
+        timeout: the read timeout in seconds (also between stream events).
+        max_retries: retries after the first attempt.
+        thinking: turn thinking mode on or off for models with a switch.
+        reasoning_effort: how hard a thinking model reasons.
+        reasoning_replay: how earlier turns' reasoning is sent back (``"auto"``: the service's
+            rules).
+        era: whose wire rules to follow (newest by default).
+        additional_kwargs: further request parameters (``top_p``, ``stop``, ``user_id``,
+            ``response_format``, ``extra_body`` ...) sent with every request.
+        default_headers: extra HTTP headers.
+        transport: an httpx transport for the sync client (the emulator's serves both).
+        async_transport: an httpx async transport (defaults to ``transport`` when it is one).
+        http_client: an ``httpx.Client`` to use instead of building one.
+        async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
+
+    Example:
+        >>> from llama_index_deepseekapi import DeepSeekAPI
+        >>> llm = DeepSeekAPI(model="deepseek-reasoner")  # doctest: +SKIP
+        >>> print(llm.complete("Why is the sky blue?"))  # doctest: +SKIP
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="The DeepSeek model id.")
+    api_key: SecretStr | None = Field(
+        default=None, exclude=True, repr=False, description="The API key (never serialised)."
+    )
+    base_url: str | None = Field(default=None, description="The API base URL.")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature."
+    )
+    max_tokens: int | None = Field(default=None, ge=1, description="Most tokens to generate.")
+    timeout: float | None = Field(default=None, gt=0, description="Read timeout in seconds.")
+    max_retries: int = Field(default=2, ge=0, description="Retries after the first attempt.")
+    thinking: bool | None = Field(
+        default=None, description="Thinking mode on/off for models with a switch."
+    )
+    reasoning_effort: ReasoningEffort | None = Field(
+        default=None, description="How hard a thinking model reasons."
+    )
+    reasoning_replay: Literal["auto", "always", "never"] = Field(
+        default="auto", description="How earlier turns' reasoning is sent back."
+    )
+    era: EraName = Field(default="v4", description="Which era's wire rules to follow.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request parameters sent with every request."
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
+    )
+
+    _client: DeepSeekClient | None = PrivateAttr(default=None)
+    _aclient: AsyncDeepSeekClient | None = PrivateAttr(default=None)
+    _aclient_loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
+    _transport: httpx.BaseTransport | None = PrivateAttr(default=None)
+    _async_transport: httpx.AsyncBaseTransport | None = PrivateAttr(default=None)
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _sleep: Callable[[float], None] | None = PrivateAttr(default=None)
+    _async_sleep: Callable[[float], Awaitable[None]] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        thinking: bool | None = None,
+        reasoning_effort: ReasoningEffort | None = None,
+        reasoning_replay: Literal["auto", "always", "never"] = "auto",
+        era: EraName = "v4",
+        additional_kwargs: Mapping[str, Any] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], None] | None = None,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            model=model,
+            api_key=api_key or None,
+            base_url=base_url,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            max_retries=max_retries,
+            thinking=thinking,
+            reasoning_effort=reasoning_effort,
+            reasoning_replay=reasoning_replay,
+            era=era,
+            additional_kwargs=dict(additional_kwargs or {}),
+            default_headers=dict(default_headers) if default_headers else None,
+            **kwargs,
+        )
+        self._transport = transport
+        if async_transport is None and _is_async_transport(transport):
+            async_transport = transport  # type: ignore[assignment]
+        self._async_transport = async_transport
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _CONNECTION_FIELDS:
+            # The clients were built from the old settings: build new ones on next use.
+            self._client = None
+            self._aclient = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name llama-index serialises this LLM under."""
+        return "DeepSeekAPI_llm"
+
+    # ------------------------------------------------------------------------------------------
+    # Configuration
+
+    def _profile(self) -> ModelProfile:
+        from deepseekapi_core import Era, get_model_profile
+
+        return get_model_profile(self.model, Era(self.era))
+
+    def _thinks(self, thinking: bool | None) -> bool:
+        return self._profile().thinks(thinking)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window, output size and capabilities from the core's model registry."""
+        profile = self._profile()
+        tools = profile.supports_tools and (
+            profile.supports_tools_when_thinking or not self._thinks(self.thinking)
+        )
+        return LLMMetadata(
+            context_window=profile.context_window,
+            num_output=self.max_tokens or profile.max_output_tokens,
+            is_chat_model=True,
+            is_function_calling_model=tools,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def _client_options(self) -> dict[str, Any]:
+        from deepseekapi_core import Era
+
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "era": Era(self.era),
+            "reasoning_replay": self.reasoning_replay,
+            "default_headers": self.default_headers,
+        }
+
+    @property
+    def client(self) -> DeepSeekClient:
+        """The core's sync client, built on first use and reused."""
+        client = self._client
+        if client is None:
+            from deepseekapi_core import DeepSeekClient
+
+            options = self._client_options()
+            if self._sleep is not None:
+                options["sleep"] = self._sleep
+            client = DeepSeekClient(
+                **options, http_client=self._http_client, transport=self._transport
+            )
+            self._client = client
+        return client
+
+    @property
+    def async_client(self) -> AsyncDeepSeekClient:
+        """The core's async client for the running event loop, built on first use.
+
+        Pooled connections belong to one event loop, so a client built here is rebuilt when
+        called from another loop (an injected ``async_http_client`` is always reused).
+        """
+        client = self._aclient
+        loop = _running_loop()
+        if client is None or (self._aclient_loop is not loop and self._async_http_client is None):
+            from deepseekapi_core import AsyncDeepSeekClient
+
+            options = self._client_options()
+            if self._async_sleep is not None:
+                options["sleep"] = self._async_sleep
+            client = AsyncDeepSeekClient(
+                **options,
+                http_client=self._async_http_client,
+                transport=self._async_transport,
+            )
+            self._aclient = client
+            self._aclient_loop = loop
+        return client
+
+    def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
+        from deepseekapi_core import coerce_chat_request
+
+        from ._messages import to_core_messages, tool_specs
+
+        params: dict[str, Any] = {"model": self.model}
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        if self.thinking is not None:
+            params["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            params["reasoning_effort"] = self.reasoning_effort
+        if self.additional_kwargs:
+            params.update(self.additional_kwargs)
+        if kwargs:
+            params.update(kwargs)
+            tools = params.get("tools")
+            if tools:
+                params["tools"] = tool_specs(tools)
+        params["messages"] = to_core_messages(messages)
+        return coerce_chat_request(None, params)
+
+    # ------------------------------------------------------------------------------------------
+    # Chat
+
+    def _chat(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatResponse:
+        from ._messages import chat_response
+
+        return chat_response(self.client.chat(self._request(messages, kwargs)))
+
+    async def _achat(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    ) -> ChatResponse:
+        from ._messages import chat_response
+
+        completion = await self.async_client.chat(self._request(messages, kwargs))
+        return chat_response(completion)
+
+    def _stream(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    ) -> Iterator[ChatCompletionChunk]:
+        # Validation (and request errors) happen here, before the generator is returned.
+        return self.client.stream_chat(self._request(messages, kwargs))
+
+    def _astream(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        return self.async_client.stream_chat(self._request(messages, kwargs))
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send the conversation and return the reply (with reasoning and usage)."""
+        return self._chat(messages, kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`."""
+        return await self._achat(messages, kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the reply: each response holds the message so far and the new ``delta``.
+
+        New reasoning arrives in ``additional_kwargs["thinking_delta"]``; the last responses
+        carry the token counts and ``finish_reason``.
+        """
+        from ._messages import StreamFolder
+
+        chunks = self._stream(messages, kwargs)
+
+        def gen() -> ChatResponseGen:
+            folder = StreamFolder()
+            for chunk in chunks:
+                yield folder.chat(chunk)
+
+        return gen()
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`."""
+        from ._messages import StreamFolder
+
+        chunks = self._astream(messages, kwargs)
+
+        async def gen() -> ChatResponseAsyncGen:
+            folder = StreamFolder()
+            async for chunk in chunks:
+                yield folder.chat(chunk)
+
+        return gen()
+
+    # ------------------------------------------------------------------------------------------
+    # Completion (a single user message)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``."""
+        from ._messages import completion_response
+
+        return completion_response(self._chat(_prompt_messages(prompt), kwargs))
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        from ._messages import completion_response
+
+        return completion_response(await self._achat(_prompt_messages(prompt), kwargs))
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream the completion of ``prompt``: the text so far and the new ``delta``."""
+        from ._messages import StreamFolder
+
+        chunks = self._stream(_prompt_messages(prompt), kwargs)
+
+        def gen() -> CompletionResponseGen:
+            folder = StreamFolder()
+            for chunk in chunks:
+                yield folder.completion(chunk)
+
+        return gen()
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`."""
+        from ._messages import StreamFolder
+
+        chunks = self._astream(_prompt_messages(prompt), kwargs)
+
+        async def gen() -> CompletionResponseAsyncGen:
+            folder = StreamFolder()
+            async for chunk in chunks:
+                yield folder.completion(chunk)
+
+        return gen()
+
+    # ------------------------------------------------------------------------------------------
+    # Tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a tool-calling turn.
+
+        ``tool_required`` asks for ``tool_choice="required"``, except in thinking mode, where the
+        service refuses forced choices; there the tools are offered with ``"auto"``. A
+        ``tool_choice`` that names a tool forces that tool.
+        """
+        from deepseekapi_core import Era, forced_tool_choice_allowed
+
+        from ._messages import resolve_tool_choice, tool_specs
+
+        messages = list(chat_history or [])
+        if user_msg is not None:
+            if isinstance(user_msg, str):
+                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+            messages.append(user_msg)
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        if tools:
+            thinking = kwargs.get("thinking", self.thinking)
+            prepared["tools"] = tool_specs(tools)
+            forcing_allowed = forced_tool_choice_allowed(
+                self.model, thinking=thinking, era=Era(self.era)
+            )
+            prepared["tool_choice"] = resolve_tool_choice(
+                tool_choice, tool_required=tool_required, forcing_allowed=forcing_allowed
+            )
+        return prepared
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls are allowed.
+
+        DeepSeek has no switch for parallel calls, so a single call is enforced here.
+        """
+        if not allow_parallel_tool_calls:
+            _keep_first_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls in ``response`` as :class:`ToolSelection` objects.
+
+        Raises ``ValueError`` if there is none and ``error_on_no_tool_call`` is true, or if a
+        finished reply's arguments are not a JSON object.
+        """
+        from ._messages import tool_selections
+
+        return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
+
+    # ------------------------------------------------------------------------------------------
+    # Lifecycle
+
+    def close(self) -> None:
+        """Close the sync client's connection pool (an injected ``http_client`` stays open)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close the async client's connection pool (an injected client stays open)."""
+        if self._aclient is not None:
+            await self._aclient.aclose()
+            self._aclient = None
+
+
+def _prompt_messages(prompt: str) -> list[ChatMessage]:
+    return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+
+def _is_async_transport(transport: object) -> bool:
+    if transport is None:
+        return False
+    import httpx
+
+    return isinstance(transport, httpx.AsyncBaseTransport)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _keep_first_tool_call(message: ChatMessage) -> None:
+    from llama_index.core.base.llms.types import ToolCallBlock
+
+    seen = False
+    kept = []
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            if seen:
+                continue
+            seen = True
+        kept.append(block)
+    message.blocks = kept
+    calls = message.additional_kwargs.get("tool_calls")
+    if calls and len(calls) > 1:
+        message.additional_kwargs["tool_calls"] = calls[:1]

@@ -1,0 +1,493 @@
+"""Translation between llama-index's chat types and the core's wire types.
+
+Everything here is pure data conversion: no HTTP, no retries, no error mapping (the core
+does those). Reasoning travels as a :class:`ThinkingBlock` plus
+``additional_kwargs["reasoning_content"]`` on llama-index messages and as ``reasoning_content``
+on core messages; whether it is sent back to the service is the core's decision
+(``build_request_body``), never this module's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage as LIChatMessage,
+)
+from llama_index.core.base.llms.types import (
+    ChatResponse,
+    CitableBlock,
+    CitationBlock,
+    CompletionResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+
+from deepseekapi_core import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatMessage,
+    FunctionCall,
+    InvalidRequestError,
+    NamedToolChoice,
+    StreamAccumulator,
+    ToolCall,
+    ToolSpec,
+    Usage,
+    join_text_parts,
+    parse_tool_arguments,
+    tool_spec_from,
+    usage_summary,
+)
+
+__all__ = [
+    "StreamFolder",
+    "chat_response",
+    "completion_response",
+    "resolve_tool_choice",
+    "to_core_messages",
+    "tool_selections",
+    "tool_specs",
+]
+
+_ROLES: dict[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "system",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    MessageRole.FUNCTION.value: "tool",
+}
+
+# Blocks that carry no text for the service: reasoning and tool calls travel in their own
+# fields; cache markers mean nothing to DeepSeek (its context cache is automatic).
+_SKIPPED_BLOCKS = frozenset({"thinking", "tool_call", "cache", "cache_control"})
+
+_ASSISTANT = MessageRole.ASSISTANT
+
+
+# ----------------------------------------------------------------------------------------------
+# llama-index -> core
+
+
+def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
+    """The conversation as core messages (text only; anything else fails, naming the part).
+
+    An assistant message keeps its reasoning (thinking blocks, else
+    ``additional_kwargs["reasoning_content"]``) and its tool calls (the exact argument strings of
+    ``additional_kwargs["tool_calls"]`` when present, else its tool-call blocks).
+    """
+    return [_to_core(message, index) for index, message in enumerate(messages)]
+
+
+def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
+    role_value = message.role.value if isinstance(message.role, MessageRole) else message.role
+    role = _ROLES.get(str(role_value))
+    if role is None:
+        raise InvalidRequestError(
+            f"messages[{index}] has role {role_value!r}, which DeepSeek does not know",
+            param="messages",
+        )
+    blocks = message.blocks
+    extra = message.additional_kwargs
+    if not extra and len(blocks) == 1 and isinstance(blocks[0], TextBlock):
+        # The common case: one text block and nothing else.
+        if role == "tool":
+            raise InvalidRequestError(
+                f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
+                param="messages",
+            )
+        return ChatMessage(role=role, content=blocks[0].text)  # type: ignore[arg-type]
+    content = _text_of(blocks, index)
+    if role == "assistant":
+        tool_calls = _tool_calls_of(message)
+        reasoning = _reasoning_of(message)
+        return ChatMessage(
+            role="assistant",
+            content=content,
+            name=extra.get("name"),
+            tool_calls=tool_calls or None,
+            reasoning_content=reasoning,
+        )
+    if role == "tool":
+        call_id = extra.get("tool_call_id")
+        if not call_id:
+            raise InvalidRequestError(
+                f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
+                param="messages",
+            )
+        return ChatMessage(role="tool", content=content, tool_call_id=str(call_id))
+    return ChatMessage(role=role, content=content, name=extra.get("name"))  # type: ignore[arg-type]
+
+
+def _text_of(blocks: Sequence[Any], index: int) -> str:
+    if len(blocks) == 1 and isinstance(blocks[0], TextBlock):
+        return blocks[0].text
+    return join_text_parts(_parts(blocks), where=f"messages[{index}]")
+
+
+def _parts(blocks: Iterable[Any]) -> Iterable[object]:
+    for block in blocks:
+        if isinstance(block, TextBlock):
+            yield block.text
+        elif isinstance(block, CitableBlock):
+            yield from _parts(block.content)
+        elif isinstance(block, CitationBlock):
+            yield from _parts(block.cited_content)
+        else:
+            kind = getattr(block, "block_type", type(block).__name__)
+            if kind not in _SKIPPED_BLOCKS:
+                yield {"type": kind}
+
+
+def _reasoning_of(message: LIChatMessage) -> str | None:
+    thoughts = [
+        block.content
+        for block in message.blocks
+        if isinstance(block, ThinkingBlock) and block.content is not None
+    ]
+    if thoughts:
+        return "".join(thoughts)
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    return reasoning if isinstance(reasoning, str) else None
+
+
+def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
+    listed = message.additional_kwargs.get("tool_calls")
+    if listed:
+        return [_tool_call_from_any(call) for call in listed]
+    return [
+        ToolCall(
+            id=block.tool_call_id or f"call_{position}",
+            function=FunctionCall(name=block.tool_name, arguments=_arguments(block.tool_kwargs)),
+        )
+        for position, block in enumerate(
+            block for block in message.blocks if isinstance(block, ToolCallBlock)
+        )
+    ]
+
+
+def _arguments(kwargs: Mapping[str, Any] | str) -> str:
+    if isinstance(kwargs, str):
+        return kwargs
+    import json
+
+    return json.dumps(kwargs, ensure_ascii=False)
+
+
+def _tool_call_from_any(call: Any) -> ToolCall:
+    """A tool call from an OpenAI-style dict, an OpenAI SDK object or a core :class:`ToolCall`."""
+    if isinstance(call, ToolCall):
+        return call
+    if isinstance(call, Mapping):
+        function = call.get("function") or {}
+        return ToolCall(
+            id=str(call.get("id", "")),
+            function=FunctionCall(
+                name=str(function.get("name", "")),
+                arguments=_arguments(function.get("arguments") or ""),
+            ),
+        )
+    function = call.function
+    return ToolCall(
+        id=str(call.id),
+        function=FunctionCall(name=function.name, arguments=_arguments(function.arguments or "")),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Tools
+
+
+def tool_specs(tools: Sequence[Any]) -> list[ToolSpec]:
+    """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions."""
+    return [_tool_spec(tool) for tool in tools]
+
+
+def _tool_spec(tool: Any) -> ToolSpec:
+    metadata = getattr(tool, "metadata", None)
+    to_openai_tool = getattr(metadata, "to_openai_tool", None)
+    if to_openai_tool is not None:
+        return tool_spec_from(to_openai_tool(skip_length_check=True))
+    return tool_spec_from(tool)
+
+
+def resolve_tool_choice(
+    tool_choice: str | Mapping[str, Any] | NamedToolChoice | None,
+    *,
+    tool_required: bool,
+    forcing_allowed: bool,
+) -> str | NamedToolChoice:
+    """The wire ``tool_choice`` for llama-index's ``tool_choice``/``tool_required``.
+
+    A plain tool name means "call this tool". ``tool_required`` asks for ``"required"`` where
+    the request may force a tool (see :func:`deepseekapi_core.forced_tool_choice_allowed`);
+    thinking mode refuses forced choices, so there it becomes ``"auto"``. An explicit
+    ``tool_choice`` is sent as given (the core refuses a forced one in thinking mode).
+    """
+    if tool_choice is None:
+        return "required" if tool_required and forcing_allowed else "auto"
+    if isinstance(tool_choice, NamedToolChoice):
+        return tool_choice
+    if isinstance(tool_choice, str):
+        if tool_choice in ("auto", "none", "required"):
+            return tool_choice
+        return NamedToolChoice.model_validate({"function": {"name": tool_choice}})
+    if "function" in tool_choice:
+        return NamedToolChoice.model_validate(
+            {"function": {"name": tool_choice["function"].get("name", "")}}
+        )
+    return NamedToolChoice.model_validate({"function": {"name": tool_choice.get("name", "")}})
+
+
+def tool_selections(
+    response: ChatResponse | LIChatMessage, *, error_on_no_tool_call: bool
+) -> list[ToolSelection]:
+    """The tool calls of a response as llama-index :class:`ToolSelection` objects.
+
+    Raises ``ValueError`` when there is none and ``error_on_no_tool_call`` is set, and when a
+    finished reply's arguments are not a JSON object (the service warns they may not be). While
+    a stream is still in progress, arguments that are not complete JSON yet read as ``{}``.
+    """
+    message = response.message if isinstance(response, ChatResponse) else response
+    in_progress = (
+        isinstance(response, ChatResponse)
+        and response.delta is not None
+        and "finish_reason" not in response.additional_kwargs
+    )
+    selections = [
+        ToolSelection(
+            tool_id=block.tool_call_id or "",
+            tool_name=block.tool_name,
+            tool_kwargs=_kwargs(block.tool_kwargs, block.tool_name, in_progress),
+        )
+        for block in message.blocks
+        if isinstance(block, ToolCallBlock)
+    ]
+    if not selections and message.additional_kwargs.get("tool_calls"):
+        for call in message.additional_kwargs["tool_calls"]:
+            tool_call = _tool_call_from_any(call)
+            name = tool_call.function.name
+            selections.append(
+                ToolSelection(
+                    tool_id=tool_call.id,
+                    tool_name=name,
+                    tool_kwargs=_kwargs(tool_call.function.arguments, name, in_progress),
+                )
+            )
+    if not selections and error_on_no_tool_call:
+        answer = (message.content or "")[:200]
+        raise ValueError(
+            f"Expected at least one tool call, but the model made none; it answered: {answer!r}"
+        )
+    return selections
+
+
+def _kwargs(kwargs: Mapping[str, Any] | str, name: str, in_progress: bool) -> dict[str, Any]:
+    if not isinstance(kwargs, str):
+        return dict(kwargs)
+    try:
+        return parse_tool_arguments(kwargs)
+    except ValueError as exc:
+        if in_progress:
+            return {}
+        raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# core -> llama-index
+
+
+def _usage_kwargs(usage: Usage | None, finish_reason: str | None) -> dict[str, Any]:
+    extra: dict[str, Any] = usage_summary(usage) if usage is not None else {}
+    if finish_reason is not None:
+        extra["finish_reason"] = finish_reason
+    return extra
+
+
+def _assistant(
+    text: str,
+    reasoning: str | None,
+    tool_blocks: list[ToolCallBlock],
+    tool_dicts: list[dict[str, Any]],
+    reasoning_tokens: int | None = None,
+) -> LIChatMessage:
+    blocks: list[Any] = []
+    extra: dict[str, Any] = {}
+    if reasoning:
+        blocks.append(ThinkingBlock.model_construct(content=reasoning, num_tokens=reasoning_tokens))
+        extra["reasoning_content"] = reasoning
+    blocks.append(TextBlock.model_construct(text=text))
+    if tool_blocks:
+        blocks.extend(tool_blocks)
+        extra["tool_calls"] = tool_dicts
+    return LIChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def _tool_parts(calls: list[ToolCall], *, final: bool) -> tuple[list[ToolCallBlock], list[Any]]:
+    blocks = []
+    dicts: list[Any] = []
+    for call in calls:
+        arguments = call.function.arguments
+        kwargs: dict[str, Any] | str = arguments
+        if final:
+            try:
+                kwargs = parse_tool_arguments(arguments)
+            except ValueError:
+                kwargs = arguments
+        blocks.append(
+            ToolCallBlock.model_construct(
+                tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=kwargs
+            )
+        )
+        dicts.append(
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": arguments},
+            }
+        )
+    return blocks, dicts
+
+
+def chat_response(completion: ChatCompletion) -> ChatResponse:
+    """A llama-index :class:`ChatResponse` from a non-streaming completion.
+
+    ``raw`` is the core :class:`ChatCompletion` (usage included); ``additional_kwargs`` holds the
+    token counts (``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
+    ``prompt_cache_hit_tokens``, ``prompt_cache_miss_tokens``, ``reasoning_tokens``) and the
+    ``finish_reason``.
+    """
+    message = completion.message
+    usage = completion.usage
+    tool_blocks, tool_dicts = _tool_parts(message.tool_calls or [], final=True)
+    reasoning_tokens = usage.reasoning_tokens or None if usage is not None else None
+    return ChatResponse(
+        message=_assistant(
+            message.content or "",
+            message.reasoning_content,
+            tool_blocks,
+            tool_dicts,
+            reasoning_tokens,
+        ),
+        raw=completion,
+        additional_kwargs=_usage_kwargs(usage, completion.finish_reason),
+    )
+
+
+def completion_response(response: ChatResponse) -> CompletionResponse:
+    """A :class:`CompletionResponse` with the chat response's text, reasoning and usage."""
+    extra = dict(response.additional_kwargs)
+    reasoning = response.message.additional_kwargs.get("reasoning_content")
+    if reasoning:
+        extra["reasoning_content"] = reasoning
+    return CompletionResponse(
+        text=response.message.content or "",
+        raw=response.raw,
+        delta=response.delta,
+        additional_kwargs=extra,
+    )
+
+
+class StreamFolder:
+    """Turns stream chunks into llama-index's cumulative streaming responses.
+
+    Each response carries the whole message so far (as llama-index expects), the new text in
+    ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]`` (what the workflow
+    agents stream as ``AgentStream.thinking_delta``) and the chunk itself in ``raw``. The last
+    responses add the token counts and ``finish_reason`` to ``additional_kwargs``. Work per
+    chunk is constant apart from the cumulative strings llama-index's messages require.
+    """
+
+    def __init__(self) -> None:
+        self._accumulator = StreamAccumulator()
+        self._text = ""
+        self._reasoning = ""
+        self._tool_blocks: list[ToolCallBlock] = []
+        self._tool_dicts: list[Any] = []
+        self._final_tools = False
+        self._finish_reason: str | None = None
+        self._text_block: TextBlock | None = None
+        self._thinking_block: ThinkingBlock | None = None
+
+    def _fold(self, chunk: ChatCompletionChunk) -> tuple[str, str, dict[str, Any]]:
+        delta = chunk.delta
+        text = reasoning = ""
+        if delta is not None:
+            if delta.content:
+                text = delta.content
+                self._text += text
+            if delta.reasoning_content:
+                reasoning = delta.reasoning_content
+                self._reasoning += reasoning
+            if delta.tool_calls:
+                self._accumulator.add(chunk)
+                self._tool_blocks, self._tool_dicts = _tool_parts(
+                    self._accumulator.completed_tool_calls(), final=False
+                )
+        finish_reason = chunk.finish_reason
+        extra: dict[str, Any] = {}
+        if finish_reason is not None or chunk.usage is not None:
+            if finish_reason is not None:
+                self._finish_reason = finish_reason
+            extra = _usage_kwargs(chunk.usage, self._finish_reason)
+            if self._tool_blocks and not self._final_tools:
+                self._tool_blocks, self._tool_dicts = _tool_parts(
+                    self._accumulator.completed_tool_calls(), final=True
+                )
+                self._final_tools = True
+        if reasoning:
+            extra["thinking_delta"] = reasoning
+        return text, reasoning, extra
+
+    def _message(self, reasoning_tokens: int | None) -> LIChatMessage:
+        # Blocks whose text did not change are reused: the reasoning phase builds no new text
+        # block, the answer phase no new thinking block.
+        blocks: list[Any] = []
+        extra: dict[str, Any] = {}
+        reasoning = self._reasoning
+        if reasoning:
+            thinking = self._thinking_block
+            if thinking is None or thinking.content is not reasoning or reasoning_tokens:
+                thinking = ThinkingBlock.model_construct(
+                    content=reasoning, num_tokens=reasoning_tokens
+                )
+                self._thinking_block = thinking
+            blocks.append(thinking)
+            extra["reasoning_content"] = reasoning
+        text_block = self._text_block
+        if text_block is None or text_block.text is not self._text:
+            text_block = self._text_block = TextBlock.model_construct(text=self._text)
+        blocks.append(text_block)
+        if self._tool_blocks:
+            blocks.extend(self._tool_blocks)
+            extra["tool_calls"] = self._tool_dicts
+        return LIChatMessage.model_construct(
+            role=_ASSISTANT, blocks=blocks, additional_kwargs=extra
+        )
+
+    def chat(self, chunk: ChatCompletionChunk) -> ChatResponse:
+        """The cumulative chat response after ``chunk``."""
+        text, _, extra = self._fold(chunk)
+        return ChatResponse.model_construct(
+            message=self._message(extra.get("reasoning_tokens") or None),
+            raw=chunk,
+            delta=text,
+            logprobs=None,
+            additional_kwargs=extra,
+        )
+
+    def completion(self, chunk: ChatCompletionChunk) -> CompletionResponse:
+        """The cumulative completion response after ``chunk``."""
+        text, _, extra = self._fold(chunk)
+        if self._reasoning:
+            extra["reasoning_content"] = self._reasoning
+        return CompletionResponse.model_construct(
+            text=self._text, raw=chunk, delta=text, logprobs=None, additional_kwargs=extra
+        )

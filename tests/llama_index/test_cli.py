@@ -1,0 +1,66 @@
+"""The LlamaIndex hooks of the ``deepseekapi`` command, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepseekapi_core.cli import main
+from deepseekapi_core.emulator import Emulator
+from llama_index_deepseekapi import _cli
+
+from .conftest import API_KEY
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
+]
+
+
+def test_run_demo_runs_rag_agent_and_reasoner(emulator: Emulator) -> None:
+    written: list[str] = []
+    transport = emulator.transport()
+    _cli.run_demo(
+        transport=transport, async_transport=transport, api_key=API_KEY, out=written.append
+    )
+    text = "".join(written)
+    assert "retrieved: The reasoner model thinks before it answers." in text
+    assert "tool call: multiply({'a': 12.5, 'b': 4}) -> 50.0" in text
+    assert "agent answer: [emulated" in text
+    assert "reasoning: [emulated reasoning]" in text and "answer: [emulated" in text
+    assert "reasoning), " in text
+    models = [request.json["model"] for request in emulator.chat_requests]
+    assert models[0] == "deepseek-chat" and models.count("deepseek-reasoner") == 3
+
+
+def test_chat_hook_shows_reasoning_apart(emulator: Emulator) -> None:
+    emulator.script.reply_text("Yes.", reasoning="17 has no divisors but 1 and itself.")
+    written: list[str] = []
+    _cli.chat(
+        "Is 17 prime?",
+        model="deepseek-reasoner",
+        transport=emulator.transport(),
+        api_key=API_KEY,
+        out=written.append,
+    )
+    text = "".join(written)
+    assert text.startswith("reasoning: 17 has no divisors but 1 and itself.\nanswer: Yes.\n")
+
+
+def test_hashing_embedding_ranks_overlapping_text_higher() -> None:
+    embedding = _cli.HashingEmbedding(dimensions=64)
+    query = embedding.get_query_embedding("reasoner reasoning blocks")
+    near = embedding.get_text_embedding(_cli.DEMO_DOCUMENTS[1])
+    far = embedding.get_text_embedding(_cli.DEMO_DOCUMENTS[2])
+
+    def dot(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert dot(query, near) > dot(query, far)
+
+
+def test_command_line_chat_via_llama_index(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["chat", "--via", "llama-index", "--model", "deepseek-reasoner", "Hello there"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "reasoning: [emulated reasoning]" in captured.out
+    assert 'answer: [emulated deepseek-v4-flash] You said: "Hello there"' in captured.out

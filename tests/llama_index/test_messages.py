@@ -1,0 +1,147 @@
+"""Message translation between llama-index and the core, unit by unit."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.base.llms.types import (
+    CacheControl,
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    DocumentBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from deepseekapi_core import InvalidRequestError
+from llama_index_deepseekapi._messages import (
+    resolve_tool_choice,
+    to_core_messages,
+    tool_selections,
+)
+
+
+def wire(message: ChatMessage) -> dict[str, object]:
+    return to_core_messages([message])[0].to_wire()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (MessageRole.SYSTEM, "system"),
+        (MessageRole.DEVELOPER, "system"),
+        (MessageRole.USER, "user"),
+        (MessageRole.ASSISTANT, "assistant"),
+        (MessageRole.CHATBOT, "assistant"),
+        (MessageRole.MODEL, "assistant"),
+    ],
+)
+def test_roles(role: MessageRole, expected: str) -> None:
+    assert wire(ChatMessage(role=role, content="x")) == {"role": expected, "content": "x"}
+
+
+def test_several_text_blocks_join_and_cache_markers_are_skipped() -> None:
+    message = ChatMessage(
+        role="user",
+        blocks=[
+            TextBlock(text="Hello, "),
+            CachePoint(cache_control=CacheControl(type="ephemeral")),
+            TextBlock(text="world"),
+        ],
+    )
+    assert wire(message) == {"role": "user", "content": "Hello, world"}
+
+
+def test_documents_are_refused_naming_the_message() -> None:
+    message = ChatMessage(
+        role="user", blocks=[TextBlock(text="read"), DocumentBlock(data=b"%PDF-1.4 x")]
+    )
+    with pytest.raises(InvalidRequestError, match=r"messages\[0\] part 1 is 'document'"):
+        to_core_messages([message])
+
+
+def test_reasoning_from_thinking_blocks_wins_over_kwargs() -> None:
+    message = ChatMessage(
+        role="assistant",
+        blocks=[ThinkingBlock(content="a"), ThinkingBlock(content="b"), TextBlock(text="ok")],
+        additional_kwargs={"reasoning_content": "stale"},
+    )
+    assert wire(message)["reasoning_content"] == "ab"
+    message = ChatMessage(
+        role="assistant", content="ok", additional_kwargs={"reasoning_content": "kw"}
+    )
+    assert wire(message)["reasoning_content"] == "kw"
+
+
+def test_openai_style_tool_calls_keep_their_exact_argument_text() -> None:
+    arguments = '{"city":  "Paris"}'  # odd spacing kept: the prompt prefix stays cacheable
+    message = ChatMessage(
+        role="assistant",
+        blocks=[
+            TextBlock(text=""),
+            ToolCallBlock(tool_call_id="c1", tool_name="w", tool_kwargs={"city": "Paris"}),
+        ],
+        additional_kwargs={
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "w", "arguments": arguments}}
+            ]
+        },
+    )
+    sent = wire(message)
+    assert sent["tool_calls"] == [
+        {"id": "c1", "type": "function", "function": {"name": "w", "arguments": arguments}}
+    ]
+
+
+def test_tool_result_needs_its_call_id() -> None:
+    with pytest.raises(InvalidRequestError, match="tool_call_id"):
+        to_core_messages([ChatMessage(role="tool", content="5")])
+    message = ChatMessage(role="tool", content="5", additional_kwargs={"tool_call_id": "c1"})
+    assert wire(message) == {"role": "tool", "content": "5", "tool_call_id": "c1"}
+
+
+def test_assistant_tool_call_id_from_return_direct_is_ignored() -> None:
+    # FunctionAgent tags a return_direct answer with the tool_call_id on an assistant message.
+    message = ChatMessage(role="assistant", content="42", additional_kwargs={"tool_call_id": "c"})
+    assert wire(message) == {"role": "assistant", "content": "42"}
+
+
+@pytest.mark.parametrize(
+    ("choice", "required", "forcing_allowed", "expected"),
+    [
+        (None, False, True, "auto"),
+        (None, True, True, "required"),
+        (None, True, False, "auto"),
+        ("none", True, True, "none"),
+        ("required", False, False, "required"),  # explicit choices are sent as given
+    ],
+)
+def test_tool_choice(
+    choice: str | None, required: bool, forcing_allowed: bool, expected: str
+) -> None:
+    resolved = resolve_tool_choice(choice, tool_required=required, forcing_allowed=forcing_allowed)
+    assert resolved == expected
+
+
+def test_named_tool_choice_forms() -> None:
+    for choice in ("add", {"type": "function", "function": {"name": "add"}}, {"name": "add"}):
+        named = resolve_tool_choice(choice, tool_required=False, forcing_allowed=True)
+        assert not isinstance(named, str) and named.function.name == "add"
+
+
+def test_tool_selections_from_openai_style_kwargs_only() -> None:
+    message = ChatMessage(
+        role="assistant",
+        content="",
+        additional_kwargs={
+            "tool_calls": [{"id": "c1", "function": {"name": "add", "arguments": '{"a": 1}'}}]
+        },
+    )
+    [selection] = tool_selections(ChatResponse(message=message), error_on_no_tool_call=True)
+    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == (
+        "c1",
+        "add",
+        {"a": 1},
+    )
