@@ -10,6 +10,8 @@ The reasoner rules live here, once, for the clients and both adapters:
   string), and stripped otherwise.
 * Parameters thinking mode rejects (``logprobs``, ``top_logprobs``) fail before sending;
   parameters it ignores (sampling, and the V4-deprecated penalties) are dropped with a warning.
+* A forced ``tool_choice`` ("required" or a named function), which V3.2/V4 thinking mode answers
+  with 400, is sent as "auto" with a warning: the tools stay on offer and agents keep working.
 * ``thinking`` and ``reasoning_effort`` are sent only to model ids that accept them.
 """
 
@@ -135,13 +137,15 @@ def build_request_body(
             and choice not in ("auto", "none")
             and profile.era.rejects_forced_tool_choice_when_thinking
         ):
-            raise UnsupportedParameterError(
-                f"{request.model} in thinking mode accepts tool_choice 'auto' or 'none' only "
-                "(the service answers 400 'Thinking mode does not support this tool_choice'); "
-                "use tool_choice='auto', or turn thinking off (thinking=False or deepseek-chat) "
-                "to force a tool",
-                param="tool_choice",
+            # The service answers 400 "Thinking mode does not support this tool_choice". Agents
+            # and structured output force tools on the caller's behalf, so the tools stay on
+            # offer with "auto" rather than the turn dying.
+            forced = choice if isinstance(choice, str) else choice.function.name
+            _warn_ignored(
+                f"{request.model} in thinking mode cannot force a tool (tool_choice {forced!r}); "
+                "sent as 'auto'. Turn thinking off (thinking=False or deepseek-chat) to force one"
             )
+            choice = "auto"
         body["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
     if stream:
         body["stream"] = True

@@ -619,7 +619,7 @@ FORCED = ["required", {"type": "function", "function": {"name": "weather"}}]
     ("model", "thinking"),
     [("deepseek-reasoner", None), ("deepseek-v4-flash", None), ("deepseek-chat", True)],
 )
-def test_forced_tool_choice_refused_in_thinking_mode(
+def test_forced_tool_choice_sent_as_auto_in_thinking_mode(
     choice: Any, model: str, thinking: bool | None
 ) -> None:
     request = ChatRequest.model_validate(
@@ -631,9 +631,11 @@ def test_forced_tool_choice_refused_in_thinking_mode(
             "thinking": thinking,
         }
     )
-    with pytest.raises(UnsupportedParameterError, match="tool_choice 'auto' or 'none' only") as err:
-        build_request_body(request)
-    assert err.value.param == "tool_choice"
+    with pytest.warns(IgnoredParameterWarning, match="cannot force a tool") as caught:
+        body = build_request_body(request)
+    assert body["tool_choice"] == "auto"
+    assert body["tools"][0]["function"]["name"] == "weather"
+    assert caught[0].filename == __file__
     assert not forced_tool_choice_allowed(model, thinking=thinking)
 
 

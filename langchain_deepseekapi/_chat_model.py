@@ -1,0 +1,818 @@
+"""``ChatDeepSeekAPI``: a LangChain chat model over :mod:`deepseekapi_core`.
+
+A thin translation layer: HTTP, retries, error mapping, SSE and the reasoner's history rules all
+live in the core. This module turns LangChain messages and options into a core
+:class:`~deepseekapi_core.ChatRequest` and the core's replies into LangChain messages.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal, cast
+
+import httpx
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import LangSmithParams, LanguageModelInput
+from langchain_core.language_models import ModelProfile as LCModelProfile
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.tool import ToolCallChunk
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from deepseekapi_core import (
+    DEFAULT_ERA,
+    AsyncDeepSeekClient,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    DeepSeekClient,
+    Era,
+    InvalidRequestError,
+    RetryPolicy,
+    coerce_chat_request,
+    forced_tool_choice_allowed,
+    get_model_profile,
+    tool_spec_from,
+)
+
+from ._messages import (
+    MODEL_PROVIDER,
+    ai_message_from_completion,
+    chunk_message,
+    response_metadata_from,
+    to_core_messages,
+    usage_metadata_from,
+)
+
+__all__ = ["ChatDeepSeekAPI"]
+
+_REQUEST_FIELDS = frozenset(ChatRequest.model_fields)
+# Call options LangChain (or callers porting from ChatOpenAI) may pass that are not request
+# fields: consumed here, never sent.
+_CONSUMED_KWARGS = frozenset({"stream", "stream_usage", "ls_structured_output_format", "messages"})
+_PARAM_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "thinking",
+    "reasoning_effort",
+    "user_id",
+)
+# Client construction is rare (once per instance and flavour); one lock for all of them keeps the
+# instances copyable (a lock in a private attribute would not deep-copy).
+_CLIENT_LOCK = threading.Lock()
+
+ToolChoice = str | bool | dict[str, Any] | None
+
+
+class ChatDeepSeekAPI(BaseChatModel):
+    """DeepSeek chat models (``deepseek-chat``, ``deepseek-reasoner``, V4 ids) for LangChain.
+
+    Setup:
+        Set ``DEEPSEEKAPI_API_KEY`` (or ``DEEPSEEK_API_KEY``), or pass ``api_key``. Without a
+        network, pass the offline emulator's transport
+        (``transport=deepseekapi_core.emulator.Emulator().transport()``).
+
+    Example:
+        .. code-block:: python
+
+            from langchain_deepseekapi import ChatDeepSeekAPI
+
+            llm = ChatDeepSeekAPI(model="deepseek-reasoner")
+            reply = llm.invoke("Why is the sky blue?")
+            reply.content                                 # the answer
+            reply.additional_kwargs["reasoning_content"]  # the reasoning
+            reply.content_blocks  # [{"type": "reasoning", ...}, {"type": "text", ...}]
+
+    Reasoning: ``deepseek-reasoner`` (or a thinking-capable model with ``thinking=True``)
+    returns its reasoning apart from the answer, in ``additional_kwargs["reasoning_content"]``
+    (as langchain-deepseek does) and as a standard ``{"type": "reasoning"}`` content block;
+    ``content`` stays the answer string. In later turns the core sends reasoning back exactly
+    when the service requires it (thinking-mode tool calls), so agent loops with the reasoner
+    do not fail with a 400 on their second step.
+
+    Streaming: each chunk carries its answer text, its reasoning delta (in
+    ``additional_kwargs["reasoning_content"]``) and its tool-call fragments; the last chunk
+    (``chunk_position="last"``) carries the finish reason, model name, system fingerprint and
+    token usage.
+
+    Structured output: ``method="function_calling"`` (default, a forced tool call),
+    ``"json_mode"`` (``response_format={"type": "json_object"}``; describe the JSON in the
+    prompt), and ``"json_schema"``, which the service does not offer natively and which is
+    therefore served by function calling with the same schema.
+
+    Errors are the core's (:mod:`deepseekapi_core`): e.g. ``InsufficientCreditsError`` on 402
+    (top up the balance), ``RateLimitError`` after retries, ``UnsupportedParameterError`` for a
+    parameter the reasoner rejects, before anything is sent.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model_name: str = Field(default="deepseek-chat", alias="model")
+    """Model id: ``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash``, ..."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(["DEEPSEEKAPI_API_KEY", "DEEPSEEK_API_KEY"], default=None)
+    )
+    """API key; else ``DEEPSEEKAPI_API_KEY``, else ``DEEPSEEK_API_KEY``."""
+    base_url: str | None = Field(
+        default_factory=from_env("DEEPSEEKAPI_BASE_URL", default=None), alias="api_base"
+    )
+    """Base URL; else ``DEEPSEEKAPI_BASE_URL``, else the core's default."""
+    temperature: float | None = None
+    """Sampling temperature, 0 to 2 (ignored by the service in thinking mode)."""
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Maximum tokens to generate (reasoning included)."""
+    top_p: float | None = None
+    """Nucleus sampling, 0 to 1."""
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences (up to 16)."""
+    presence_penalty: float | None = None
+    """Presence penalty, -2 to 2 (no effect on V4 models)."""
+    frequency_penalty: float | None = None
+    """Frequency penalty, -2 to 2 (no effect on V4 models)."""
+    logprobs: bool | None = None
+    """Return log probabilities (rejected in thinking mode)."""
+    top_logprobs: int | None = None
+    """Number of most likely tokens to return per position (needs ``logprobs``)."""
+    thinking: bool | None = None
+    """Thinking switch for models that have one (``None``: the model's default)."""
+    reasoning_effort: str | None = None
+    """Reasoning effort in thinking mode (``"high"``, ``"max"``, ...)."""
+    user_id: str | None = None
+    """End-user id for the service's safety and cache isolation."""
+    reasoning_replay: Literal["auto", "always", "never"] = "auto"
+    """Whether earlier turns' reasoning is sent back: by the service's rules, always, never."""
+    era: Era = DEFAULT_ERA
+    """Which era of the service's rules to follow (newest by default)."""
+    timeout: float | httpx.Timeout | None = Field(default=None, alias="request_timeout")
+    """Read timeout in seconds (also between stream events), or an ``httpx.Timeout``."""
+    max_retries: int = 2
+    """Retries after the first attempt, done by the core (with ``Retry-After`` honoured)."""
+    retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
+    """A full core retry policy (overrides ``max_retries``)."""
+    streaming: bool = False
+    """Whether ``invoke`` streams under the hood (callbacks then see every token)."""
+    stream_usage: bool = True
+    """Whether streams report token usage on their last chunk."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Further request parameters; names the core does not know go to the request body."""
+    extra_body: dict[str, Any] | None = None
+    """Fields added to the JSON body as they are (for parameters newer than this package)."""
+    default_headers: dict[str, str] | None = None
+    """Headers added to every request."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` for synchronous calls (not closed by the model)."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for asynchronous calls (not closed by the model)."""
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = Field(
+        default=None, exclude=True
+    )
+    """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
+    async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
+    """An async transport, when it differs from ``transport``."""
+
+    _client: DeepSeekClient | None = PrivateAttr(default=None)
+    _async_client: AsyncDeepSeekClient | None = PrivateAttr(default=None)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
+        """Deep copies share the injected transports and HTTP clients (which hold locks and
+        connections) and build their own core clients."""
+        memo = {} if memo is None else memo
+        for shared in (
+            self.http_client,
+            self.http_async_client,
+            self.transport,
+            self.async_transport,
+            self.retry_policy,
+        ):
+            if shared is not None:
+                memo[id(shared)] = shared
+        shallow = self.__copy__()
+        shallow.__pydantic_private__ = {
+            **(shallow.__pydantic_private__ or {}),
+            "_client": None,
+            "_async_client": None,
+        }
+        return super(ChatDeepSeekAPI, shallow).__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle without the built clients (connection pools); copies build their own."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private:
+            state["__pydantic_private__"] = {**private, "_client": None, "_async_client": None}
+        return state
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_extra(cls, values: Any) -> Any:
+        """Unknown constructor arguments go to ``model_kwargs``, with a warning."""
+        if not isinstance(values, dict):
+            return values
+        names = set()
+        for name, field in cls.model_fields.items():
+            names.add(name)
+            if field.alias:
+                names.add(field.alias)
+        if all(key in names for key in values):
+            return values
+        values = dict(values)
+        extra = dict(values.get("model_kwargs") or {})
+        for key in [key for key in values if key not in names]:
+            if key in extra:
+                raise ValueError(f"{key} is given both directly and in model_kwargs")
+            warnings.warn(
+                f"{key} is not a ChatDeepSeekAPI field; it was moved to model_kwargs and "
+                "will be sent with each request",
+                UserWarning,
+                stacklevel=2,
+            )
+            extra[key] = values.pop(key)
+        values["model_kwargs"] = extra
+        return values
+
+    # ------------------------------------------------------------------------------------
+    # LangChain metadata
+
+    @property
+    def _llm_type(self) -> str:
+        return "deepseekapi-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The key serialises as a reference to its environment variable, never its value."""
+        return {"api_key": "DEEPSEEKAPI_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Whether this model can be serialised by LangChain (it can; the key is excluded)."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """The import path LangChain's loader uses: ``langchain_deepseekapi``."""
+        return ["langchain_deepseekapi"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model_name": self.model_name}
+        for name in _PARAM_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.stop:
+            params["stop"] = self.stop
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        model = kwargs.get("model")
+        params = LangSmithParams(
+            ls_provider=MODEL_PROVIDER,
+            ls_model_name=model if isinstance(model, str) else self.model_name,
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        return params
+
+    def _resolve_model_profile(self) -> LCModelProfile | None:
+        profile = get_model_profile(self.model_name, self.era)
+        thinks = profile.thinks(self.thinking)
+        return LCModelProfile(
+            max_input_tokens=profile.context_window,
+            max_output_tokens=profile.max_output_tokens,
+            text_inputs=True,
+            image_inputs=False,
+            audio_inputs=False,
+            video_inputs=False,
+            pdf_inputs=False,
+            reasoning_output=thinks,
+            tool_calling=profile.supports_tools
+            and (profile.supports_tools_when_thinking or not thinks),
+            tool_choice=forced_tool_choice_allowed(
+                self.model_name, thinking=self.thinking, era=self.era
+            ),
+            tool_call_streaming=True,
+            structured_output=True,
+            text_outputs=True,
+            temperature=not thinks,
+        )
+
+    # ------------------------------------------------------------------------------------
+    # Clients (built once per instance, on first use)
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "retry_policy": self.retry_policy,
+            "era": self.era,
+            "reasoning_replay": self.reasoning_replay,
+            "default_headers": self.default_headers,
+        }
+
+    @property
+    def client(self) -> DeepSeekClient:
+        """The core's synchronous client this model uses (built on first use)."""
+        client = self._client
+        if client is None:
+            with _CLIENT_LOCK:
+                client = self._client
+                if client is None:
+                    transport = self.transport
+                    if transport is not None and not isinstance(transport, httpx.BaseTransport):
+                        raise InvalidRequestError(
+                            f"transport {type(transport).__name__} is async-only; "
+                            "use ainvoke/astream, or pass a sync transport",
+                            param="transport",
+                        )
+                    client = self._client = DeepSeekClient(
+                        **self._client_options(),
+                        http_client=self.http_client,
+                        transport=transport,
+                    )
+        return client
+
+    @property
+    def async_client(self) -> AsyncDeepSeekClient:
+        """The core's asynchronous client this model uses (built on first use)."""
+        client = self._async_client
+        if client is None:
+            with _CLIENT_LOCK:
+                client = self._async_client
+                if client is None:
+                    transport = self.async_transport
+                    if transport is None and self.transport is not None:
+                        if not isinstance(self.transport, httpx.AsyncBaseTransport):
+                            raise InvalidRequestError(
+                                f"transport {type(self.transport).__name__} is sync-only; "
+                                "pass async_transport=... for async calls",
+                                param="transport",
+                            )
+                        transport = self.transport
+                    client = self._async_client = AsyncDeepSeekClient(
+                        **self._client_options(),
+                        http_client=self.http_async_client,
+                        transport=transport,
+                    )
+        return client
+
+    # ------------------------------------------------------------------------------------
+    # Requests
+
+    def _chat_request(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream_usage: bool | None = None,
+    ) -> ChatRequest:
+        params: dict[str, Any] = {"model": self.model_name}
+        for name in _PARAM_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.stop:
+            params["stop"] = self.stop
+        extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}
+        if self.model_kwargs:
+            _route(self.model_kwargs, params, extra)
+        if stop is not None:
+            if stop:
+                params["stop"] = stop
+            else:
+                params.pop("stop", None)
+        if kwargs:
+            _route(kwargs, params, extra)
+        if extra:
+            params["extra_body"] = extra
+        if stream_usage is not None:
+            params["stream_options"] = {"include_usage": stream_usage}
+        params["messages"] = to_core_messages(messages)
+        return coerce_chat_request(None, params)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._chat_request(messages, stop, kwargs)
+        return _chat_result(self.client.chat(request))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._chat_request(messages, stop, kwargs)
+        return _chat_result(await self.async_client.chat(request))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # LangChain itself calls run_manager.on_llm_new_token for each chunk yielded here;
+        # calling it here too would report every token twice.
+        stream_usage = kwargs.get("stream_usage")
+        request = self._chat_request(
+            messages,
+            stop,
+            kwargs,
+            stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
+        )
+        folder = _StreamFolder(v1=self.output_version == "v1")
+        for chunk in self.client.stream_chat(request):
+            generation = folder.feed(chunk)
+            if generation is not None:
+                yield generation
+        yield folder.last()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        stream_usage = kwargs.get("stream_usage")
+        request = self._chat_request(
+            messages,
+            stop,
+            kwargs,
+            stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
+        )
+        folder = _StreamFolder(v1=self.output_version == "v1")
+        async for chunk in self.async_client.stream_chat(request):
+            generation = folder.feed(chunk)
+            if generation is not None:
+                yield generation
+        yield folder.last()
+
+    # ------------------------------------------------------------------------------------
+    # Tools and structured output
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: ToolChoice = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer tools to the model.
+
+        Args:
+            tools: functions, pydantic models, TypedDicts, LangChain tools, or OpenAI-style
+                tool dicts; each is converted with LangChain's ``convert_to_openai_tool`` and
+                validated by the core (a bad name or schema fails here, naming the tool).
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call
+                a tool; ``True`` with a single tool forces that tool), a tool's name, or a
+                ``{"type": "function", "function": {"name": ...}}`` dict. Thinking mode accepts
+                only ``"auto"`` and ``"none"``; the core sends a forced choice there as
+                ``"auto"`` with an ``IgnoredParameterWarning`` (the service would answer 400).
+            strict: mark the functions strict (the service honours this on its beta URL).
+            parallel_tool_calls: the service has no switch for this; it may call several
+                tools at once. ``False`` is dropped with a warning.
+            kwargs: further call options bound with the tools.
+        """
+        formatted = [_tool_wire(tool, strict) for tool in tools]
+        if tool_choice is not None and tool_choice is not False:
+            kwargs["tool_choice"] = _tool_choice_wire(tool_choice, formatted)
+        elif tool_choice is False:
+            kwargs["tool_choice"] = "none"
+        if parallel_tool_calls is False:
+            warnings.warn(
+                "DeepSeek has no parallel_tool_calls switch; the model may still call "
+                "several tools in one turn",
+                UserWarning,
+                stacklevel=2,
+            )
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable that returns output matching ``schema``.
+
+        Args:
+            schema: a pydantic model (output is an instance), a TypedDict, a JSON schema or
+                an OpenAI tool dict (output is a dict). Optional for ``json_mode``.
+            method: ``"function_calling"`` forces a call of a tool shaped like the schema
+                (in thinking mode, where the service refuses a forced tool choice, the tool is
+                offered alone with ``tool_choice="auto"``);
+                ``"json_mode"`` sets ``response_format={"type": "json_object"}`` (the prompt
+                must ask for JSON and describe it); ``"json_schema"`` is served as
+                ``"function_calling"``, since the service has no native JSON-schema output.
+            include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``
+                instead of raising on a parsing error.
+            strict: passed to the tool definition for function calling.
+            kwargs: not supported; raises ``ValueError`` when given.
+        """
+        if kwargs:
+            raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")
+        if method == "json_schema":
+            method = "function_calling"
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        llm: Runnable[LanguageModelInput, BaseMessage]
+        parser: Runnable[Any, Any]
+        if method == "function_calling":
+            if schema is None:
+                raise ValueError("schema must be given for method='function_calling'")
+            tool = _tool_wire(schema, strict)
+            name = tool["function"]["name"]
+            # Thinking mode (V3.2/V4) answers 400 to a forced tool choice: there the schema's
+            # tool is offered alone with tool_choice "auto".
+            forced = forced_tool_choice_allowed(
+                self.model_name, thinking=self.thinking, era=self.era
+            )
+            llm = self.bind_tools(
+                [tool],
+                tool_choice=name if forced else "auto",
+                ls_structured_output_format={
+                    "kwargs": {"method": method, "strict": strict},
+                    "schema": tool,
+                },
+            )
+            if is_pydantic:
+                parser = PydanticToolsParser(
+                    tools=[cast("type[BaseModel]", schema)], first_tool_only=True
+                )
+            else:
+                parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
+            )
+            if is_pydantic:
+                parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
+            else:
+                parser = JsonOutputParser()
+        else:
+            raise ValueError(
+                f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
+            )
+        if not include_raw:
+            return llm | parser
+        parser_assign = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+        with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | with_fallback
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers
+
+
+def _route(source: Mapping[str, Any], params: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in source.items():
+        if key in _CONSUMED_KWARGS:
+            continue
+        if key == "extra_body":
+            if value:
+                extra.update(value)
+        elif key in _REQUEST_FIELDS:
+            params[key] = value
+        else:
+            extra[key] = value
+
+
+def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
+    """An OpenAI-style tool dict, validated by the core."""
+    try:
+        converted = convert_to_openai_tool(tool, strict=strict)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequestError(
+            f"cannot make a tool from {tool!r}: {exc}", param="tools"
+        ) from None
+    return tool_spec_from(converted).model_dump(exclude_none=True)
+
+
+def _tool_choice_wire(choice: str | bool | dict[str, Any], tools: list[dict[str, Any]]) -> Any:
+    names = [tool["function"]["name"] for tool in tools]
+    if choice is True:
+        return _named(names[0]) if len(names) == 1 else "required"
+    if isinstance(choice, str):
+        if choice in ("auto", "none", "required"):
+            return choice
+        if choice == "any":
+            return "required"
+        if choice in names:
+            return _named(choice)
+        raise InvalidRequestError(
+            f"tool_choice {choice!r} is neither 'auto', 'none', 'any', 'required' nor one of "
+            f"the tools {names}",
+            param="tool_choice",
+        )
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name") or choice.get("name")
+        if isinstance(name, str):
+            if name not in names:
+                raise InvalidRequestError(
+                    f"tool_choice names {name!r}, which is not among the tools {names}",
+                    param="tool_choice",
+                )
+            return _named(name)
+        raise InvalidRequestError(
+            f"tool_choice dict {choice!r} names no function", param="tool_choice"
+        )
+    raise InvalidRequestError(f"unsupported tool_choice {choice!r}", param="tool_choice")
+
+
+def _named(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name}}
+
+
+def _chat_result(completion: ChatCompletion) -> ChatResult:
+    message = ai_message_from_completion(completion)
+    generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
+    llm_output: dict[str, Any] = {
+        "model_name": completion.model,
+        "system_fingerprint": completion.system_fingerprint,
+        "id": completion.id,
+    }
+    if completion.usage is not None:
+        llm_output["token_usage"] = completion.usage.as_dict()
+    return ChatResult(
+        generations=[ChatGeneration(message=message, generation_info=generation_info)],
+        llm_output=llm_output,
+    )
+
+
+class _StreamFolder:
+    """Turns core chunks into LangChain chunks.
+
+    Visible deltas are passed on at once. The chunk that carries the finish reason (and any
+    usage-only chunk after it) is held back and released by :meth:`last` as the final chunk,
+    with the finish reason, model name, system fingerprint and usage: so metadata appears once
+    on the merged message and the final chunk is known to be last.
+
+    With ``output_version="v1"`` the chunks' content is given as standard blocks, each with
+    its own ``index`` (reasoning, text and every tool call numbered apart), so merged blocks
+    never collide (LangChain's generic conversion would number a tool call by its call index,
+    merging it into the reasoning or text block that preceded it).
+    """
+
+    __slots__ = (
+        "content",
+        "fingerprint",
+        "finish_reason",
+        "kind",
+        "model",
+        "next_index",
+        "reasoning",
+        "response_id",
+        "tool_chunks",
+        "tool_index",
+        "usage",
+        "v1",
+    )
+
+    def __init__(self, *, v1: bool = False) -> None:
+        self.v1 = v1
+        self.model = ""
+        self.response_id = ""
+        self.fingerprint: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        # what the held-back final chunk carries
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tool_chunks: list[ToolCallChunk] = []
+        # v1 block numbering
+        self.kind = ""
+        self.next_index = 0
+        self.tool_index: dict[int | None, int] = {}
+
+    def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
+        if chunk.model:
+            self.model = chunk.model
+        if chunk.id:
+            self.response_id = chunk.id
+        if chunk.system_fingerprint:
+            self.fingerprint = chunk.system_fingerprint
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        message = chunk_message(chunk)
+        finish = chunk.finish_reason
+        if finish is not None:
+            self.finish_reason = finish
+        if self.finish_reason is not None:
+            if message is not None:
+                self.content.append(cast("str", message.content))
+                self.reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
+                self.tool_chunks.extend(message.tool_call_chunks)
+            return None
+        if message is None:
+            return None
+        if self.v1:
+            message.content = self._blocks(
+                cast("str", message.content),
+                message.additional_kwargs.get("reasoning_content", ""),
+                message.tool_call_chunks,
+            )
+            message.response_metadata["output_version"] = "v1"
+        return ChatGenerationChunk(message=message)
+
+    def _block_index(self, kind: str) -> int:
+        if kind != self.kind:
+            self.kind = kind
+            self.next_index += 1
+        return self.next_index - 1
+
+    def _blocks(
+        self, content: str, reasoning: str, tool_chunks: list[ToolCallChunk]
+    ) -> list[str | dict[str, Any]]:
+        blocks: list[str | dict[str, Any]] = []
+        if reasoning:
+            index = self._block_index("reasoning")
+            blocks.append({"type": "reasoning", "reasoning": reasoning, "index": index})
+        if content:
+            blocks.append({"type": "text", "text": content, "index": self._block_index("text")})
+        for tool_chunk in tool_chunks:
+            call = tool_chunk.get("index")
+            if call not in self.tool_index:
+                self.kind = "tool_call_chunk"
+                self.tool_index[call] = self.next_index
+                self.next_index += 1
+            blocks.append(
+                {
+                    "type": "tool_call_chunk",
+                    "id": tool_chunk.get("id"),
+                    "name": tool_chunk.get("name"),
+                    "args": tool_chunk.get("args"),
+                    "index": self.tool_index[call],
+                }
+            )
+        return blocks
+
+    def last(self) -> ChatGenerationChunk:
+        content = "".join(self.content)
+        reasoning = "".join(self.reasoning)
+        metadata = response_metadata_from(
+            model=self.model,
+            finish_reason=self.finish_reason,
+            system_fingerprint=self.fingerprint,
+            response_id=self.response_id,
+        )
+        if self.v1:
+            metadata["output_version"] = "v1"
+        message = AIMessageChunk(
+            content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
+            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+            tool_call_chunks=self.tool_chunks,
+            usage_metadata=usage_metadata_from(self.usage) if self.usage is not None else None,
+            response_metadata=metadata,
+            id=self.response_id or None,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(
+            message=message, generation_info={"finish_reason": self.finish_reason}
+        )

@@ -1,0 +1,327 @@
+"""Translation between LangChain messages and the core's wire models.
+
+Outbound: LangChain ``BaseMessage`` objects become :class:`deepseekapi_core.ChatMessage`. An
+assistant message always carries its ``reasoning_content`` into the core, which decides, by the
+service's rules, whether it is sent back (see ``deepseekapi_core.build_request_body``).
+
+Inbound: a :class:`deepseekapi_core.ChatCompletion` becomes an ``AIMessage`` and each
+:class:`deepseekapi_core.ChatCompletionChunk` an ``AIMessageChunk``. Reasoning goes to
+``additional_kwargs["reasoning_content"]`` (the key langchain-deepseek users read) and, because
+``response_metadata["model_provider"]`` is set, appears as a standard ``{"type": "reasoning"}``
+block in ``content_blocks``, while ``content`` stays the answer string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages import ChatMessage as LCChatMessage
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import ToolCall as LCToolCall
+from langchain_core.messages.tool import (
+    ToolCallChunk,
+    invalid_tool_call,
+    tool_call_chunk,
+)
+
+from deepseekapi_core import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatMessage,
+    FunctionCall,
+    InvalidRequestError,
+    ToolCall,
+    Usage,
+    join_text_parts,
+    parse_tool_arguments,
+)
+
+__all__ = [
+    "MODEL_PROVIDER",
+    "ai_message_from_completion",
+    "chunk_message",
+    "to_core_message",
+    "to_core_messages",
+    "usage_metadata_from",
+]
+
+MODEL_PROVIDER = "deepseek"
+"""``response_metadata["model_provider"]``: the same value langchain-deepseek reports."""
+
+_ROLE_ALIASES: Mapping[str, str] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "tool": "tool",
+}
+
+# Content blocks an assistant message may hold that are not answer text: reasoning (kept apart),
+# and tool calls in their various provider spellings (sent from ``tool_calls`` instead).
+_REASONING_BLOCKS = frozenset({"reasoning", "thinking"})
+_TOOL_BLOCKS = frozenset(
+    {
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "tool_use",
+        "function_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------
+# LangChain -> core
+
+
+def to_core_messages(messages: Sequence[BaseMessage]) -> list[ChatMessage]:
+    """The conversation as core messages (raises :class:`InvalidRequestError` on bad input)."""
+    return [to_core_message(message, index) for index, message in enumerate(messages)]
+
+
+def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
+    """One LangChain message as a core :class:`ChatMessage`."""
+    where = f"messages[{index}] ({type(message).__name__})"
+    if isinstance(message, HumanMessage):
+        return _plain("user", message, where)
+    if isinstance(message, AIMessage):
+        return _assistant(message, index, where)
+    if isinstance(message, SystemMessage):
+        return _plain("system", message, where)
+    if isinstance(message, ToolMessage):
+        return _make(
+            where,
+            role="tool",
+            content=_text(message.content, where),
+            tool_call_id=message.tool_call_id,
+        )
+    if isinstance(message, LCChatMessage):
+        role = _ROLE_ALIASES.get(message.role)
+        if role is None:
+            raise InvalidRequestError(
+                f"{where} has role {message.role!r}; DeepSeek accepts system, user, "
+                "assistant and tool",
+                param="messages",
+            )
+        if role == "assistant":
+            return _make(where, role="assistant", content=_assistant_text(message.content, where))
+        return _plain(role, message, where)
+    raise InvalidRequestError(
+        f"{where}: message type {type(message).__name__!r} (type={message.type!r}) is not "
+        "supported; use SystemMessage, HumanMessage, AIMessage, ToolMessage or ChatMessage",
+        param="messages",
+    )
+
+
+def _make(where: str, **fields: Any) -> ChatMessage:
+    try:
+        return ChatMessage(**fields)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        errors = getattr(exc, "errors", None)
+        detail = (
+            "; ".join(e["msg"].removeprefix("Value error, ") for e in errors())
+            if callable(errors)
+            else str(exc)
+        )
+        raise InvalidRequestError(f"{where}: {detail}", param="messages") from None
+
+
+def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
+    return _make(where, role=role, content=_text(message.content, where), name=message.name)
+
+
+def _text(content: str | list[str | dict[Any, Any]], where: str) -> str:
+    if isinstance(content, str):
+        return content
+    return join_text_parts(content, where=where)
+
+
+def _assistant_text(content: str | list[str | dict[Any, Any]], where: str) -> str:
+    if isinstance(content, str):
+        return content
+    return join_text_parts(
+        (
+            part
+            for part in content
+            if not (isinstance(part, dict) and part.get("type") in _TOOL_BLOCKS)
+        ),
+        where=where,
+    )
+
+
+def _reasoning_of(message: AIMessage) -> str | None:
+    reasoning = message.additional_kwargs.get("reasoning_content")
+    if isinstance(reasoning, str):
+        return reasoning
+    if isinstance(message.content, list):
+        # output_version="v1" messages keep reasoning as content blocks.
+        parts = [
+            str(part.get("reasoning") or part.get("thinking") or "")
+            for part in message.content
+            if isinstance(part, dict) and part.get("type") in _REASONING_BLOCKS
+        ]
+        if parts:
+            return "".join(parts)
+    return None
+
+
+def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
+    calls: list[ToolCall] = []
+    for position, call in enumerate(message.tool_calls):
+        calls.append(
+            ToolCall(
+                id=call.get("id") or f"call_{index}_{position}",
+                function=FunctionCall(
+                    name=call["name"], arguments=json.dumps(call["args"], ensure_ascii=False)
+                ),
+            )
+        )
+    for position, bad in enumerate(message.invalid_tool_calls, start=len(calls)):
+        # Sent back as the model produced them, so a ToolMessage answering one stays valid.
+        calls.append(
+            ToolCall(
+                id=bad.get("id") or f"call_{index}_{position}",
+                function=FunctionCall(name=bad.get("name") or "", arguments=bad.get("args") or ""),
+            )
+        )
+    text = _assistant_text(message.content, where)
+    return _make(
+        where,
+        role="assistant",
+        content=text if text or not calls else None,
+        name=message.name,
+        tool_calls=calls or None,
+        reasoning_content=_reasoning_of(message),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# core -> LangChain
+
+
+def usage_metadata_from(usage: Usage) -> UsageMetadata:
+    """LangChain usage metadata, with cache-read input and reasoning output token details."""
+    return UsageMetadata(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+        input_token_details=InputTokenDetails(cache_read=usage.cache_hit_tokens),
+        output_token_details=OutputTokenDetails(reasoning=usage.reasoning_tokens),
+    )
+
+
+def _parsed_tool_calls(
+    calls: Sequence[ToolCall],
+) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
+    valid: list[LCToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        try:
+            args = parse_tool_arguments(call.function.arguments)
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(
+                    name=call.function.name,
+                    args=call.function.arguments,
+                    id=call.id,
+                    error=str(exc),
+                )
+            )
+        else:
+            valid.append(
+                LCToolCall(name=call.function.name, args=args, id=call.id, type="tool_call")
+            )
+    return valid, invalid
+
+
+def response_metadata_from(
+    *, model: str, finish_reason: str | None, system_fingerprint: str | None, response_id: str
+) -> dict[str, Any]:
+    """The ``response_metadata`` of a finished reply."""
+    return {
+        "model_name": model,
+        "finish_reason": finish_reason,
+        "system_fingerprint": system_fingerprint,
+        "id": response_id,
+        "model_provider": MODEL_PROVIDER,
+    }
+
+
+def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
+    """The completion's first choice as an ``AIMessage``."""
+    choice = completion.choices[0]
+    message = choice.message
+    additional: dict[str, Any] = {}
+    if message.reasoning_content is not None:
+        additional["reasoning_content"] = message.reasoning_content
+    valid, invalid = _parsed_tool_calls(message.tool_calls or ())
+    metadata = response_metadata_from(
+        model=completion.model,
+        finish_reason=choice.finish_reason,
+        system_fingerprint=completion.system_fingerprint,
+        response_id=completion.id,
+    )
+    if choice.logprobs is not None:
+        metadata["logprobs"] = choice.logprobs
+    return AIMessage(
+        content=message.content or "",
+        additional_kwargs=additional,
+        tool_calls=valid,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_metadata_from(completion.usage) if completion.usage else None,
+        response_metadata=metadata,
+        id=completion.id or None,
+    )
+
+
+_PROVIDER_ONLY: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+
+
+def chunk_message(chunk: ChatCompletionChunk) -> AIMessageChunk | None:
+    """The visible part of one stream chunk as an ``AIMessageChunk`` (None when it has none).
+
+    Finish reason and usage are not put here: the adapter folds them into the last chunk.
+    """
+    if not chunk.choices:
+        return None
+    delta = chunk.choices[0].delta
+    content = delta.content or ""
+    reasoning = delta.reasoning_content
+    fragments = delta.tool_calls
+    if not content and not reasoning and not fragments:
+        return None
+    tool_chunks: list[ToolCallChunk] = []
+    if fragments:
+        for fragment in fragments:
+            function = fragment.function
+            tool_chunks.append(
+                tool_call_chunk(
+                    name=function.name if function is not None else None,
+                    args=function.arguments if function is not None else None,
+                    id=fragment.id,
+                    index=fragment.index,
+                )
+            )
+    return AIMessageChunk(
+        content=content,
+        additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+        tool_call_chunks=tool_chunks,
+        response_metadata=dict(_PROVIDER_ONLY),
+        id=chunk.id or None,
+    )

@@ -1,0 +1,55 @@
+"""The LangChain hooks of ``deepseekapi demo`` and ``deepseekapi chat --via langchain``."""
+
+from __future__ import annotations
+
+from deepseekapi_core.emulator import Emulator
+from langchain_deepseekapi import _cli
+
+from .conftest import KEY
+
+
+def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
+    written: list[str] = []
+    transport = emulator.transport()
+    _cli.run_demo(transport=transport, async_transport=transport, api_key=KEY, out=written.append)
+    text = "".join(written)
+    for step in ("LCEL chain", "Streamed reasoner", "Agent with a tool", "RAG-style chain"):
+        assert step in text
+    assert "thinking: [emulated reasoning]" in text
+    assert "tool call: get_weather({'city': 'Lisbon'})" in text
+    assert "tool result: Sunny and 22 °C in Lisbon." in text
+    assert "retrieved: tools.md" in text
+    assert text.count("answer: ") == 4
+    models = [r.json["model"] for r in emulator.chat_requests]
+    assert "deepseek-reasoner" in models and "deepseek-chat" in models
+    # the agent's second step carried the reasoner's reasoning back
+    agent_steps = [r.json for r in emulator.chat_requests if r.json.get("tools")]
+    assert len(agent_steps) == 2
+    assistant = [m for m in agent_steps[1]["messages"] if m["role"] == "assistant"]
+    assert assistant[0]["reasoning_content"]
+
+
+def test_chat_streams_reasoning_apart(emulator: Emulator) -> None:
+    written: list[str] = []
+    _cli.chat(
+        "Is 7 prime?",
+        model="deepseek-reasoner",
+        transport=emulator.transport(),
+        api_key=KEY,
+        out=written.append,
+    )
+    text = "".join(written)
+    assert text.startswith("[thinking] [emulated reasoning]")
+    assert "\n[answer] " in text
+    assert len(written) > 4  # streamed piece by piece
+    assert emulator.chat_requests[0].json["stream"] is True
+
+
+def test_chat_without_reasoning(emulator: Emulator) -> None:
+    written: list[str] = []
+    _cli.chat(
+        "Hi", model="deepseek-chat", transport=emulator.transport(), api_key=KEY, out=written.append
+    )
+    text = "".join(written)
+    assert "[thinking]" not in text and "[answer]" not in text
+    assert text.endswith("\n") and "Hi" in text
