@@ -1,0 +1,1 @@
+"""HTTP-level regression suite: the core and both adapters against vcrpy cassettes."""
