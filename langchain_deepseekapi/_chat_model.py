@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal, cast
 
@@ -191,6 +191,10 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    sleep: Callable[[float], None] | None = Field(default=None, exclude=True)
+    """How synchronous calls wait between retries (``time.sleep``; tests inject a recorder)."""
+    async_sleep: Callable[[float], Awaitable[None]] | None = Field(default=None, exclude=True)
+    """How asynchronous calls wait between retries (``asyncio.sleep`` by default)."""
 
     _client: DeepSeekClient | None = PrivateAttr(default=None)
     _async_client: AsyncDeepSeekClient | None = PrivateAttr(default=None)
@@ -356,10 +360,11 @@ class ChatDeepSeekAPI(BaseChatModel):
                             "use ainvoke/astream, or pass a sync transport",
                             param="transport",
                         )
+                    options = self._client_options()
+                    if self.sleep is not None:
+                        options["sleep"] = self.sleep
                     client = self._client = DeepSeekClient(
-                        **self._client_options(),
-                        http_client=self.http_client,
-                        transport=transport,
+                        **options, http_client=self.http_client, transport=transport
                     )
         return client
 
@@ -380,10 +385,11 @@ class ChatDeepSeekAPI(BaseChatModel):
                                 param="transport",
                             )
                         transport = self.transport
+                    options = self._client_options()
+                    if self.async_sleep is not None:
+                        options["sleep"] = self.async_sleep
                     client = self._async_client = AsyncDeepSeekClient(
-                        **self._client_options(),
-                        http_client=self.http_async_client,
-                        transport=transport,
+                        **options, http_client=self.http_async_client, transport=transport
                     )
         return client
 
