@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ADAPTERS", "ChatHook", "DemoHook", "main"]
 
-_KEY_VARS = ("DEEPSEEKAPI_API_KEY", "DEEPSEEK_API_KEY")
 _EMULATOR_KEY = "sk-emulator"
 
 ADAPTERS: dict[str, tuple[str, str, str]] = {
@@ -138,16 +137,10 @@ class _Output:
         return f"\x1b[1m{text}\x1b[0m" if self.color and text else text
 
 
-def _env_key() -> str | None:
-    for name in _KEY_VARS:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
 def _backend(force_emulator: bool, notice: Callable[[str], None]) -> _Backend:
-    if force_emulator or _env_key() is None:
+    from ._config import resolve_api_key, resolve_base_url
+
+    if force_emulator or resolve_api_key(None) is None:
         from .emulator import Emulator
 
         emulator = Emulator()
@@ -159,8 +152,6 @@ def _backend(force_emulator: bool, notice: Callable[[str], None]) -> _Backend:
         )
         notice(f"Offline: using the built-in DeepSeek emulator ({reason}); replies are emulated.")
         return _Backend(True, _EMULATOR_KEY, transport, transport, emulator)
-    from ._config import resolve_base_url
-
     notice(f"Online: using the DeepSeek service at {resolve_base_url(None)}.")
     return _Backend(False, None, None, None, None)
 
