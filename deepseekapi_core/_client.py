@@ -145,7 +145,16 @@ class _BaseClient:
         self, request: ChatRequest | None, params: Mapping[str, Any], *, stream: bool
     ) -> bytes:
         body = self.build_body(coerce_chat_request(request, params), stream=stream)
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            where = _surrogate_path(body) or "request"
+            raise InvalidRequestError(
+                f"Invalid request: {where}: text contains a lone surrogate (not valid Unicode, "
+                "so it cannot be sent as UTF-8); decode your input with errors='replace'",
+                param=where,
+            ) from None
 
     def _headers(self) -> dict[str, str]:
         headers = {
@@ -178,6 +187,26 @@ class _BaseClient:
             error,
         )
         return wait
+
+
+def _surrogate_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string in ``value`` that UTF-8 cannot encode."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return path or "request"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _surrogate_path(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
 
 
 def _transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
@@ -254,26 +283,51 @@ class _ChunkDecoder:
         self._accumulator = accumulator
         self._decoder = SSEDecoder()
         self.done = False
+        self._failed: ServerSentEvent | None = None
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
         return self._chunks(self._decoder.feed(raw))
 
     def finish(self) -> list[ChatCompletionChunk]:
         chunks = self._chunks(self._decoder.flush())
-        if not self.done and not self._accumulator.finished:
+        if self._failed is None and not self.done and not self._accumulator.finished:
             raise _StreamEnded("the stream ended with neither a finish reason nor [DONE]")
         return chunks
 
     def _chunks(self, events: list[ServerSentEvent]) -> list[ChatCompletionChunk]:
         chunks = []
         for event in events:
-            if self.done:
+            if self.done or self._failed is not None:
                 break
             if event.data == DONE:
                 self.done = True
                 break
-            chunks.append(_chunk_from_event(event, self._accumulator, self._response))
+            try:
+                chunks.append(_chunk_from_event(event, self._accumulator, self._response))
+            except DeepSeekAPIError:
+                # The chunks before the bad event (often in the same read) are handed over
+                # first; raise_failure() then raises, with them counted in the partial reply.
+                self._failed = event
+                break
         return chunks
+
+    def raise_failure(self, request: httpx.Request) -> None:
+        """Raise the error of a bad event that ``feed``/``finish`` held back, if any.
+
+        An error object sent by the service raises :class:`APIStreamError`; an event that is
+        not a chunk raises :class:`APIResponseValidationError`, or, once text was delivered,
+        :class:`StreamInterruptedError` with the partial reply.
+        """
+        event = self._failed
+        if event is None:
+            return
+        accumulator = self._accumulator
+        try:
+            _chunk_from_event(event, accumulator, self._response)
+        except APIResponseValidationError as exc:
+            if accumulator.content or accumulator.reasoning or accumulator.tool_calls:
+                raise _interrupted(accumulator, exc, request) from exc
+            raise
 
 
 class DeepSeekClient(_BaseClient):
@@ -385,11 +439,13 @@ class DeepSeekClient(_BaseClient):
                                 for chunk in decoder.feed(raw):
                                     delivered = accumulator.add(chunk) or delivered
                                     yield chunk
+                                decoder.raise_failure(request)
                                 if decoder.done:
                                     break
                             for chunk in decoder.finish():
                                 delivered = accumulator.add(chunk) or delivered
                                 yield chunk
+                            decoder.raise_failure(request)
                             return
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:
@@ -511,11 +567,13 @@ class AsyncDeepSeekClient(_BaseClient):
                                 for chunk in decoder.feed(raw):
                                     delivered = accumulator.add(chunk) or delivered
                                     yield chunk
+                                decoder.raise_failure(request)
                                 if decoder.done:
                                     break
                             for chunk in decoder.finish():
                                 delivered = accumulator.add(chunk) or delivered
                                 yield chunk
+                            decoder.raise_failure(request)
                             return
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:

@@ -303,8 +303,11 @@ class ChatDeepSeekAPI(BaseChatModel):
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         stops = stop or kwargs.get("stop") or self.stop
-        if stops:
-            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        # A malformed stop is the core's to refuse with a clear error; tracing just skips it.
+        if isinstance(stops, str):
+            params["ls_stop"] = [stops]
+        elif isinstance(stops, (list, tuple)):
+            params["ls_stop"] = [str(item) for item in stops]
         return params
 
     def _resolve_model_profile(self) -> LCModelProfile | None:

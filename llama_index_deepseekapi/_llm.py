@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ChatRequest,
         DeepSeekClient,
         ModelProfile,
+        RetryPolicy,
     )
 
 __all__ = ["DeepSeekAPI"]
@@ -82,6 +83,10 @@ class DeepSeekAPI(FunctionCallingLLM):
         async_transport: an httpx async transport (defaults to ``transport`` when it is one).
         http_client: an ``httpx.Client`` to use instead of building one.
         async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
+        sleep: how sync calls wait between retries (tests inject a recorder).
+        async_sleep: how async calls wait between retries.
+        retry_policy: the core's full :class:`~deepseekapi_core.RetryPolicy` (backoff, the
+            ``Retry-After`` cap); overrides ``max_retries``.
 
     Example:
         >>> from llama_index_deepseekapi import DeepSeekAPI
@@ -126,6 +131,7 @@ class DeepSeekAPI(FunctionCallingLLM):
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _sleep: Callable[[float], None] | None = PrivateAttr(default=None)
     _async_sleep: Callable[[float], Awaitable[None]] | None = PrivateAttr(default=None)
+    _retry_policy: RetryPolicy | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -149,6 +155,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async_http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], None] | None = None,
         async_sleep: Callable[[float], Awaitable[None]] | None = None,
+        retry_policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -175,6 +182,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         self._async_http_client = async_http_client
         self._sleep = sleep
         self._async_sleep = async_sleep
+        self._retry_policy = retry_policy
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -226,6 +234,7 @@ class DeepSeekAPI(FunctionCallingLLM):
             "era": Era(self.era),
             "reasoning_replay": self.reasoning_replay,
             "default_headers": self.default_headers,
+            "retry_policy": self._retry_policy,
         }
 
     @property

@@ -194,7 +194,12 @@ def _tool_call_from_any(call: Any) -> ToolCall:
                 arguments=_arguments(function.get("arguments") or ""),
             ),
         )
-    function = call.function
+    function = getattr(call, "function", None)
+    if function is None or not hasattr(call, "id"):
+        raise InvalidRequestError(
+            f"a tool call must be a mapping or an object with id and function, not {call!r}",
+            param="messages",
+        )
     return ToolCall(
         id=str(call.id),
         function=FunctionCall(name=function.name, arguments=_arguments(function.arguments or "")),

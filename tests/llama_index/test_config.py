@@ -12,7 +12,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
-from deepseekapi_core import DEFAULT_BASE_URL, MissingAPIKeyError
+from deepseekapi_core import DEFAULT_BASE_URL, MissingAPIKeyError, RateLimitError, RetryPolicy
 from deepseekapi_core.emulator import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
@@ -248,3 +248,21 @@ def test_importing_the_adapter_is_light() -> None:
 
 def test_make_llm_fixture_uses_the_emulator(make_llm: Callable[..., DeepSeekAPI]) -> None:
     assert "[emulated" in make_llm().complete("hello").text
+
+
+def test_retry_policy_reaches_the_core_clients() -> None:
+    emulator = Emulator()
+    waits: list[float] = []
+    policy = RetryPolicy(max_retries=1, max_retry_after=5)
+    llm = DeepSeekAPI(
+        api_key="sk-test", transport=emulator.transport(), retry_policy=policy, sleep=waits.append
+    )
+    assert llm.client.retry_policy is policy
+    emulator.faults.status(429, retry_after=2, times=1)
+    assert llm.complete("hi").text
+    assert waits == [2.0]
+    emulator.faults.status(429, retry_after=30, times=1)  # beyond this policy's 5 s cap
+    with pytest.raises(RateLimitError) as caught:
+        llm.complete("hi")
+    assert caught.value.retry_after == 30
+    assert waits == [2.0]
