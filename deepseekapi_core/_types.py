@@ -222,7 +222,7 @@ class ChatRequest(_Request):
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
     max_tokens: Annotated[int, Field(ge=1)] | None = None
     stop: str | Annotated[list[str], Field(max_length=16)] | None = None
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None

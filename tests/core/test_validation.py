@@ -94,6 +94,7 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
         "greater than or equal to 0",
     ),
     ({"model": "deepseek-chat", "messages": HELLO, "top_p": 1.5}, "top_p", "top_p"),
+    ({"model": "deepseek-chat", "messages": HELLO, "top_p": 0}, "top_p", "greater than 0"),
     ({"model": "deepseek-chat", "messages": HELLO, "max_tokens": 0}, "max_tokens", "max_tokens"),
     (
         {"model": "deepseek-chat", "messages": HELLO, "presence_penalty": 3},
