@@ -416,14 +416,14 @@ class ChatDeepSeekAPI(BaseChatModel):
             params["stop"] = self.stop
         extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}
         if self.model_kwargs:
-            _route(self.model_kwargs, params, extra)
+            _route(self.model_kwargs, params, extra, unknown_to_body=True)
         if stop is not None:
             if stop:
                 params["stop"] = stop
             else:
                 params.pop("stop", None)
         if kwargs:
-            _route(kwargs, params, extra)
+            _route(kwargs, params, extra, unknown_to_body=False)
         if extra:
             params["extra_body"] = extra
         if stream_usage is not None:
@@ -620,7 +620,18 @@ class ChatDeepSeekAPI(BaseChatModel):
 # Helpers
 
 
-def _route(source: Mapping[str, Any], params: dict[str, Any], extra: dict[str, Any]) -> None:
+def _route(
+    source: Mapping[str, Any],
+    params: dict[str, Any],
+    extra: dict[str, Any],
+    *,
+    unknown_to_body: bool,
+) -> None:
+    """Sort options into request fields and extra body fields.
+
+    ``model_kwargs`` opts in to sending unknown names as they are; a per-call keyword the
+    request does not know is refused, since the service would silently ignore a misspelling.
+    """
     for key, value in source.items():
         if key in _CONSUMED_KWARGS:
             continue
@@ -629,8 +640,14 @@ def _route(source: Mapping[str, Any], params: dict[str, Any], extra: dict[str, A
                 extra.update(value)
         elif key in _REQUEST_FIELDS:
             params[key] = value
-        else:
+        elif unknown_to_body:
             extra[key] = value
+        else:
+            raise InvalidRequestError(
+                f"unknown call option {key!r}; send fields this package does not know with "
+                f"extra_body={{{key!r}: ...}} (or model_kwargs)",
+                param=key,
+            )
 
 
 def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:

@@ -83,13 +83,21 @@ def test_model_kwargs_and_extra_body() -> None:
         {"model_kwargs": {"temperature": 0.7, "new_field": 1}, "extra_body": {"other": "x"}},
         "hi",
         extra_body={"per_call": True},
-        another=2,
     )
     assert body["temperature"] == 0.7
     assert body["new_field"] == 1
     assert body["other"] == "x"
     assert body["per_call"] is True
-    assert body["another"] == 2
+
+
+def test_unknown_call_option_is_refused_before_sending() -> None:
+    # The service ignores unknown fields, so a misspelt option would be lost without a word.
+    llm, recorder = sent(Recorder(completion()))
+    with pytest.raises(InvalidRequestError, match="unknown call option 'temprature'") as caught:
+        llm.invoke("hi", temprature=0.2)
+    assert caught.value.param == "temprature"
+    assert "extra_body" in str(caught.value)
+    assert recorder.bodies == []
 
 
 def test_thinking_switch_and_effort() -> None:
