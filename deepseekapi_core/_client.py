@@ -276,58 +276,62 @@ def _interrupted(
 
 
 class _ChunkDecoder:
-    """Turns a response's byte chunks into chat completion chunks, noting how the stream ended."""
+    """Turns a response's bytes into chunks, folding each into the accumulator as it is parsed.
 
-    def __init__(self, response: httpx.Response, accumulator: StreamAccumulator) -> None:
+    A bad event (an error object from the service, or an event that is not a chunk) ends the
+    decoding; the chunks before it, often in the same network read, are still returned, and
+    :meth:`raise_failure` raises its error once the caller has been handed them.
+    """
+
+    def __init__(
+        self, response: httpx.Response, accumulator: StreamAccumulator, request: httpx.Request
+    ) -> None:
         self._response = response
         self._accumulator = accumulator
+        self._request = request
         self._decoder = SSEDecoder()
+        self._failure: DeepSeekAPIError | None = None
         self.done = False
-        self._failed: ServerSentEvent | None = None
+        self.delivered = False
+        """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
         return self._chunks(self._decoder.feed(raw))
 
     def finish(self) -> list[ChatCompletionChunk]:
         chunks = self._chunks(self._decoder.flush())
-        if self._failed is None and not self.done and not self._accumulator.finished:
+        if self._failure is None and not self.done and not self._accumulator.finished:
             raise _StreamEnded("the stream ended with neither a finish reason nor [DONE]")
         return chunks
 
+    def raise_failure(self) -> None:
+        """Raise the error of a bad event that ``feed``/``finish`` held back, if any."""
+        if self._failure is not None:
+            raise self._failure
+
     def _chunks(self, events: list[ServerSentEvent]) -> list[ChatCompletionChunk]:
         chunks = []
+        accumulator = self._accumulator
         for event in events:
-            if self.done or self._failed is not None:
+            if self.done or self._failure is not None:
                 break
             if event.data == DONE:
                 self.done = True
                 break
             try:
-                chunks.append(_chunk_from_event(event, self._accumulator, self._response))
-            except DeepSeekAPIError:
-                # The chunks before the bad event (often in the same read) are handed over
-                # first; raise_failure() then raises, with them counted in the partial reply.
-                self._failed = event
+                chunk = _chunk_from_event(event, accumulator, self._response)
+            except APIResponseValidationError as exc:
+                # A broken event after delivered text is a broken stream: hand over the text.
+                self._failure = (
+                    _interrupted(accumulator, exc, self._request) if self.delivered else exc
+                )
                 break
+            except APIStreamError as exc:
+                self._failure = exc
+                break
+            self.delivered = accumulator.add(chunk) or self.delivered
+            chunks.append(chunk)
         return chunks
-
-    def raise_failure(self, request: httpx.Request) -> None:
-        """Raise the error of a bad event that ``feed``/``finish`` held back, if any.
-
-        An error object sent by the service raises :class:`APIStreamError`; an event that is
-        not a chunk raises :class:`APIResponseValidationError`, or, once text was delivered,
-        :class:`StreamInterruptedError` with the partial reply.
-        """
-        event = self._failed
-        if event is None:
-            return
-        accumulator = self._accumulator
-        try:
-            _chunk_from_event(event, accumulator, self._response)
-        except APIResponseValidationError as exc:
-            if accumulator.content or accumulator.reasoning or accumulator.tool_calls:
-                raise _interrupted(accumulator, exc, request) from exc
-            raise
 
 
 class DeepSeekClient(_BaseClient):
@@ -421,7 +425,6 @@ class DeepSeekClient(_BaseClient):
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            delivered = False
             request = self._post_request(self._http, content)
             try:
                 response = self._http.send(request, stream=True)
@@ -433,25 +436,21 @@ class DeepSeekClient(_BaseClient):
                         response.read()
                         error = _status_error(response)
                     else:
-                        decoder = _ChunkDecoder(response, accumulator)
+                        decoder = _ChunkDecoder(response, accumulator, request)
                         try:
                             for raw in response.iter_bytes():
-                                for chunk in decoder.feed(raw):
-                                    delivered = accumulator.add(chunk) or delivered
-                                    yield chunk
-                                decoder.raise_failure(request)
+                                yield from decoder.feed(raw)
+                                decoder.raise_failure()
                                 if decoder.done:
                                     break
-                            for chunk in decoder.finish():
-                                delivered = accumulator.add(chunk) or delivered
-                                yield chunk
-                            decoder.raise_failure(request)
+                            yield from decoder.finish()
+                            decoder.raise_failure()
                             return
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:
                                 # Only [DONE] was lost: the reply and its usage are complete.
                                 return
-                            if delivered:
+                            if decoder.delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
                 finally:
@@ -549,7 +548,6 @@ class AsyncDeepSeekClient(_BaseClient):
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            delivered = False
             request = self._post_request(self._http, content)
             try:
                 response = await self._http.send(request, stream=True)
@@ -561,25 +559,23 @@ class AsyncDeepSeekClient(_BaseClient):
                         await response.aread()
                         error = _status_error(response)
                     else:
-                        decoder = _ChunkDecoder(response, accumulator)
+                        decoder = _ChunkDecoder(response, accumulator, request)
                         try:
                             async for raw in response.aiter_bytes():
                                 for chunk in decoder.feed(raw):
-                                    delivered = accumulator.add(chunk) or delivered
                                     yield chunk
-                                decoder.raise_failure(request)
+                                decoder.raise_failure()
                                 if decoder.done:
                                     break
                             for chunk in decoder.finish():
-                                delivered = accumulator.add(chunk) or delivered
                                 yield chunk
-                            decoder.raise_failure(request)
+                            decoder.raise_failure()
                             return
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:
                                 # Only [DONE] was lost: the reply and its usage are complete.
                                 return
-                            if delivered:
+                            if decoder.delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
                 finally:
