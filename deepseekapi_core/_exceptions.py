@@ -265,7 +265,8 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
     ``application/octet-stream`` and some as plain text); a body that is not JSON, such as a
     gateway's HTML page, is quoted as a short excerpt.
     """
-    body = _parse_error_body(response.content)
+    text = response.content.decode("utf-8", errors="replace")
+    body = _parse_error_body(redact_credentials(text, response.request))
     if isinstance(body, dict):
         detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
     else:
@@ -292,8 +293,7 @@ def redact_credentials(text: str, request: httpx.Request) -> str:
     return text.replace(key, "[redacted]")
 
 
-def _parse_error_body(content: bytes) -> object:
-    text = content.decode("utf-8", errors="replace")
+def _parse_error_body(text: str) -> object:
     try:
         parsed = json.loads(text)
     except ValueError:

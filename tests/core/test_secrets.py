@@ -123,8 +123,10 @@ def test_error_text_echoing_the_key_is_redacted(mode: str) -> None:
         driver.chat(model="deepseek-chat", messages=HELLO)
     for caught in (first, second):
         assert_no_key(str(caught.value))
+        assert_no_key(repr(caught.value.body))  # type: ignore[attr-defined]
         assert "[redacted]" in str(caught.value)
     assert "Incorrect API key provided: [redacted]" in str(first.value)
+    assert first.value.body["message"] == "Incorrect API key provided: [redacted]"  # type: ignore[attr-defined]
 
 
 def test_stream_error_echoing_the_key_is_redacted(mode: str) -> None:
