@@ -29,6 +29,7 @@ __all__ = [
     "ModelList",
     "NamedToolChoice",
     "PromptTokensDetails",
+    "ReasoningEffort",
     "ResponseFormat",
     "Role",
     "StreamOptions",
@@ -40,7 +41,8 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
-ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max"]
+ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
+"""Values the service accepts; it maps them onto its own levels (e.g. xhigh -> max in V4)."""
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

@@ -45,6 +45,7 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidRequestError,
+    ReasoningEffort,
     RetryPolicy,
     coerce_chat_request,
     forced_tool_choice_allowed,
@@ -157,7 +158,7 @@ class ChatDeepSeekAPI(BaseChatModel):
     """Number of most likely tokens to return per position (needs ``logprobs``)."""
     thinking: bool | None = None
     """Thinking switch for models that have one (``None``: the model's default)."""
-    reasoning_effort: str | None = None
+    reasoning_effort: ReasoningEffort | None = None
     """Reasoning effort in thinking mode (``"high"``, ``"max"``, ...)."""
     user_id: str | None = None
     """End-user id for the service's safety and cache isolation."""

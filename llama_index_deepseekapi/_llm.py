@@ -51,7 +51,9 @@ _CONNECTION_FIELDS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
 )
 
-ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max"]
+# Kept in step with deepseekapi_core.ReasoningEffort (a test checks); not imported from the core
+# so that importing the adapter stays cheap (the core loads on first use).
+ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 EraName = Literal["r1", "v3.1", "v3.2", "v4"]
 
 

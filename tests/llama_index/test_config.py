@@ -266,3 +266,13 @@ def test_retry_policy_reaches_the_core_clients() -> None:
         llm.complete("hi")
     assert caught.value.retry_after == 30
     assert waits == [2.0]
+
+
+def test_reasoning_effort_values_match_the_core() -> None:
+    # The adapter keeps its own copy so that its import stays cheap; it must not drift.
+    from typing import get_args
+
+    import deepseekapi_core
+    from llama_index_deepseekapi import _llm
+
+    assert get_args(_llm.ReasoningEffort) == get_args(deepseekapi_core.ReasoningEffort)
