@@ -452,6 +452,19 @@ class ChatDeepSeekAPI(BaseChatModel):
         request = self._chat_request(messages, stop, kwargs)
         return _chat_result(await self.async_client.chat(request))
 
+    def _stream_start(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[ChatRequest, _StreamFolder]:
+        """The streaming request and the folder that turns its chunks into LangChain's."""
+        stream_usage = kwargs.get("stream_usage")
+        request = self._chat_request(
+            messages,
+            stop,
+            kwargs,
+            stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
+        )
+        return request, _StreamFolder(v1=self.output_version == "v1")
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -461,14 +474,7 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain itself calls run_manager.on_llm_new_token for each chunk yielded here;
         # calling it here too would report every token twice.
-        stream_usage = kwargs.get("stream_usage")
-        request = self._chat_request(
-            messages,
-            stop,
-            kwargs,
-            stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
-        )
-        folder = _StreamFolder(v1=self.output_version == "v1")
+        request, folder = self._stream_start(messages, stop, kwargs)
         for chunk in self.client.stream_chat(request):
             generation = folder.feed(chunk)
             if generation is not None:
@@ -482,14 +488,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        stream_usage = kwargs.get("stream_usage")
-        request = self._chat_request(
-            messages,
-            stop,
-            kwargs,
-            stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
-        )
-        folder = _StreamFolder(v1=self.output_version == "v1")
+        request, folder = self._stream_start(messages, stop, kwargs)
         async for chunk in self.async_client.stream_chat(request):
             generation = folder.feed(chunk)
             if generation is not None:
