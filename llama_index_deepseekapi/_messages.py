@@ -212,6 +212,10 @@ def _tool_call_from_any(call: Any) -> ToolCall:
 
 def tool_specs(tools: Sequence[Any]) -> list[ToolSpec]:
     """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions."""
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
+        raise InvalidRequestError(
+            f"tools must be a list of tools, not {type(tools).__name__}", param="tools"
+        )
     return [_tool_spec(tool) for tool in tools]
 
 

@@ -13,7 +13,7 @@ from llama_index.core.base.llms.types import TextBlock, ThinkingBlock, ToolCallB
 from llama_index.core.llms import ChatMessage, ChatResponse
 from llama_index.core.tools import FunctionTool
 
-from deepseekapi_core import BadRequestError
+from deepseekapi_core import BadRequestError, InvalidRequestError
 from deepseekapi_core.emulator import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
@@ -260,3 +260,14 @@ async def test_apredict_and_call_runs_the_tool(make_llm: Callable[..., DeepSeekA
         TOOLS, user_msg="What is the weather in Oslo?"
     )
     assert output.response == "Sunny in Oslo"
+
+
+@pytest.mark.parametrize("tools", [True, "get_weather", {"name": "get_weather"}, 3])
+def test_tools_that_are_not_a_list_are_a_clear_error(tools: Any) -> None:
+    # Found by the reliability fuzzer: tools=True used to fail with a bare TypeError.
+    emulator = Emulator()
+    llm = DeepSeekAPI(api_key="sk-test", transport=emulator.transport())
+    with pytest.raises(InvalidRequestError, match="tools must be a list of tools") as caught:
+        llm.chat([ChatMessage(role="user", content="Hi")], tools=tools)
+    assert caught.value.param == "tools"
+    assert emulator.request_count == 0
