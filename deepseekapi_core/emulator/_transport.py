@@ -44,47 +44,40 @@ async def _wait_async(seconds: float, timeout: float | None, request: httpx.Requ
     await anyio.sleep(seconds)
 
 
-class _SyncEvents(httpx.SyncByteStream):
+class _Events(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """An SSE body for either kind of client: whole when no fault applies, else frame by frame
+    with the injected delay between frames and the cut where it falls."""
+
     def __init__(self, response: EmulatedResponse, request: httpx.Request) -> None:
         self._response = response
         self._request = request
+
+    def _frames(self) -> Iterator[tuple[bytes, float]]:
+        """Each frame with the wait before it; raises where the stream is cut."""
+        response = self._response
+        events = response.events or []
+        cut = response.cut_after
+        delay = response.event_delay
+        if cut is None and not delay:
+            yield b"".join(events), 0.0
+            return
+        for index, frame in enumerate(events):
+            if cut is not None and index >= cut:
+                raise httpx.RemoteProtocolError(_CUT_MESSAGE, request=self._request)
+            yield frame, delay if index else 0.0
 
     def __iter__(self) -> Iterator[bytes]:
-        response = self._response
-        events = response.events or []
-        cut = response.cut_after
-        delay = response.event_delay
-        if cut is None and not delay:
-            yield b"".join(events)
-            return
         timeout = _read_timeout(self._request)
-        for index, frame in enumerate(events):
-            if cut is not None and index >= cut:
-                raise httpx.RemoteProtocolError(_CUT_MESSAGE, request=self._request)
-            if delay and index:
-                _wait_sync(delay, timeout, self._request)
+        for frame, wait in self._frames():
+            if wait:
+                _wait_sync(wait, timeout, self._request)
             yield frame
 
-
-class _AsyncEvents(httpx.AsyncByteStream):
-    def __init__(self, response: EmulatedResponse, request: httpx.Request) -> None:
-        self._response = response
-        self._request = request
-
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        response = self._response
-        events = response.events or []
-        cut = response.cut_after
-        delay = response.event_delay
-        if cut is None and not delay:
-            yield b"".join(events)
-            return
         timeout = _read_timeout(self._request)
-        for index, frame in enumerate(events):
-            if cut is not None and index >= cut:
-                raise httpx.RemoteProtocolError(_CUT_MESSAGE, request=self._request)
-            if delay and index:
-                await _wait_async(delay, timeout, self._request)
+        for frame, wait in self._frames():
+            if wait:
+                await _wait_async(wait, timeout, self._request)
             yield frame
 
 
@@ -131,7 +124,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             _wait_sync(response.delay, _read_timeout(request), request)
         if response.drop:
             raise httpx.RemoteProtocolError(_DROP_MESSAGE, request=request)
-        stream = _SyncEvents(response, request) if response.events is not None else None
+        stream = _Events(response, request) if response.events is not None else None
         return self._build(response, request, stream)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -141,7 +134,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             await _wait_async(response.delay, _read_timeout(request), request)
         if response.drop:
             raise httpx.RemoteProtocolError(_DROP_MESSAGE, request=request)
-        stream = _AsyncEvents(response, request) if response.events is not None else None
+        stream = _Events(response, request) if response.events is not None else None
         return self._build(response, request, stream)
 
     def close(self) -> None:
