@@ -206,15 +206,12 @@ class DeepSeekAPI(FunctionCallingLLM):
 
         return get_model_profile(self.model, Era(self.era))
 
-    def _thinks(self, thinking: bool | None) -> bool:
-        return self._profile().thinks(thinking)
-
     @property
     def metadata(self) -> LLMMetadata:
         """Context window, output size and capabilities from the core's model registry."""
         profile = self._profile()
         tools = profile.supports_tools and (
-            profile.supports_tools_when_thinking or not self._thinks(self.thinking)
+            profile.supports_tools_when_thinking or not profile.thinks(self.thinking)
         )
         return LLMMetadata(
             context_window=profile.context_window,
