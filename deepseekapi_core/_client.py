@@ -245,13 +245,11 @@ def _chunk_from_event(
         ) from exc
     extra = chunk.model_extra
     if extra and "error" in extra and not chunk.choices:
-        error = extra["error"]
+        # Parsed again from the redacted text, so an echoed key reaches neither text nor body.
+        error = json.loads(redact_credentials(event.data, response.request))["error"]
         error = error if isinstance(error, dict) else {"message": str(error)}
         raise APIStreamError(
-            redact_credentials(
-                f"The service sent an error inside the stream: {error.get('message', error)}",
-                response.request,
-            ),
+            f"The service sent an error inside the stream: {error.get('message', error)}",
             error=error,
             partial_content=accumulator.text,
             partial_reasoning=accumulator.reasoning_text,

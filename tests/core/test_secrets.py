@@ -136,7 +136,9 @@ def test_stream_error_echoing_the_key_is_redacted(mode: str) -> None:
     )
     assert isinstance(outcome.error, StreamInterruptedError)
     assert_no_key(str(outcome.error))
+    assert_no_key(repr(outcome.error.body))  # type: ignore[attr-defined]
     assert "key [redacted] suspended" in str(outcome.error)
+    assert outcome.error.body["message"] == "key [redacted] suspended"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
