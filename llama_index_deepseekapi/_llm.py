@@ -53,8 +53,8 @@ _CONNECTION_FIELDS = frozenset(
 
 # Kept in step with deepseekapi_core.ReasoningEffort (a test checks); not imported from the core
 # so that importing the adapter stays cheap (the core loads on first use).
-ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
-EraName = Literal["r1", "v3.1", "v3.2", "v4"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
+EraName = Literal["r1", "v3.1", "v3.2", "v4", "v4.1"]
 
 
 class DeepSeekAPI(FunctionCallingLLM):
