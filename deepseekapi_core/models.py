@@ -82,7 +82,7 @@ class Era(str, enum.Enum):
         return self in (Era.V3_2, Era.V4, Era.V4_1)
 
 
-DEFAULT_ERA = Era.V4
+DEFAULT_ERA = Era.V4_1
 
 SAMPLING_PARAMETERS: frozenset[str] = frozenset(
     {"temperature", "top_p", "presence_penalty", "frequency_penalty"}

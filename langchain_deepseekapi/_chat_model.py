@@ -162,6 +162,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     """Reasoning effort in thinking mode (``"high"``, ``"max"``, ...)."""
     user_id: str | None = None
     """End-user id for the service's safety and cache isolation."""
+    allow_dropped_images: bool = False
+    """Send images to a model that accepts but silently drops them (``deepseek-v4-pro``).
+
+    Off by default: such a request fails before sending, since the reply would read as if the
+    model had seen the image. Vision models (``deepseek-flash``) need no opt-in."""
     reasoning_replay: Literal["auto", "always", "never"] = "auto"
     """Whether earlier turns' reasoning is sent back: by the service's rules, always, never."""
     era: Era = DEFAULT_ERA
@@ -318,7 +323,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             max_input_tokens=profile.context_window,
             max_output_tokens=profile.max_output_tokens,
             text_inputs=True,
-            image_inputs=False,
+            image_inputs=profile.accepts_images,
+            image_url_inputs=profile.accepts_images,
+            image_tool_message=profile.accepts_images,
             audio_inputs=False,
             video_inputs=False,
             pdf_inputs=False,
@@ -413,6 +420,8 @@ class ChatDeepSeekAPI(BaseChatModel):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
+        if self.allow_dropped_images:
+            params["allow_dropped_images"] = True
         if self.stop:
             params["stop"] = self.stop
         extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}

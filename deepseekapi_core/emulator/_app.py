@@ -17,7 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..models import DEFAULT_ERA, Era, ModelProfile, get_model_profile, known_model_ids
+from ..models import (
+    DEFAULT_ERA,
+    Era,
+    ModelProfile,
+    get_model_profile,
+    known_model_ids,
+    listed_model_ids,
+)
 from ._faults import FaultKind, FaultRule, Faults
 from ._replies import (
     Hints,
@@ -29,6 +36,13 @@ from ._replies import (
     snippet,
 )
 from ._script import Script, ScriptedError, ScriptedReply
+from ._vision import (
+    ImageRejected,
+    SeenImage,
+    describe_images,
+    image_part_problem,
+    inspect_request_images,
+)
 from ._wire import (
     DEFAULT_ERRORS,
     EMULATOR_HEADER,
@@ -55,8 +69,8 @@ _MAX_CONTENT_EVENTS = 64
 _CACHE_BLOCK = 64
 _CACHE_LIMIT = 50_000
 _EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra")
+_EFFORTS_V4_1 = ("none", *_EFFORTS)
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization"})
-_V4_ALIASES = frozenset({"deepseek-chat", "deepseek-reasoner"})
 
 _ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -111,6 +125,7 @@ class _Chat:
     max_tokens: int | None
     stop: list[str]
     prompt_tokens: int
+    images: tuple[SeenImage, ...] = ()
 
 
 @dataclass
@@ -323,7 +338,7 @@ class Emulator:
                     "object": "list",
                     "data": [
                         {"id": model, "object": "model", "owned_by": "deepseek"}
-                        for model in self.model_ids()
+                        for model in listed_model_ids(self.era) + self.extra_models
                     ],
                 },
             )
@@ -410,7 +425,7 @@ class Emulator:
         if not isinstance(messages, list):
             raise shape(f"messages: invalid type: {_describe(messages)}, expected a sequence")
         for index, message in enumerate(messages):
-            _check_message_shape(index, message, shape)
+            _check_message_shape(index, message, shape, images=self.era is Era.V4_1)
         for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
             value = body.get(name)
             if value is not None and (
@@ -474,12 +489,16 @@ class Emulator:
             raise shape("stream_options: invalid type, expected struct StreamOptions")
 
         if model not in self._models:
+            if self.era is Era.V4_1:
+                # As probed on 2026-09-10 (reference 1.16): the refusal names the listed ids.
+                supported = ", ".join(listed_model_ids(self.era) + self.extra_models)
+                raise _bad(f"The supported API model names are {supported}")
             raise _bad("Model Not Exist")
         profile = get_model_profile(model, self.era)
 
         thinking_switch: bool | None = None
         thinking = body.get("thinking")
-        if thinking is not None and self.era in (Era.V3_2, Era.V4):
+        if thinking is not None and self.era.has_thinking_switch:
             kind = thinking.get("type") if isinstance(thinking, dict) else None
             if kind not in ("enabled", "disabled"):
                 raise shape(
@@ -487,11 +506,14 @@ class Emulator:
                 )
             thinking_switch = kind == "enabled"
         effort = body.get("reasoning_effort")
-        if effort is not None and self.era is Era.V4 and effort not in _EFFORTS:
+        efforts = _EFFORTS_V4_1 if self.era is Era.V4_1 else _EFFORTS
+        if effort is not None and self.era in (Era.V4, Era.V4_1) and effort not in efforts:
             raise shape(
                 f"reasoning_effort: unknown variant `{effort}`, expected one of "
-                + ", ".join(f"`{e}`" for e in _EFFORTS)
+                + ", ".join(f"`{e}`" for e in efforts)
             )
+        if effort == "none" and thinking_switch is None and self.era is Era.V4_1:
+            thinking_switch = False
 
         if not messages:
             raise _bad("Empty input messages")
@@ -579,10 +601,14 @@ class Emulator:
                         f"message index {index}"
                     )
 
-        if self.era is Era.V4 and model in _V4_ALIASES:
-            response_model = "deepseek-v4-flash"
+        if profile.answered_as is not None and response_model == model:
+            response_model = profile.answered_as
 
-        prompt_tokens = _prompt_tokens(messages, tool_list)
+        try:
+            images = tuple(inspect_request_images(messages, profile, self.era))
+        except ImageRejected as exc:
+            raise _bad(exc.message) from None
+        prompt_tokens = _prompt_tokens(messages, tool_list) + sum(i.tokens for i in images)
         completion_budget = max_tokens or 0
         if prompt_tokens + completion_budget > profile.context_window:
             limit = profile.context_window - 11
@@ -614,6 +640,7 @@ class Emulator:
             max_tokens=max_tokens,
             stop=stops,
             prompt_tokens=prompt_tokens,
+            images=images,
         )
 
     # ----------------------------------------------------------------------------------------
@@ -657,7 +684,7 @@ class Emulator:
             )
             content = ""
         elif last["role"] == "tool":
-            results = _tool_results(messages)
+            results = _tool_results(messages, chat.images)
             summary = " ".join(
                 f"The {name} tool returned: {snippet(result, 300)}" for name, result in results
             )
@@ -675,6 +702,9 @@ class Emulator:
                 )
             else:
                 content = f'{label} You said: "{snippet(user_text)}"'
+                shown = describe_images(_images_of_last_user_message(messages, chat.images))
+                if shown:
+                    content = f"{content} {shown}"
         reasoning = _reasoning(user_text, calls, messages) if chat.thinking else None
         return _Reply(content, reasoning, calls, "tool_calls" if calls else "stop")
 
@@ -957,7 +987,7 @@ def _check_range(
         raise _bad(f"Invalid {name} value, the valid range of {name} is {shown}")
 
 
-def _check_message_shape(index: int, message: object, shape: Any) -> None:
+def _check_message_shape(index: int, message: object, shape: Any, *, images: bool) -> None:
     where = f"messages[{index}]"
     if not isinstance(message, dict):
         raise shape(f"{where}: invalid type: {_describe(message)}, expected internally tagged enum")
@@ -976,8 +1006,14 @@ def _check_message_shape(index: int, message: object, shape: Any) -> None:
         if isinstance(content, list):
             for part in content:
                 kind = part.get("type") if isinstance(part, dict) else None
+                if images and kind == "image_url" and role in ("user", "tool"):
+                    problem = image_part_problem(part)
+                    if problem is not None:
+                        raise shape(f"{where}: {problem}")
+                    continue
                 if kind != "text":
-                    raise shape(f"{where}: unknown variant `{kind}`, expected `text`")
+                    expected = "`text` or `image_url`" if images else "`text`"
+                    raise shape(f"{where}: unknown variant `{kind}`, expected {expected}")
                 if not isinstance(part.get("text"), str):
                     raise shape(f"{where}: missing field `text`")
         elif not isinstance(content, str):
@@ -1071,17 +1107,31 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _tool_results(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _images_of_last_user_message(
+    messages: list[dict[str, Any]], images: tuple[SeenImage, ...]
+) -> list[SeenImage]:
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index]["role"] == "user":
+            return [image for image in images if image.message_index == index]
+    return []
+
+
+def _tool_results(
+    messages: list[dict[str, Any]], images: tuple[SeenImage, ...] = ()
+) -> list[tuple[str, str]]:
     names: dict[str, str] = {}
     for message in messages:
         for call in message.get("tool_calls") or ():
             names[call["id"]] = call["function"]["name"]
     trailing: list[tuple[str, str]] = []
-    for message in reversed(messages):
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
         if message["role"] != "tool":
             break
         call_id = message["tool_call_id"]
-        trailing.append((names.get(call_id, "tool"), _content_text(message.get("content"))))
+        result = _content_text(message.get("content"))
+        shown = describe_images([image for image in images if image.message_index == index])
+        trailing.append((names.get(call_id, "tool"), f"{result} {shown}".strip()))
     trailing.reverse()
     return trailing
 

@@ -22,6 +22,8 @@ FINGERPRINTS: dict[Era, str] = {
     Era.V3_1: "fp_eaab8d114b_prod0820_fp8_kvcache",
     Era.V3_2: "fp_eaab8d114b_prod0820_fp8_kvcache",
     Era.V4: "fp_8b330d02d0_prod0820_fp8_kvcache_20260402",
+    # The bare-hash form the service reports since August 2026 (reference 1.4).
+    Era.V4_1: "a26a7955944dc5c60445bff77fac9c8e",
 }
 
 EMULATOR_HEADER = ("x-emulated-by", "deepseekapi-emulator")
