@@ -26,7 +26,7 @@ from deepseekapi_core import (
     image_part_from_url,
 )
 
-__all__ = ["image_blocks_from_documents", "image_part_from_block"]
+__all__ = ["image_blocks_from_documents", "image_part_from_block", "prompt_with_images"]
 
 
 def image_part_from_block(block: ImageBlock, where: str) -> ImagePart:

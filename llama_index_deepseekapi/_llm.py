@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     CompletionResponseAsyncGen,
     CompletionResponseGen,
+    ImageBlock,
     LLMMetadata,
     MessageRole,
 )
@@ -27,6 +28,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.schema import ImageNode
 
 if TYPE_CHECKING:
     import httpx
@@ -55,6 +57,17 @@ _CONNECTION_FIELDS = frozenset(
 # so that importing the adapter stays cheap (the core loads on first use).
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 EraName = Literal["r1", "v3.1", "v3.2", "v4", "v4.1"]
+
+
+class DeepSeekLLMMetadata(LLMMetadata):
+    """llama-index's ``LLMMetadata`` plus what the model reads (it has no field for that)."""
+
+    image_inputs: bool = Field(
+        default=False, description="Whether the model reads image blocks (vision models)."
+    )
+    input_modalities: list[str] = Field(
+        default_factory=lambda: ["text"], description='What the model reads: "text", "image".'
+    )
 
 
 class DeepSeekAPI(FunctionCallingLLM):
@@ -116,7 +129,11 @@ class DeepSeekAPI(FunctionCallingLLM):
     reasoning_replay: Literal["auto", "always", "never"] = Field(
         default="auto", description="How earlier turns' reasoning is sent back."
     )
-    era: EraName = Field(default="v4", description="Which era's wire rules to follow.")
+    era: EraName = Field(default="v4.1", description="Which era's wire rules to follow.")
+    allow_dropped_images: bool = Field(
+        default=False,
+        description="Send images to a model that drops them silently (deepseek-v4-pro).",
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request parameters sent with every request."
     )
@@ -148,7 +165,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         thinking: bool | None = None,
         reasoning_effort: ReasoningEffort | None = None,
         reasoning_replay: Literal["auto", "always", "never"] = "auto",
-        era: EraName = "v4",
+        era: EraName = "v4.1",
+        allow_dropped_images: bool = False,
         additional_kwargs: Mapping[str, Any] | None = None,
         default_headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -172,6 +190,7 @@ class DeepSeekAPI(FunctionCallingLLM):
             reasoning_effort=reasoning_effort,
             reasoning_replay=reasoning_replay,
             era=era,
+            allow_dropped_images=allow_dropped_images,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=dict(default_headers) if default_headers else None,
             **kwargs,
@@ -207,19 +226,22 @@ class DeepSeekAPI(FunctionCallingLLM):
         return get_model_profile(self.model, Era(self.era))
 
     @property
-    def metadata(self) -> LLMMetadata:
-        """Context window, output size and capabilities from the core's model registry."""
+    def metadata(self) -> DeepSeekLLMMetadata:
+        """Context window, output size and capabilities from the core's model registry,
+        including whether the model reads images (``image_inputs``, ``input_modalities``)."""
         profile = self._profile()
         tools = profile.supports_tools and (
             profile.supports_tools_when_thinking or not profile.thinks(self.thinking)
         )
-        return LLMMetadata(
+        return DeepSeekLLMMetadata(
             context_window=profile.context_window,
             num_output=self.max_tokens or profile.max_output_tokens,
             is_chat_model=True,
             is_function_calling_model=tools,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
+            image_inputs=profile.accepts_images,
+            input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
         )
 
     def _client_options(self) -> dict[str, Any]:
@@ -290,6 +312,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             params["thinking"] = self.thinking
         if self.reasoning_effort is not None:
             params["reasoning_effort"] = self.reasoning_effort
+        if self.allow_dropped_images:
+            params["allow_dropped_images"] = True
         if self.additional_kwargs:
             params.update(self.additional_kwargs)
         if kwargs:
@@ -375,29 +399,50 @@ class DeepSeekAPI(FunctionCallingLLM):
     # Completion (a single user message)
 
     @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``."""
+    def complete(
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
+    ) -> CompletionResponse:
+        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``.
+
+        ``image_documents`` (``ImageNode`` or ``ImageBlock`` objects, as llama-index's
+        multimodal LLMs take them) go in the same message, before the prompt; a vision model
+        (``deepseek-flash``) reads them.
+        """
         from ._messages import completion_response
 
-        return completion_response(self._chat(_prompt_messages(prompt), kwargs))
+        messages = _prompt_messages(prompt, image_documents)
+        return completion_response(self._chat(messages, kwargs))
 
     @llm_completion_callback()
     async def acomplete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
         from ._messages import completion_response
 
-        return completion_response(await self._achat(_prompt_messages(prompt), kwargs))
+        messages = _prompt_messages(prompt, image_documents)
+        return completion_response(await self._achat(messages, kwargs))
 
     @llm_completion_callback()
     def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponseGen:
         """Stream the completion of ``prompt``: the text so far and the new ``delta``."""
         from ._messages import StreamFolder
 
-        chunks = self._stream(_prompt_messages(prompt), kwargs)
+        chunks = self._stream(_prompt_messages(prompt, image_documents), kwargs)
 
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
@@ -408,12 +453,16 @@ class DeepSeekAPI(FunctionCallingLLM):
 
     @llm_completion_callback()
     async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
         from ._messages import StreamFolder
 
-        chunks = self._astream(_prompt_messages(prompt), kwargs)
+        chunks = self._astream(_prompt_messages(prompt, image_documents), kwargs)
 
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
@@ -509,8 +558,15 @@ class DeepSeekAPI(FunctionCallingLLM):
             self._aclient = None
 
 
-def _prompt_messages(prompt: str) -> list[ChatMessage]:
-    return [ChatMessage(role=MessageRole.USER, content=prompt)]
+def _prompt_messages(
+    prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
+) -> list[ChatMessage]:
+    if not image_documents:
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+    from ._images import image_blocks_from_documents, prompt_with_images
+
+    blocks = prompt_with_images(prompt, image_blocks_from_documents(image_documents))
+    return [ChatMessage(role=MessageRole.USER, blocks=blocks)]
 
 
 def _is_async_transport(transport: object) -> bool:

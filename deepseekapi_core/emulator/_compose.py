@@ -186,7 +186,9 @@ def _tool_results(
             break
         call_id = message["tool_call_id"]
         result = content_text(message.get("content"))
-        shown = describe_images([image for image in images if image.message_index == index])
+        shown = describe_images(
+            [image for image in images if image.message_index == index], received=False
+        )
         trailing.append((names.get(call_id, "tool"), f"{result} {shown}".strip()))
     trailing.reverse()
     return trailing

@@ -167,14 +167,18 @@ def inspect_request_images(
     return seen
 
 
-def describe_images(images: Sequence[SeenImage]) -> str:
-    """A sentence for a reply: the images by format and size, and that nothing was seen."""
+def describe_images(images: Sequence[SeenImage], *, received: bool = True) -> str:
+    """A sentence for a reply: the images by format and size, and that nothing was seen.
+
+    ``received=False`` words it for a tool result ("2 images: ...") rather than a user turn.
+    """
     if not images:
         return ""
     listed = "; ".join(image.describe() for image in images)
     noun = "image" if len(images) == 1 else "images"
+    lead = "I received " if received else ""
     return (
-        f"I received {len(images)} {noun}: {listed}. The emulator cannot see image contents, "
+        f"{lead}{len(images)} {noun}: {listed}. The emulator cannot see image contents, "
         "only their format and size."
     )
 

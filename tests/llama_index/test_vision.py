@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import runpy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -204,3 +205,14 @@ def test_metadata_says_whether_images_are_read(model: str, sees: bool) -> None:
     assert metadata.image_inputs is sees
     assert metadata.input_modalities == (["text", "image"] if sees else ["text"])
     assert metadata.context_window == 1_048_576
+
+
+def test_vision_example_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parents[2] / "examples" / "llama_index_vision.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "offline emulator" in out
+    assert "model reads images: True ['text', 'image']" in out
+    assert "retrieved: Bar chart of quarterly sales" in out
+    assert out.count("a PNG image of 800x500 px (412 tokens)") == 2  # RAG answer, URL stream
+    assert "The camera tool returned: 1 image: a JPEG image of 640x480 px" in out
