@@ -123,6 +123,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     prompt), and ``"json_schema"``, which the service does not offer natively and which is
     therefore served by function calling with the same schema.
 
+    Images: ``deepseek-flash`` (V4.1) reads them, in ``HumanMessage`` and ``ToolMessage``
+    content as standard image blocks (``{"type": "image", "base64" | "url": ...}``, v1 or v0)
+    or OpenAI ``image_url`` parts; each is checked before sending (JPEG/PNG/GIF/WebP, 20 MiB,
+    a model that can see it) and a failure names the message and part.
+
     Errors are the core's (:mod:`deepseekapi_core`): e.g. ``InsufficientCreditsError`` on 402
     (top up the balance), ``RateLimitError`` after retries, ``UnsupportedParameterError`` for a
     parameter the reasoner rejects, before anything is sent.
@@ -131,7 +136,8 @@ class ChatDeepSeekAPI(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
     model_name: str = Field(default="deepseek-chat", alias="model")
-    """Model id: ``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash``, ..."""
+    """Model id: ``deepseek-flash`` (reads images), ``deepseek-v4-pro``, ``deepseek-chat``,
+    ``deepseek-reasoner``, ..."""
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(["DEEPSEEKAPI_API_KEY", "DEEPSEEK_API_KEY"], default=None)
     )

@@ -75,7 +75,9 @@ class DeepSeekAPI(FunctionCallingLLM):
 
     A function-calling LLM: ``chat``/``stream_chat``/``complete``/``stream_complete`` and their
     async forms, tool calling for ``FunctionAgent``/``ReActAgent``, ``structured_predict``, and
-    reasoning surfaced as thinking blocks and ``additional_kwargs["reasoning_content"]``.
+    reasoning surfaced as thinking blocks and ``additional_kwargs["reasoning_content"]``. Vision
+    models (``deepseek-flash``) read ``ImageBlock`` in user messages and tool results, and
+    ``complete(prompt, image_documents=[...])``.
 
     Args:
         model: the model id (``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash`` ...).
@@ -90,7 +92,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         reasoning_effort: how hard a thinking model reasons.
         reasoning_replay: how earlier turns' reasoning is sent back (``"auto"``: the service's
             rules).
-        era: whose wire rules to follow (newest by default).
+        era: whose wire rules to follow (newest, ``"v4.1"``, by default).
+        allow_dropped_images: send images to a model that accepts but silently drops them
+            (``deepseek-v4-pro``); otherwise that is an error before sending.
         additional_kwargs: further request parameters (``top_p``, ``stop``, ``user_id``,
             ``response_format``, ``extra_body`` ...) sent with every request.
         default_headers: extra HTTP headers.
