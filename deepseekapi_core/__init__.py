@@ -34,8 +34,6 @@ from ._images import (
     SUPPORTED_IMAGE_TYPES,
     ImageInfo,
     check_request_images,
-    content_from_blocks,
-    content_from_parts,
     image_part_from_bytes,
     image_part_from_path,
     image_part_from_url,
@@ -76,6 +74,7 @@ from ._types import (
     ToolSpec,
     Usage,
 )
+from ._version import __version__
 from .models import (
     DEFAULT_ERA,
     REASONING_EFFORTS,
@@ -86,8 +85,6 @@ from .models import (
     get_model_profile,
     listed_model_ids,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "API_KEY_ENV_VARS",
@@ -160,8 +157,6 @@ __all__ = [
     "build_request_body",
     "check_request_images",
     "coerce_chat_request",
-    "content_from_blocks",
-    "content_from_parts",
     "forced_tool_choice_allowed",
     "get_model_profile",
     "image_part_from_bytes",

@@ -22,8 +22,6 @@ from deepseekapi_core import (
     InvalidRequestError,
     UnsupportedParameterError,
     build_request_body,
-    content_from_blocks,
-    content_from_parts,
     get_model_profile,
     image_part_from_bytes,
     image_part_from_path,
@@ -33,6 +31,7 @@ from deepseekapi_core import (
     listed_model_ids,
 )
 from deepseekapi_core._images import decode_data_url, image_size, sniff_image_type
+from deepseekapi_core.integration import content_from_blocks, content_from_parts
 from deepseekapi_core.models import IMAGE, TEXT
 
 from .helpers import API_KEY, Script, ok
