@@ -29,7 +29,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ._exceptions import InvalidRequestError
@@ -527,32 +527,31 @@ def _part_from_block(block: object, where: str) -> TextPart | ImagePart | None:
 
 
 def _standard_image(block: Mapping[str, object], where: str) -> ImagePart:
+    """An image block in LangChain's v1 (``base64``/``url``/``file_id``), v0
+    (``source_type`` + ``data``/``url``/``id``) or Anthropic's (``source: {...}``) spelling."""
     extras = block.get("extras")
-    detail = block.get("detail") or (extras.get("detail") if isinstance(extras, Mapping) else None)
-    source_type = block.get("source_type")
+    detail: Any = block.get("detail") or (
+        extras.get("detail") if isinstance(extras, Mapping) else None
+    )
     source = block.get("source")
-    if isinstance(source, Mapping):  # Anthropic's spelling
-        source_type = source.get("type")
-        block = {"data": source.get("data"), "url": source.get("url"), **block}
-        block = {**block, "mime_type": source.get("media_type")}
-    data = block.get("base64") if source_type is None else None
-    if data is None and source_type == "base64":
+    if isinstance(source, Mapping):
+        kind, data, url = source.get("type"), source.get("data"), source.get("url")
+        mime = source.get("media_type")
+    elif block.get("source_type") is not None:
+        kind, url, mime = block.get("source_type"), block.get("url"), block.get("mime_type")
         data = block.get("data")
-    if isinstance(data, str):
+    else:
+        data, url, mime = block.get("base64"), block.get("url"), block.get("mime_type")
+        kind = "base64" if data is not None else "url" if url is not None else None
+    if kind == "base64" and isinstance(data, str):
         try:
             raw = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequestError(f"{where} holds invalid base64", param="messages") from None
-        mime = block.get("mime_type")
-        return image_part_from_bytes(
-            raw,
-            mime if isinstance(mime, str) else None,
-            detail=detail,  # type: ignore[arg-type]
-        )
-    url = block.get("url") if source_type in (None, "url") else None
-    if isinstance(url, str):
-        return image_part_from_url(url, detail=detail)  # type: ignore[arg-type]
-    if block.get("file_id") is not None or source_type in ("id", "file"):
+        return image_part_from_bytes(raw, mime if isinstance(mime, str) else None, detail=detail)
+    if kind == "url" and isinstance(url, str):
+        return image_part_from_url(url, detail=detail)
+    if block.get("file_id") is not None or kind in ("id", "file"):
         raise InvalidRequestError(
             f"{where} refers to an uploaded file by id; this client sends images inline "
             "(base64) or by URL only: pass the bytes or a URL instead",
