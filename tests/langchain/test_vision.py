@@ -232,3 +232,11 @@ def test_profile_reports_image_input(model: str, sees: bool) -> None:
     assert profile["image_inputs"] is sees
     assert profile.get("image_url_inputs") is sees
     assert profile.get("image_tool_message") is sees
+
+
+def test_the_opt_in_also_works_per_call(make_llm: ModelFactory, emulator: Emulator) -> None:
+    pro = make_llm(model="deepseek-v4-pro")
+    pro.invoke(ask(IMAGE_BLOCKS["v1-base64"]), allow_dropped_images=True)
+    assert emulator.request_count == 1
+    sent = emulator.last_request
+    assert sent is not None and "allow_dropped_images" not in sent.json  # not a wire field

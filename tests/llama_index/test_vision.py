@@ -216,3 +216,10 @@ def test_vision_example_runs_offline(capsys: pytest.CaptureFixture[str]) -> None
     assert "retrieved: Bar chart of quarterly sales" in out
     assert out.count("a PNG image of 800x500 px (412 tokens)") == 2  # RAG answer, URL stream
     assert "The camera tool returned: 1 image: a JPEG image of 640x480 px" in out
+
+
+def test_the_opt_in_also_works_per_call(make_llm: Factory, emulator: Emulator) -> None:
+    make_llm(model="deepseek-v4-pro").chat(ask(ImageBlock(image=PNG)), allow_dropped_images=True)
+    assert emulator.request_count == 1
+    sent = emulator.last_request
+    assert sent is not None and "allow_dropped_images" not in sent.json  # not a wire field
