@@ -287,9 +287,8 @@ class Emulator:
         return self._render(chat, alter_reply(reply, faults))
 
     def _render(self, chat: ChatRequest, reply: Reply) -> EmulatedResponse:
-        completion_id = self._ids.completion_id()
         envelope = Envelope(
-            completion_id=completion_id,
+            completion_id=self._ids.completion_id(),
             created=int(time.time()),
             model=chat.response_model,
             fingerprint=self._fingerprint,
