@@ -187,3 +187,21 @@ def test_loopback_cap_under_real_concurrency() -> None:
 def test_cap_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Emulator(max_in_flight_per_key=0)
+
+
+def test_loopback_stream_abandoned_mid_way_frees_its_slot() -> None:
+    emulator = Emulator(max_in_flight_per_key=1)
+    # Slow events, so the client leaves while the server is still sending.
+    emulator.faults.latency(0.0, per_event=0.05)
+    with EmulatorServer(emulator) as server:
+        with (
+            httpx.Client(base_url=server.base_url, headers=KEY_A, timeout=30) as client,
+            client.stream("POST", "/chat/completions", json=STREAM) as response,
+        ):
+            lines = response.iter_lines()
+            assert next(lines).startswith("data: {")
+            assert emulator.in_flight.current("sk-key-a") == 1
+        eventually(lambda: emulator.in_flight.total == 0)
+        with httpx.Client(base_url=server.base_url, headers=KEY_A) as client:
+            assert client.post("/chat/completions", json=chat_body()).status_code == 200
+    assert emulator.in_flight.rejected == 0
