@@ -87,7 +87,11 @@ _STAGES: dict[FaultKind, FaultStage] = {
 class FaultRule:
     """One injected fault; it applies ``times`` more times, or to a ``rate`` of requests.
 
-    ``hits`` counts the requests it has applied to so far.
+    ``hits`` counts the requests it has applied to so far. The other fields are the
+    parameters of the :class:`Faults` method that made the rule: ``count`` is the number of
+    keep-alive lines, or the pieces delivered before ``insufficient_system_resource``;
+    ``text`` is a leaked call's preamble, or the whitespace of a JSON-mode reply; ``shape``
+    is a leaked call's shape; ``duration`` is how long a stall lasts (None: for ever).
     """
 
     kind: FaultKind
