@@ -24,6 +24,7 @@ from typing import Any
 import vcr
 from vcr.request import Request as VcrRequest
 
+from deepseekapi_core import Era
 from tests.realwire_loader import Interaction, load_recording
 
 from ._support import CASSETTE_DIR, ReadableYaml, scrub_request, scrub_response
@@ -35,13 +36,15 @@ REALWIRE_BASE_URL = "https://api.deepseek.com"
 
 @dataclass(frozen=True)
 class Source:
-    """One recording: our cassette's name, the file it comes from, and where that came from."""
+    """One recording: our cassette's name, the file it comes from, where that came from, and the
+    service's era when it was recorded (replays follow that era's wire rules)."""
 
     cassette: str
     recording: str
     repository: str
     path: str
     commit: str
+    era: Era
 
 
 SOURCES = (
@@ -51,6 +54,7 @@ SOURCES = (
         "pydantic/pydantic-ai",
         "tests/models/cassettes/test_deepseek/test_deepseek_model_thinking_part.yaml",
         "b487d60e16b41bd207dc09c2fc58ff2e8a164e61",
+        Era.R1,
     ),
     Source(
         "v4-thinking-tools",
@@ -58,6 +62,7 @@ SOURCES = (
         "pydantic/pydantic-ai",
         "tests/models/cassettes/test_deepseek/test_deepseek_deferred_capability_with_thinking.yaml",
         "89c4ef7681ece9364410acfd6c873052f0e6f91f",
+        Era.V4,
     ),
     Source(
         "chat-stream",
@@ -66,6 +71,7 @@ SOURCES = (
         "spec/fixtures/vcr_cassettes/"
         "chat_streaming_responses_deepseek_deepseek-chat_supports_streaming_responses.yml",
         "75b5cd5aef9ac02c35e9ce37b240e3fda3021484",
+        Era.V4,
     ),
     Source(
         "stream-tools",
@@ -75,6 +81,7 @@ SOURCES = (
         "spec/fixtures/vcr_cassettes/chat_function_calling_deepseek_deepseek-chat_can_use_tools"
         "_with_multi-turn_streaming_conversations.yml",
         "75b5cd5aef9ac02c35e9ce37b240e3fda3021484",
+        Era.V4,
     ),
     Source(
         "error-401",
@@ -83,6 +90,7 @@ SOURCES = (
         "spec/fixtures/vcr_cassettes/"
         "chat_error_handling_with_deepseek_deepseek-chat_raises_appropriate_auth_error.yml",
         "75b5cd5aef9ac02c35e9ce37b240e3fda3021484",
+        Era.V4,
     ),
     Source(
         "error-422-plain-text",
@@ -92,6 +100,7 @@ SOURCES = (
         "spec/fixtures/vcr_cassettes/chat_real_error_scenarios_deepseek_deepseek-chat_handles"
         "_invalid_message_format_errors.yml",
         "5b694ca6095c0b3a8391d32ec53a8ec77f97950e",
+        Era.R1,
     ),
     Source(
         "json-mode",
@@ -100,6 +109,7 @@ SOURCES = (
         "spec/fixtures/vcr_cassettes/"
         "chat_with_params_deepseek_deepseek-chat_supports_response_format_param.yml",
         "75b5cd5aef9ac02c35e9ce37b240e3fda3021484",
+        Era.V4,
     ),
 )
 BY_NAME = {source.cassette: source for source in SOURCES}
@@ -110,6 +120,11 @@ _KEPT_REQUEST_HEADERS = ("content-type", "accept")
 
 def cassette_path(name: str) -> Path:
     return REALWIRE_CASSETTES / f"{name}.yaml"
+
+
+def era_of(name: str) -> Era:
+    """The era cassette ``name`` was recorded in (2025-04: R1; 2026-06: V4)."""
+    return BY_NAME[name].era
 
 
 def recorded(name: str) -> tuple[Interaction, ...]:

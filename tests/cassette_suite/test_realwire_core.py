@@ -27,7 +27,7 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result, sse_payloads
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, realwire_vcr, recorded
+from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
 from ._scenarios import assert_usage
 from .conftest import Sleeps
 
@@ -42,12 +42,17 @@ def replay(name: str, **options: Any) -> Iterator[Any]:
     assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
-def client(sleeps: Sleeps | None = None) -> DeepSeekClient:
-    return DeepSeekClient(api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps())
+def client(name: str, sleeps: Sleeps | None = None) -> DeepSeekClient:
+    """A client following the wire rules of the era ``name`` was recorded in."""
+    return DeepSeekClient(
+        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
+    )
 
 
-def async_client() -> AsyncDeepSeekClient:
-    return AsyncDeepSeekClient(api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep())
+def async_client(name: str) -> AsyncDeepSeekClient:
+    return AsyncDeepSeekClient(
+        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
+    )
 
 
 def request_params(
@@ -143,7 +148,7 @@ def recorded_messages(interaction: Interaction) -> list[dict[str, Any]]:
 
 def test_r1_reasoner_every_field() -> None:
     (interaction,) = recorded("r1-reasoner")
-    with replay("r1-reasoner"), client() as api:
+    with replay("r1-reasoner"), client("r1-reasoner") as api:
         completion = api.chat(**request_params(interaction))
     check_completion(completion, interaction)
     assert completion.model == "deepseek-reasoner"
@@ -156,14 +161,14 @@ def test_r1_reasoner_every_field() -> None:
 async def test_r1_reasoner_async() -> None:
     (interaction,) = recorded("r1-reasoner")
     with replay("r1-reasoner"):
-        async with async_client() as api:
+        async with async_client("r1-reasoner") as api:
             completion = await api.chat(**request_params(interaction))
     check_completion(completion, interaction)
 
 
 def test_json_mode_every_field() -> None:
     (interaction,) = recorded("json-mode")
-    with replay("json-mode"), client() as api:
+    with replay("json-mode"), client("json-mode") as api:
         completion = api.chat(**request_params(interaction))
     check_completion(completion, interaction)
     assert json.loads(completion.message.content or "") == {"result": 8}
@@ -174,7 +179,7 @@ def test_thinking_tools_three_turns_every_field() -> None:
     """deepseek-reasoner with tools (V4 era): the tool-call turns go back with their reasoning,
     two parallel tool calls come back in turn two, and every reply parses field for field."""
     first, second, third = recorded("v4-thinking-tools")
-    with replay("v4-thinking-tools"), client() as api:
+    with replay("v4-thinking-tools"), client("v4-thinking-tools") as api:
         reply1 = api.chat(**request_params(first))
         check_completion(reply1, first)
         # Turn two: our parsed turn, then the recorder's tool result and its own synthetic
@@ -203,7 +208,7 @@ def test_thinking_tools_three_turns_every_field() -> None:
 
 def test_chat_stream_every_chunk() -> None:
     (interaction,) = recorded("chat-stream")
-    with replay("chat-stream"), client() as api:
+    with replay("chat-stream"), client("chat-stream") as api:
         chunks = list(api.stream_chat(**request_params(interaction)))
     completion = check_stream(chunks, interaction)
     assert completion.message.content == "1, 2, 3."
@@ -214,7 +219,7 @@ def test_chat_stream_every_chunk() -> None:
 async def test_chat_stream_async() -> None:
     (interaction,) = recorded("chat-stream")
     with replay("chat-stream"):
-        async with async_client() as api:
+        async with async_client("chat-stream") as api:
             chunks = [chunk async for chunk in api.stream_chat(**request_params(interaction))]
     check_stream(chunks, interaction)
 
@@ -225,7 +230,7 @@ def test_streamed_tools_four_turns_every_chunk() -> None:
     turns = recorded("stream-tools")
     history = recorded_messages(turns[0])
     replies = []
-    with replay("stream-tools"), client() as api:
+    with replay("stream-tools"), client("stream-tools") as api:
         for number, interaction in enumerate(turns):
             if number:
                 history = [*history, assistant_turn(replies[-1])]
@@ -251,7 +256,11 @@ def test_streamed_tools_four_turns_every_chunk() -> None:
 def test_recorded_401() -> None:
     (interaction,) = recorded("error-401")
     sleeps = Sleeps()
-    with replay("error-401"), client(sleeps) as api, pytest.raises(AuthenticationError) as caught:
+    with (
+        replay("error-401"),
+        client("error-401", sleeps) as api,
+        pytest.raises(AuthenticationError) as caught,
+    ):
         api.chat(**request_params(interaction))
     error = caught.value
     body = interaction.response.json()["error"]
@@ -269,7 +278,7 @@ def test_recorded_422_request_is_refused_before_sending() -> None:
     """The recorded request (an object as a message's content) never leaves our client."""
     (interaction,) = recorded("error-422-plain-text")
     with realwire_vcr().use_cassette(cassette_path("error-422-plain-text").name) as cass:
-        with client() as api, pytest.raises(InvalidRequestError) as caught:
+        with client("error-422-plain-text") as api, pytest.raises(InvalidRequestError) as caught:
             api.chat(**request_params(interaction))
         assert cass.play_count == 0
     assert caught.value.param == "messages.0.content"
@@ -284,7 +293,7 @@ def test_recorded_422_plain_text_body() -> None:
     valid = [{"role": "user", "content": "hi"}]
     with (
         replay("error-422-plain-text", match_on=("method", "path")),
-        client(sleeps) as api,
+        client("error-422-plain-text", sleeps) as api,
         pytest.raises(UnprocessableEntityError) as caught,
     ):
         api.chat(**request_params(interaction, messages=valid))

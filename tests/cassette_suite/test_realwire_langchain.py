@@ -19,7 +19,7 @@ import pytest
 from deepseekapi_core import AuthenticationError, InvalidRequestError, UnprocessableEntityError
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, realwire_vcr, recorded
+from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
 from .test_langchain import NoWaitPolicy
 
 pytest.importorskip("langchain_core")
@@ -44,9 +44,11 @@ def replay(name: str, **options: Any) -> Iterator[Any]:
     assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
-def chat_model(model: str, policy: NoWaitPolicy | None = None) -> ChatDeepSeekAPI:
+def chat_model(model: str, era: Any, policy: NoWaitPolicy | None = None) -> ChatDeepSeekAPI:
+    """The model as a user of the recorded era would have it (that era's wire rules)."""
     return ChatDeepSeekAPI(
         model=model,
+        era=era,
         api_key=KEY,
         base_url=REALWIRE_BASE_URL,
         retry_policy=policy or NoWaitPolicy(max_retries=2),
@@ -166,7 +168,9 @@ def history_of(interaction: Interaction) -> list[BaseMessage]:
 def test_r1_reasoner() -> None:
     (interaction,) = recorded("r1-reasoner")
     with replay("r1-reasoner"):
-        message = chat_model("deepseek-reasoner").invoke(history_of(interaction))
+        message = chat_model("deepseek-reasoner", era_of("r1-reasoner")).invoke(
+            history_of(interaction)
+        )
     check_completion(message, interaction)
     assert message.additional_kwargs["reasoning_content"]
 
@@ -174,13 +178,17 @@ def test_r1_reasoner() -> None:
 async def test_r1_reasoner_async() -> None:
     (interaction,) = recorded("r1-reasoner")
     with replay("r1-reasoner"):
-        message = await chat_model("deepseek-reasoner").ainvoke(history_of(interaction))
+        message = await chat_model("deepseek-reasoner", era_of("r1-reasoner")).ainvoke(
+            history_of(interaction)
+        )
     check_completion(message, interaction)
 
 
 def test_json_mode() -> None:
     (interaction,) = recorded("json-mode")
-    model = chat_model("deepseek-chat").bind(response_format={"type": "json_object"})
+    model = chat_model("deepseek-chat", era_of("json-mode")).bind(
+        response_format={"type": "json_object"}
+    )
     with replay("json-mode"):
         message = model.invoke(history_of(interaction))
     check_completion(message, interaction)
@@ -194,7 +202,9 @@ def test_thinking_tools_three_turns() -> None:
     def model(turn: Interaction) -> Any:
         # pydantic-ai loads tools as the game goes: each turn offers the tools it recorded.
         tools = turn.request.body["tools"]
-        return chat_model("deepseek-reasoner").bind_tools(tools, tool_choice="auto")
+        return chat_model("deepseek-reasoner", era_of("v4-thinking-tools")).bind_tools(
+            tools, tool_choice="auto"
+        )
 
     history = history_of(first)
     with replay("v4-thinking-tools"):
@@ -212,7 +222,9 @@ def test_thinking_tools_three_turns() -> None:
 def test_chat_stream() -> None:
     (interaction,) = recorded("chat-stream")
     with replay("chat-stream"):
-        chunks = list(chat_model("deepseek-chat").stream(history_of(interaction)))
+        chunks = list(
+            chat_model("deepseek-chat", era_of("chat-stream")).stream(history_of(interaction))
+        )
     message = check_streamed(chunks, interaction)
     assert message.content == "1, 2, 3."
 
@@ -220,13 +232,20 @@ def test_chat_stream() -> None:
 async def test_chat_stream_async() -> None:
     (interaction,) = recorded("chat-stream")
     with replay("chat-stream"):
-        chunks = [c async for c in chat_model("deepseek-chat").astream(history_of(interaction))]
+        chunks = [
+            c
+            async for c in chat_model("deepseek-chat", era_of("chat-stream")).astream(
+                history_of(interaction)
+            )
+        ]
     check_streamed(chunks, interaction)
 
 
 def test_streamed_tools_four_turns() -> None:
     turns = recorded("stream-tools")
-    model = chat_model("deepseek-chat").bind_tools(turns[0].request.body["tools"])
+    model = chat_model("deepseek-chat", era_of("stream-tools")).bind_tools(
+        turns[0].request.body["tools"]
+    )
     history = history_of(turns[0])
     replies: list[AIMessageChunk] = []
     with replay("stream-tools"):
@@ -248,7 +267,7 @@ def test_recorded_401() -> None:
     (interaction,) = recorded("error-401")
     policy = NoWaitPolicy(max_retries=2)
     with replay("error-401"), pytest.raises(AuthenticationError) as caught:
-        chat_model("deepseek-chat", policy).invoke(history_of(interaction))
+        chat_model("deepseek-chat", era_of("error-401"), policy).invoke(history_of(interaction))
     error = caught.value
     body = interaction.response.json()["error"]
     assert error.status_code == 401 and policy.waits == []
@@ -263,8 +282,10 @@ def test_recorded_422_request_is_refused_before_sending() -> None:
     message = interaction.request.body["messages"][0]
     assert isinstance(message["content"], dict)  # what earned the 422
     with realwire_vcr().use_cassette(cassette_path("error-422-plain-text").name) as cass:
-        with pytest.raises(InvalidRequestError, match="text part without a string 'text'"):
-            chat_model("deepseek-chat").invoke([HumanMessage(content=[message["content"]])])
+        with pytest.raises(InvalidRequestError, match="without a string 'text'"):
+            chat_model("deepseek-chat", era_of("error-422-plain-text")).invoke(
+                [HumanMessage(content=[message["content"]])]
+            )
         assert cass.play_count == 0
 
 
@@ -276,7 +297,9 @@ def test_recorded_422_plain_text_body() -> None:
         replay("error-422-plain-text", match_on=("method", "path")),
         pytest.raises(UnprocessableEntityError) as caught,
     ):
-        chat_model("deepseek-chat", policy).invoke("hi", temperature=0.7)
+        chat_model("deepseek-chat", era_of("error-422-plain-text"), policy).invoke(
+            "hi", temperature=0.7
+        )
     error = caught.value
     assert error.status_code == 422 and policy.waits == []
     assert error.body == interaction.response.text

@@ -22,7 +22,7 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, realwire_vcr, recorded
+from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
 from ._scenarios import assert_usage
 from .conftest import Sleeps
 
@@ -47,10 +47,12 @@ def replay(name: str, **options: Any) -> Iterator[Any]:
     assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
-def llm(model: str, sleeps: Sleeps | None = None) -> DeepSeekAPI:
+def llm(model: str, era: Any, sleeps: Sleeps | None = None) -> DeepSeekAPI:
+    """The LLM as a user of the recorded era would have it (that era's wire rules)."""
     sleeps = sleeps or Sleeps()
     return DeepSeekAPI(
         model=model,
+        era=era.value,
         api_key=KEY,
         base_url=REALWIRE_BASE_URL,
         sleep=sleeps,
@@ -151,28 +153,32 @@ def assistant_turn(response: ChatResponse) -> ChatMessage:
 def test_r1_reasoner() -> None:
     (interaction,) = recorded("r1-reasoner")
     with replay("r1-reasoner"):
-        response = llm("deepseek-reasoner").chat(history_of(interaction))
+        response = llm("deepseek-reasoner", era_of("r1-reasoner")).chat(history_of(interaction))
     check_completion(response, interaction)
 
 
 async def test_r1_reasoner_async() -> None:
     (interaction,) = recorded("r1-reasoner")
     with replay("r1-reasoner"):
-        response = await llm("deepseek-reasoner").achat(history_of(interaction))
+        response = await llm("deepseek-reasoner", era_of("r1-reasoner")).achat(
+            history_of(interaction)
+        )
     check_completion(response, interaction)
 
 
 def test_json_mode() -> None:
     (interaction,) = recorded("json-mode")
     with replay("json-mode"):
-        response = llm("deepseek-chat").chat(history_of(interaction), **options_of(interaction))
+        response = llm("deepseek-chat", era_of("json-mode")).chat(
+            history_of(interaction), **options_of(interaction)
+        )
     check_completion(response, interaction)
     assert json.loads(response.message.content or "") == {"result": 8}
 
 
 def test_thinking_tools_three_turns() -> None:
     first, second, third = recorded("v4-thinking-tools")
-    model = llm("deepseek-reasoner")
+    model = llm("deepseek-reasoner", era_of("v4-thinking-tools"))
     history = history_of(first)
     with replay("v4-thinking-tools"):
         reply1 = model.chat(history, **options_of(first))
@@ -189,21 +195,25 @@ def test_thinking_tools_three_turns() -> None:
 def test_chat_stream() -> None:
     (interaction,) = recorded("chat-stream")
     with replay("chat-stream"):
-        responses = list(llm("deepseek-chat").stream_chat(history_of(interaction)))
+        responses = list(
+            llm("deepseek-chat", era_of("chat-stream")).stream_chat(history_of(interaction))
+        )
     assert check_streamed(responses, interaction).message.content == "1, 2, 3."
 
 
 async def test_chat_stream_async() -> None:
     (interaction,) = recorded("chat-stream")
     with replay("chat-stream"):
-        stream = await llm("deepseek-chat").astream_chat(history_of(interaction))
+        stream = await llm("deepseek-chat", era_of("chat-stream")).astream_chat(
+            history_of(interaction)
+        )
         responses = [response async for response in stream]
     check_streamed(responses, interaction)
 
 
 def test_streamed_tools_four_turns() -> None:
     turns = recorded("stream-tools")
-    model = llm("deepseek-chat")
+    model = llm("deepseek-chat", era_of("stream-tools"))
     history = history_of(turns[0])
     replies: list[ChatResponse] = []
     with replay("stream-tools"):
@@ -222,7 +232,7 @@ def test_recorded_401() -> None:
     (interaction,) = recorded("error-401")
     sleeps = Sleeps()
     with replay("error-401"), pytest.raises(AuthenticationError) as caught:
-        llm("deepseek-chat", sleeps).chat(history_of(interaction))
+        llm("deepseek-chat", era_of("error-401"), sleeps).chat(history_of(interaction))
     error = caught.value
     body = interaction.response.json()["error"]
     assert error.status_code == 401 and sleeps.waits == []
@@ -240,7 +250,7 @@ def test_recorded_422_request_is_refused_before_sending() -> None:
         # LlamaIndex's own blocks cannot hold the recorded shape; a raw dict part can.
         message.blocks = [bad]  # type: ignore[list-item]
         with pytest.raises(InvalidRequestError, match=r"messages\[0\] part 0"):
-            llm("deepseek-chat").chat([message])
+            llm("deepseek-chat", era_of("error-422-plain-text")).chat([message])
         assert cass.play_count == 0
 
 
@@ -252,7 +262,7 @@ def test_recorded_422_plain_text_body() -> None:
         replay("error-422-plain-text", match_on=("method", "path")),
         pytest.raises(UnprocessableEntityError) as caught,
     ):
-        llm("deepseek-chat", sleeps).chat(
+        llm("deepseek-chat", era_of("error-422-plain-text"), sleeps).chat(
             [ChatMessage(role=MessageRole.USER, content="hi")], temperature=0.7
         )
     error = caught.value
