@@ -6,7 +6,16 @@ history rules. It imports no agent framework; the LangChain and LlamaIndex adapt
 """
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Endpoint,
+    resolve_endpoint,
+)
 from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
@@ -29,6 +38,7 @@ from ._exceptions import (
     UnprocessableEntityError,
     UnsupportedParameterError,
 )
+from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
@@ -73,8 +83,11 @@ __version__ = "0.1.0"
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "ENV_VARS",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -94,6 +107,7 @@ __all__ = [
     "DeepSeekAPIError",
     "DeepSeekClient",
     "Delta",
+    "Endpoint",
     "Era",
     "FunctionCall",
     "FunctionCallDelta",
@@ -113,10 +127,12 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
+    "SortedOptions",
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
@@ -139,6 +155,8 @@ __all__ = [
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "resolve_endpoint",
+    "sort_options",
     "tool_spec_from",
     "usage_summary",
 ]
