@@ -196,9 +196,32 @@ class ChatMessage(_Request):
 
 
 class ResponseFormat(_Request):
-    """``{"type": "json_object"}`` turns on JSON Output."""
+    """``{"type": "json_object"}`` turns on JSON Output.
 
-    type: Literal["text", "json_object"]
+    ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}`` (openai's
+    structured outputs, which LangChain and llama-index send) is accepted too. The service has
+    no such mode, so :func:`~deepseekapi_core.build_request_body` serves it the way the service
+    can: JSON Output, with the schema given to the model in a system message.
+    """
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check_schema(self) -> ResponseFormat:
+        if self.type != "json_schema":
+            if self.json_schema is not None:
+                raise ValueError(
+                    f"json_schema is only allowed with type 'json_schema', not {self.type!r}"
+                )
+            return self
+        schema = (self.json_schema or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise ValueError(
+                "type 'json_schema' needs json_schema={'name': ..., 'schema': {...}} "
+                "with the JSON schema of the reply"
+            )
+        return self
 
 
 class StreamOptions(_Request):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
 
 import httpx
@@ -148,3 +149,37 @@ def test_a_timeout_given_with_an_injected_client_takes_effect() -> None:
     DeepSeekClient(api_key="k", http_client=http).list_models()
     assert seen[0].extensions["timeout"]["read"] == 4.0
     assert seen[1].extensions["timeout"]["read"] == 99.0
+
+
+PERSON_SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
+
+
+@pytest.mark.parametrize("system", [None, "Be brief."])
+def test_a_json_schema_response_format_is_served_by_json_output(system: str | None) -> None:
+    emulator = Emulator()
+    messages = [{"role": "user", "content": "Ana is 31."}]
+    if system:
+        messages.insert(0, {"role": "system", "content": system})
+    with DeepSeekClient(api_key="sk-test", transport=emulator.transport()) as client:
+        reply = client.chat(
+            model="deepseek-chat",
+            messages=messages,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "Person", "schema": PERSON_SCHEMA, "strict": True},
+            },
+        )
+    sent = emulator.chat_requests[-1].json
+    assert sent["response_format"] == {"type": "json_object"}
+    system_messages = [m for m in sent["messages"] if m["role"] == "system"]
+    assert (
+        len(system_messages) == 1 and '"required": ["name", "age"]' in system_messages[0]["content"]
+    )
+    if system:
+        assert system_messages[0]["content"].startswith("Be brief.")
+    parsed = json.loads(reply.message.content or "")
+    assert isinstance(parsed["name"], str) and isinstance(parsed["age"], int)
