@@ -260,6 +260,11 @@ def _parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
         ) from None
 
 
+def _with_headers(completion: ChatCompletion, response: httpx.Response) -> ChatCompletion:
+    completion._headers = dict(response.headers)
+    return completion
+
+
 def _chunk_from_event(
     event: ServerSentEvent, accumulator: StreamAccumulator, response: httpx.Response
 ) -> ChatCompletionChunk:
@@ -317,6 +322,7 @@ class _ChunkDecoder:
         self._request = request
         self._decoder = SSEDecoder()
         self._failure: DeepSeekAPIError | None = None
+        self._headers = dict(response.headers)
         self.done = False
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
@@ -356,6 +362,7 @@ class _ChunkDecoder:
                 self._failure = exc
                 break
             self.delivered = accumulator.add(chunk) or self.delivered
+            chunk._headers = self._headers
             chunks.append(chunk)
         return chunks
 
@@ -428,7 +435,7 @@ class DeepSeekClient(_BaseClient):
         """
         content = self._encode_chat(request, params, stream=False)
         response = self._send(lambda: self._post_request(self._http, content, options))
-        return _parse_body(ChatCompletion, response)
+        return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
         self,
@@ -568,7 +575,7 @@ class AsyncDeepSeekClient(_BaseClient):
         """Send a chat request and return the completion (``options`` as in the sync client)."""
         content = self._encode_chat(request, params, stream=False)
         response = await self._send(lambda: self._post_request(self._http, content, options))
-        return _parse_body(ChatCompletion, response)
+        return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "AssistantMessage",
@@ -389,7 +389,16 @@ class Choice(_Response):
     logprobs: dict[str, Any] | None = None
 
 
-class ChatCompletion(_Response):
+class _WithHeaders(_Response):
+    _headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The HTTP response's headers (lower-case names), when this came from a client."""
+        return dict(self._headers or {})
+
+
+class ChatCompletion(_WithHeaders):
     """A non-streaming chat completion."""
 
     id: str = ""
@@ -445,7 +454,7 @@ class ChunkChoice(_Response):
     logprobs: dict[str, Any] | None = None
 
 
-class ChatCompletionChunk(_Response):
+class ChatCompletionChunk(_WithHeaders):
     """One server-sent event of a streamed completion.
 
     Usage arrives on the chunk that carries ``finish_reason`` (observed) or on a final chunk

@@ -183,3 +183,21 @@ def test_a_json_schema_response_format_is_served_by_json_output(system: str | No
         assert system_messages[0]["content"].startswith("Be brief.")
     parsed = json.loads(reply.message.content or "")
     assert isinstance(parsed["name"], str) and isinstance(parsed["age"], int)
+
+
+def test_completions_and_chunks_carry_the_response_headers() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if b'"stream":true' in request.content:
+            body = (
+                b'data: {"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}'
+                b"\n\ndata: [DONE]\n\n"
+            )
+            return httpx.Response(200, content=body, headers={"x-ds-trace-id": "t-2"})
+        reply = {"choices": [{"message": {"role": "assistant", "content": "hi"}}]}
+        return httpx.Response(200, json=reply, headers={"x-ds-trace-id": "t-1"})
+
+    with DeepSeekClient(api_key="k", transport=httpx.MockTransport(handler)) as client:
+        completion = client.chat(model="deepseek-chat", messages=MESSAGES)
+        chunks = list(client.stream_chat(model="deepseek-chat", messages=MESSAGES))
+    assert completion.response_headers["x-ds-trace-id"] == "t-1"
+    assert chunks and all(chunk.response_headers["x-ds-trace-id"] == "t-2" for chunk in chunks)
