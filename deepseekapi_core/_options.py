@@ -39,7 +39,9 @@ __all__ = [
     "RequestOptions",
     "SortedOptions",
     "closest_name",
+    "refuse_options",
     "sort_options",
+    "unknown_option_error",
 ]
 
 REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"extra_body"}
@@ -102,6 +104,28 @@ def known_option_names() -> frozenset[str]:
     return (
         REQUEST_FIELDS | set(OPTION_ALIASES) | TRANSPORT_OPTIONS | IGNORED_OPTIONS | {"extra_body"}
     )
+
+
+def unknown_option_error(
+    name: str, known: Iterable[str], *, where: str, hint: str = ""
+) -> InvalidRequestError:
+    """The error for an unknown option, suggesting the closest known name."""
+    suggestion = closest_name(name, known)
+    guess = f"; did you mean {suggestion!r}?" if suggestion else ""
+    return InvalidRequestError(f"unknown {where} {name!r}{guess}{hint}", param=name)
+
+
+def refuse_options(options: Mapping[str, Any], refused: Mapping[str, str], *, owner: str) -> None:
+    """Raise for the first option in ``refused`` that is set, naming it and saying why.
+
+    For parameters a peer library accepts that have no meaning here: refused loudly rather
+    than accepted and silently ignored.
+    """
+    for name, value in options.items():
+        if name in refused and value is not None:
+            raise InvalidRequestError(
+                f"{owner} does not take {name!r}: {refused[name]}", param=name
+            )
 
 
 def _string_map(name: str, value: Any) -> dict[str, str]:
@@ -186,12 +210,12 @@ def sort_options(
         elif unknown_to_body:
             sorted_options.extra_body[name] = value
         else:
-            suggestion = closest_name(name, known_option_names())
-            hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-            raise InvalidRequestError(
-                f"unknown {where} {name!r}{hint} To send a field this package does not know, "
-                f"use extra_body={{{name!r}: ...}}",
-                param=name,
+            raise unknown_option_error(
+                name,
+                known_option_names(),
+                where=where,
+                hint=f". To send a field this package does not know, use "
+                f"extra_body={{{name!r}: ...}}",
             )
     if ignored:
         _warn_ignored(
