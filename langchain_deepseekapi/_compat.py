@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import LanguageModelInput
@@ -25,7 +25,7 @@ from langchain_core.output_parsers.openai_tools import (
 )
 from langchain_core.outputs import ChatGeneration, Generation
 from langchain_core.prompt_values import PromptValue
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ValidationError
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "RequiredJsonToolParser",
     "RequiredPydanticToolParser",
     "combine_llm_outputs",
+    "input_messages",
+    "refused_constructor_options",
     "with_corrective_turn",
 ]
 
@@ -194,35 +196,83 @@ def _correction(tool_name: str) -> HumanMessage:
     )
 
 
-def with_corrective_turn(
-    llm: Runnable[LanguageModelInput, BaseMessage],
-    tool_name: str,
-    to_messages: Any,
-) -> Runnable[LanguageModelInput, BaseMessage]:
+def _merged(full: BaseMessage | None, chunk: BaseMessage) -> BaseMessage:
+    if full is None:
+        return chunk
+    return cast("BaseMessage", full + chunk)  # chat models stream AIMessageChunks
+
+
+class _CorrectiveTurn(Runnable[LanguageModelInput, BaseMessage]):
     """``llm``, with one more turn when its reply does not call ``tool_name``.
 
     Used where the tool cannot be forced (thinking mode): the reply and a short request to
     call the tool are added to the conversation and the model is asked once more. The second
-    reply is returned whatever it holds; the parser then raises if it still has no call.
+    reply is returned whatever it holds (the parser then raises if it has no call). Streaming
+    passes the first reply's chunks on as they come, then the second reply's, if one is needed.
     """
 
-    def follow_up(input_: LanguageModelInput, reply: BaseMessage) -> list[BaseMessage]:
-        messages: list[BaseMessage] = list(to_messages(input_))
-        return [*messages, reply, _correction(tool_name)]
+    def __init__(
+        self,
+        llm: Runnable[LanguageModelInput, BaseMessage],
+        tool_name: str,
+        to_messages: Callable[[LanguageModelInput], list[BaseMessage]],
+    ) -> None:
+        self.llm = llm
+        self.tool_name = tool_name
+        self.to_messages = to_messages
 
-    def call(input_: LanguageModelInput, config: RunnableConfig) -> BaseMessage:
-        reply = llm.invoke(input_, config)
-        if _called(reply, tool_name):
+    def _follow_up(self, input_: LanguageModelInput, reply: BaseMessage) -> list[BaseMessage]:
+        return [*self.to_messages(input_), reply, _correction(self.tool_name)]
+
+    def invoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> BaseMessage:
+        """The reply that calls the tool, or the corrective turn's reply."""
+        reply = self.llm.invoke(input, config, **kwargs)
+        if _called(reply, self.tool_name):
             return reply
-        return llm.invoke(follow_up(input_, reply), config)
+        return self.llm.invoke(self._follow_up(input, reply), config, **kwargs)
 
-    async def acall(input_: LanguageModelInput, config: RunnableConfig) -> BaseMessage:
-        reply = await llm.ainvoke(input_, config)
-        if _called(reply, tool_name):
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> BaseMessage:
+        """Async :meth:`invoke`."""
+        reply = await self.llm.ainvoke(input, config, **kwargs)
+        if _called(reply, self.tool_name):
             return reply
-        return await llm.ainvoke(follow_up(input_, reply), config)
+        return await self.llm.ainvoke(self._follow_up(input, reply), config, **kwargs)
 
-    return RunnableLambda(call, afunc=acall, name="structured_output_with_correction")
+    def stream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[BaseMessage]:
+        """The first reply's chunks, then the corrective turn's if the tool was not called."""
+        full: BaseMessage | None = None
+        for chunk in self.llm.stream(input, config, **kwargs):
+            full = _merged(full, chunk)
+            yield chunk
+        if full is not None and not _called(full, self.tool_name):
+            yield from self.llm.stream(self._follow_up(input, full), config, **kwargs)
+
+    async def astream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[BaseMessage]:
+        """Async :meth:`stream`."""
+        full: BaseMessage | None = None
+        async for chunk in self.llm.astream(input, config, **kwargs):
+            full = _merged(full, chunk)
+            yield chunk
+        if full is not None and not _called(full, self.tool_name):
+            async for chunk in self.llm.astream(self._follow_up(input, full), config, **kwargs):
+                yield chunk
+
+
+def with_corrective_turn(
+    llm: Runnable[LanguageModelInput, BaseMessage],
+    tool_name: str,
+    to_messages: Callable[[LanguageModelInput], list[BaseMessage]],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``llm`` with one corrective turn when its reply does not call ``tool_name``."""
+    return _CorrectiveTurn(llm, tool_name, to_messages)
 
 
 def input_messages(input_: LanguageModelInput) -> list[BaseMessage]:
