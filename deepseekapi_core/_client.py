@@ -37,6 +37,7 @@ from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
 from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, ModelList
+from ._version import __version__
 from .models import DEFAULT_ERA, Era
 from .sse import DONE, ServerSentEvent, SSEDecoder
 
@@ -44,7 +45,7 @@ __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
 
 logger = logging.getLogger("deepseekapi_core")
 
-_USER_AGENT = "deepseekapi-integrations/0.1.0"
+_USER_AGENT = f"deepseekapi-integrations/{__version__}"
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
@@ -382,6 +383,8 @@ class DeepSeekClient(_BaseClient):
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
         reasoning_replay: ``"auto"`` (the era's rules), ``"always"`` or ``"never"``.
+        default_headers: headers added to every request.
+        default_query: query parameters added to every request's URL.
         http_client: an ``httpx.Client`` to use (not closed by this client).
         transport: an httpx transport (e.g. the emulator's) for a client built here.
         sleep: how to wait between retries (tests inject a recorder).

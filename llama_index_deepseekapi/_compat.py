@@ -37,7 +37,7 @@ def check_constructor_options(extra: Mapping[str, Any], known: Iterable[str]) ->
     ``modalities`` is accepted when it asks for text only (what DeepSeek produces).
     """
     from deepseekapi_core import InvalidRequestError
-    from deepseekapi_core._options import refuse_options, unknown_option_error
+    from deepseekapi_core.integration import refuse_options, unknown_option_error
 
     options = dict(extra)
     modalities = options.pop("modalities", None)

@@ -102,10 +102,10 @@ def test_reuse_client_false_builds_a_pool_per_request(
     llm = make_llm(reuse_client=False)
     llm.chat(HELLO)
     list(llm.stream_chat(HELLO))
-    assert llm._client is None  # nothing kept between requests
+    assert llm.clients._client is None  # nothing kept between requests
     reused = make_llm()
     reused.chat(HELLO)
-    assert reused._client is not None
+    assert reused.clients._client is not None
 
 
 def test_a_bad_timeout_is_refused_at_construction() -> None:
