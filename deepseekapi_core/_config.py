@@ -76,6 +76,8 @@ DEEPSEEK_DEFAULT_BASE_URL = "https://api.deepseek.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
 
+_TIMEOUT_PARTS = ("connect", "read", "write", "pool")
+
 TimeoutSpec = float | tuple[float | None, float | None] | httpx.Timeout | None
 """Seconds (read, and between stream events), a ``(connect, read)`` pair, an ``httpx.Timeout``."""
 
@@ -185,6 +187,10 @@ def resolve_timeout(timeout: TimeoutSpec) -> httpx.Timeout:
         return DEFAULT_TIMEOUT
     if isinstance(timeout, httpx.Timeout):
         return timeout
+    if isinstance(timeout, Mapping):  # httpx.Timeout.as_dict(), e.g. after a JSON round trip
+        return httpx.Timeout(**{key: timeout.get(key) for key in _TIMEOUT_PARTS})
+    if isinstance(timeout, list):  # a (connect, read) pair after a JSON round trip
+        timeout = tuple(timeout)
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
             raise ValueError(f"a timeout tuple is (connect, read), not {len(timeout)} values")

@@ -22,7 +22,13 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.bridge.pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -252,6 +258,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         if name in _CONNECTION_FIELDS:
             # Clients built from the old settings are closed; new ones are built on next use.
             self._clients.update(**{name: getattr(self, name)})
+
+    @field_serializer("timeout")
+    def _serialize_timeout(self, timeout: Any) -> Any:
+        """An ``httpx.Timeout`` as its parts, which the constructor takes back."""
+        as_dict = getattr(timeout, "as_dict", None)
+        return as_dict() if callable(as_dict) else timeout
 
     @field_validator("reasoning_effort")
     @classmethod

@@ -123,6 +123,8 @@ def test_the_endpoint_repr_never_shows_the_key() -> None:
         (30.0, 10.0, 30.0),
         ((2.0, 40.0), 2.0, 40.0),
         (httpx.Timeout(7.0, connect=1.0), 1.0, 7.0),
+        ([3.0, 20.0], 3.0, 20.0),  # a pair after a JSON round trip
+        (httpx.Timeout(9.0, connect=2.0).as_dict(), 2.0, 9.0),
     ],
 )
 def test_timeout_forms(spec: object, connect: float, read: float) -> None:

@@ -124,3 +124,12 @@ def test_base_llm_options_are_accepted() -> None:
         warnings.simplefilter("error")
         llm: Any = DeepSeekAPI(system_prompt="Be brief.", pydantic_program_mode="default")
     assert llm.system_prompt == "Be brief."
+
+
+@pytest.mark.parametrize(
+    "timeout", [7.0, (2.0, 30.0), httpx.Timeout(5.0, connect=1.0)], ids=["seconds", "pair", "httpx"]
+)
+def test_every_timeout_form_survives_serialisation(timeout: Any) -> None:
+    llm = DeepSeekAPI(timeout=timeout)
+    again = DeepSeekAPI.from_json(llm.to_json())
+    assert again.client.timeout == llm.client.timeout
