@@ -111,8 +111,7 @@ def test_per_request_options_reach_the_wire_sync_and_async() -> None:
             await client.chat(model="deepseek-chat", messages=MESSAGES, options=options)
 
     asyncio.run(run())
-    # .requests, not .chat_requests: the recorded path keeps the query string.
-    first, streamed, plain, async_one = [r for r in emulator.requests if r.method == "POST"]
+    first, streamed, plain, async_one = emulator.chat_requests  # query strings included
     for recorded in (first, streamed):
         assert recorded.headers["x-trace"] == "abc" and recorded.headers["x-default"] == "d"
         assert "tenant=t1" in recorded.path and "region=eu" in recorded.path
