@@ -25,6 +25,7 @@ from ._convert import (
     usage_summary,
 )
 from ._holder import ClientHolder, ClientOptions
+from ._images import content_from_blocks, content_from_parts
 from ._options import (
     IGNORED_OPTIONS,
     RequestOptions,
@@ -56,6 +57,8 @@ __all__ = [
     "__version__",
     "closest_name",
     "coerce_chat_request",
+    "content_from_blocks",
+    "content_from_parts",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",
