@@ -60,34 +60,49 @@ def test_complete(server: EmulatorServer) -> None:
     assert "low latency" in response.text
 
 
-# Source: llama-index docs, examples/llm/deepseek ("Call chat with a list of messages").
-def test_chat(server: EmulatorServer) -> None:
-    llm = DeepSeek(model="deepseek-chat")
+# Source: run-llama/llama_index docs/examples/llm/deepseek.ipynb ("Setup", then complete and
+# "Call `chat` with a list of messages").
+def test_deepseek_notebook_complete_and_chat(server: EmulatorServer) -> None:
+    # you can also set DEEPSEEK_API_KEY in your environment variables
+    llm = DeepSeek(model="deepseek-reasoner", api_key="you_api_key")
+    response = llm.complete("Is 9.9 or 9.11 bigger?")
     messages = [
         ChatMessage(role="system", content="You are a pirate with a colorful personality"),
-        ChatMessage(role="user", content="What is your name"),
+        ChatMessage(role="user", content="How many 'r's are in the word 'strawberry'?"),
     ]
     resp = llm.chat(messages)
 
-    (sent,) = chats(server)
-    assert [m["role"] for m in sent.json["messages"]] == ["system", "user"]
-    assert resp.message.role == "assistant" and "What is your name" in (resp.message.content or "")
+    first, second = chats(server)
+    assert (
+        first.json["model"] == "deepseek-reasoner" and second.json["model"] == "deepseek-reasoner"
+    )
+    assert first.json["messages"] == [{"role": "user", "content": "Is 9.9 or 9.11 bigger?"}]
+    assert [m["role"] for m in second.json["messages"]] == ["system", "user"]
+    assert "9.11" in response.text and response.additional_kwargs["reasoning_content"]
+    assert "strawberry" in (resp.message.content or "")
+    assert resp.message.additional_kwargs["reasoning_content"]
 
 
-# Source: llama-index docs, examples/llm/deepseek ("Streaming": stream_complete, stream_chat).
-def test_streaming(server: EmulatorServer) -> None:
-    llm = DeepSeek(model="deepseek-chat")
-    deltas = [r.delta for r in llm.stream_complete("Paul Graham is ")]
-    chat_deltas = [r.delta for r in llm.stream_chat(PIRATE)]
+# Source: run-llama/llama_index docs/examples/llm/deepseek.ipynb ("Streaming": stream_complete,
+# then stream_chat).
+def test_deepseek_notebook_streaming(server: EmulatorServer) -> None:
+    llm = DeepSeek(model="deepseek-reasoner", api_key="you_api_key")
+    response = llm.stream_complete("Is 9.9 or 9.11 bigger?")
+    completed = "".join(r.delta or "" for r in response)
+    messages = [
+        ChatMessage(role="system", content="You are a pirate with a colorful personality"),
+        ChatMessage(role="user", content="How many 'r's are in the word 'strawberry'?"),
+    ]
+    resp = llm.stream_chat(messages)
+    chatted = "".join(r.delta or "" for r in resp)
 
     first, second = chats(server)
     assert first.json["stream"] is True and second.json["stream"] is True
-    assert "Paul Graham is" in "".join(d or "" for d in deltas)
-    assert "What is your name" in "".join(d or "" for d in chat_deltas)
+    assert "9.11" in completed and "strawberry" in chatted
 
 
-# Source: llama-index docs, examples/llm/deepseek and the OpenAI LLM page ("Async": acomplete,
-# achat, astream_complete).
+# Source: llama-index docs, the LLM pages' "Async" sections (acomplete, achat,
+# astream_complete; e.g. docs/examples/llm/openai.ipynb).
 def test_async(server: EmulatorServer) -> None:
     llm = DeepSeek(model="deepseek-chat")
 
@@ -202,7 +217,7 @@ def test_function_agent(server: EmulatorServer) -> None:
 
 
 class Song(BaseModel):
-    """A song."""
+    """A song with name and artist"""
 
     name: str
     artist: str
@@ -213,7 +228,8 @@ def generate_song(name: str, artist: str) -> Song:
     return Song(name=name, artist=artist)
 
 
-# Source: llama-index docs, examples/llm/openai ("Function Calling": predict_and_call).
+# Source: run-llama/llama_index docs/examples/llm/openai.ipynb ("Function Calling":
+# Song, generate_song, predict_and_call).
 def test_predict_and_call(server: EmulatorServer) -> None:
     llm = OpenAI(model="deepseek-chat")
     tool = FunctionTool.from_defaults(fn=generate_song)
@@ -224,8 +240,8 @@ def test_predict_and_call(server: EmulatorServer) -> None:
     assert isinstance(response.sources[0].raw_output, Song)
 
 
-# Source: llama-index docs, examples/llm/openai ("Structured Prediction": structured_predict,
-# as_structured_llm).
+# Source: run-llama/llama_index docs/examples/llm/openai.ipynb ("Structured Prediction":
+# structured_predict, as_structured_llm).
 def test_structured_predict(server: EmulatorServer) -> None:
     llm = OpenAI(model="deepseek-chat")
     prompt_tmpl = PromptTemplate("Generate a song about {topic}")
@@ -239,7 +255,7 @@ def test_structured_predict(server: EmulatorServer) -> None:
     assert second.json["messages"][-1]["content"].endswith("Generate a song about dogs")
 
 
-# Source: llama-index docs, examples/llm/openai ("Streaming tool calls":
+# Source: run-llama/llama_index docs/examples/llm/openai.ipynb (streaming tool calls:
 # stream_chat_with_tools + get_tool_calls_from_response(error_on_no_tool_call=False)).
 def test_streaming_tool_calls_show_partial_arguments(server: EmulatorServer) -> None:
     llm = OpenAI(model="deepseek-chat")
