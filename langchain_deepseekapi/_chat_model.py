@@ -158,7 +158,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     Structured output: ``method="function_calling"`` (default, a forced tool call),
     ``"json_mode"`` (``response_format={"type": "json_object"}``; describe the JSON in the
     prompt), and ``"json_schema"``, which the service does not offer natively and which is
-    therefore served by function calling with the same schema.
+    therefore served by function calling with the same schema, or in thinking mode (where no
+    tool can be forced) by JSON Output with the schema in a system message. A call returns the
+    object or raises ``OutputParserException``, never a bare ``None``.
 
     Images: ``deepseek-flash`` (V4.1) reads them, in ``HumanMessage`` and ``ToolMessage``
     content as standard image blocks (``{"type": "image", "base64" | "url": ...}``, v1 or v0)
@@ -647,12 +649,15 @@ class ChatDeepSeekAPI(BaseChatModel):
                 an OpenAI tool dict (output is a dict). Optional for ``json_mode``.
             method: ``"function_calling"`` forces a call of a tool shaped like the schema
                 (in thinking mode, where the service refuses a forced tool choice, the tool is
-                offered alone with ``tool_choice="auto"``);
-                ``"json_mode"`` sets ``response_format={"type": "json_object"}`` (the prompt
-                must ask for JSON and describe it); ``"json_schema"`` is served as
-                ``"function_calling"``, since the service has no native JSON-schema output.
+                offered alone with ``tool_choice="auto"``, and a reply without the call gets
+                one corrective turn); ``"json_mode"`` sets
+                ``response_format={"type": "json_object"}`` (the prompt must ask for JSON and
+                describe it); ``"json_schema"`` is served as ``"function_calling"`` where a
+                tool can be forced and by JSON Output with the schema in a system message in
+                thinking mode, since the service has no native JSON-schema output.
             include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``
-                instead of raising on a parsing error.
+                instead of raising on a parsing error (a reply without the schema's tool call
+                and without a matching JSON object in its text is such an error).
             strict: passed to the tool definition for function calling.
             kwargs: not supported; raises ``ValueError`` when given.
         """
