@@ -50,14 +50,10 @@ def replay(name: str, **options: Any) -> Iterator[Any]:
 def llm(model: str, era: Any, sleeps: Sleeps | None = None) -> DeepSeekAPI:
     """The LLM as a user of the recorded era would have it (that era's wire rules)."""
     sleeps = sleeps or Sleeps()
-    return DeepSeekAPI(
-        model=model,
-        era=era.value,
-        api_key=KEY,
-        base_url=REALWIRE_BASE_URL,
-        sleep=sleeps,
-        async_sleep=sleeps.asleep(),
-    )
+    instance = DeepSeekAPI(model=model, api_key=KEY, base_url=REALWIRE_BASE_URL, era=era.value)
+    instance.clients.sleep = sleeps  # retry waits recorded, never slept
+    instance.clients.async_sleep = sleeps.asleep()
+    return instance
 
 
 def to_llama_index(message: dict[str, Any]) -> ChatMessage:
