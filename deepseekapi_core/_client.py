@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
+    check_header_values,
     require_api_key,
     resolve_api_key,
     resolve_base_url,
@@ -31,6 +32,7 @@ from ._exceptions import (
     StreamInterruptedError,
     make_status_error,
     redact_credentials,
+    scrub_transport_message,
 )
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
@@ -123,6 +125,7 @@ class _BaseClient:
         self.era = era
         self.reasoning_replay: ReasoningReplay = reasoning_replay
         self._default_headers = dict(default_headers or {})
+        check_header_values(self._default_headers)
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
 
@@ -212,7 +215,8 @@ def _surrogate_path(value: Any, path: str = "") -> str | None:
 def _transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
-    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request)
+    detail = scrub_transport_message(f"{type(exc).__name__}: {exc}", request)
+    return APIConnectionError(f"Connection error: {detail}", request=request)
 
 
 def _status_error(response: httpx.Response) -> DeepSeekAPIError:
@@ -264,7 +268,8 @@ def _interrupted(
 ) -> StreamInterruptedError:
     return StreamInterruptedError(
         f"The stream broke after {len(accumulator.text)} characters of answer and "
-        f"{len(accumulator.reasoning_text)} of reasoning had been delivered ({cause}); "
+        f"{len(accumulator.reasoning_text)} of reasoning had been delivered "
+        f"({scrub_transport_message(str(cause), request)}); "
         "not retried, so no token is shown twice",
         partial_content=accumulator.text,
         partial_reasoning=accumulator.reasoning_text,
@@ -596,4 +601,6 @@ class AsyncDeepSeekClient(_BaseClient):
 def _stream_failure(exc: Exception, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.RequestError):
         return _transport_error(exc, request)
-    return APIConnectionError(f"Connection error: {exc}", request=request)
+    return APIConnectionError(
+        f"Connection error: {scrub_transport_message(str(exc), request)}", request=request
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "DeepSeekAPIError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -36,6 +37,7 @@ __all__ = [
     "UnsupportedParameterError",
     "make_status_error",
     "redact_credentials",
+    "scrub_transport_message",
 ]
 
 REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
@@ -75,6 +77,13 @@ class UnsupportedParameterError(InvalidRequestError):
 
 class MissingAPIKeyError(DeepSeekAPIError):
     """No API key was given as an argument or found in the environment."""
+
+
+class InvalidAPIKeyError(DeepSeekAPIError, ValueError):
+    """The configured key (or an extra header) holds a character HTTP headers cannot carry.
+
+    Raised when the client is built, before anything is sent; the message never quotes the key.
+    """
 
 
 class APIConnectionError(DeepSeekAPIError):
@@ -291,6 +300,19 @@ def redact_credentials(text: str, request: httpx.Request) -> str:
     if scheme.lower() != "bearer" or len(key) < 8:
         return text
     return text.replace(key, "[redacted]")
+
+
+_ILLEGAL_HEADER = re.compile(r"(Illegal header (?:name|value))\b.*", re.DOTALL)
+
+
+def scrub_transport_message(text: str, request: httpx.Request) -> str:
+    """A transport error's text with any echoed header value removed.
+
+    h11 and httpx quote the offending header in full ("Illegal header value b'Bearer ...'"),
+    and a header may hold the key.
+    """
+    text = _ILLEGAL_HEADER.sub(r"\1 (value not shown)", text)
+    return redact_credentials(text, request)
 
 
 def _parse_error_body(text: str) -> object:
