@@ -37,7 +37,14 @@ from ._exceptions import (
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
-from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, ModelList
+from ._types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    Model,
+    ModelList,
+    json_problem,
+)
 from .models import DEFAULT_ERA, Era
 from .sse import DONE, ServerSentEvent, SSEDecoder
 
@@ -148,7 +155,14 @@ class _BaseClient:
         self, request: ChatRequest | None, params: Mapping[str, Any], *, stream: bool
     ) -> bytes:
         body = self.build_body(coerce_chat_request(request, params), stream=stream)
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):
+            # A value nested where the models accept Any (tool schemas, extra_body fields
+            # assigned after validation): name it rather than pass on json's bare TypeError.
+            problem = json_problem(body, "request") or "the request cannot be written as JSON"
+            where = problem.split(" ", 1)[0]
+            raise InvalidRequestError(f"Invalid request: {problem}", param=where) from None
         try:
             return text.encode()
         except UnicodeEncodeError:

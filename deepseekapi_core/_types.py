@@ -7,6 +7,7 @@ out-of-range value fails locally with the field named. Response models keep unkn
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -241,6 +242,15 @@ class ChatRequest(_Request):
     user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,512}$")] | None = None
     extra_body: dict[str, Any] | None = None
 
+    @field_validator("extra_body")
+    @classmethod
+    def _check_extra_body(cls, extra_body: dict[str, Any] | None) -> dict[str, Any] | None:
+        if extra_body is not None:
+            problem = json_problem(extra_body, "extra_body")
+            if problem is not None:
+                raise ValueError(problem)
+        return extra_body
+
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatRequest:
         if self.top_logprobs is not None and not self.logprobs:
@@ -267,6 +277,34 @@ class ChatRequest(_Request):
         if isinstance(self.thinking, ThinkingConfig):
             return self.thinking.type == "enabled"
         return self.thinking
+
+
+def json_problem(value: object, path: str) -> str | None:
+    """Why ``value`` cannot be sent as JSON (naming the path to the first bad value), or None.
+
+    Only what ``json.dumps`` writes as standard JSON passes: dicts with string keys, lists and
+    tuples, strings, booleans, None, integers and finite floats.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot carry"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has the key {key!r}; JSON object keys must be strings"
+            problem = json_problem(item, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = json_problem(item, f"{path}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    hint = " (use a list)" if isinstance(value, (set, frozenset)) else ""
+    return f"{path} is a {type(value).__name__}, which JSON cannot carry{hint}"
 
 
 def _check_tool_call_ids(messages: list[ChatMessage]) -> None:

@@ -113,3 +113,46 @@ def test_an_illegal_header_echoed_by_the_transport_is_scrubbed(
 
 def test_completion_helper_is_valid() -> None:
     assert completion()["choices"][0]["message"]["content"] == "Hi there"
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Values in extra_body that JSON cannot carry
+
+
+@pytest.mark.parametrize(
+    ("extra_body", "named"),
+    [
+        ({"opaque": object()}, "extra_body.opaque is a object"),
+        ({"tags": {"a", "b"}}, "extra_body.tags is a set, which JSON cannot carry (use a list)"),
+        ({"outer": {"inner": [1, {2, 3}]}}, "extra_body.outer.inner[1] is a set"),
+        ({"ratio": float("nan")}, "extra_body.ratio is nan"),
+        ({"by_id": {1: "x"}}, "extra_body.by_id has the key 1"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_extra_body_values_json_cannot_carry_are_named_before_sending(
+    mode: str, extra_body: dict[str, Any], named: str, stream: bool
+) -> None:
+    script = Script([])
+    driver = Driver(mode, script)
+    call = driver.stream if stream else driver.chat
+    with pytest.raises(InvalidRequestError) as caught:
+        outcome = call(model="deepseek-chat", messages=HELLO, extra_body=extra_body)
+        raise getattr(outcome, "error", None) or AssertionError("no error")
+    assert named in str(caught.value)
+    assert caught.value.param == "extra_body"
+    assert script.requests == []
+
+
+def test_a_tool_schema_holding_an_object_is_named(mode: str) -> None:
+    script = Script([])
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "parameters": {"type": "object", "properties": {"q": {"default": object()}}},
+        },
+    }
+    with pytest.raises(InvalidRequestError, match=r"tools\[0\]\.function\.parameters"):
+        Driver(mode, script).chat(model="deepseek-chat", messages=HELLO, tools=[tool])
+    assert script.requests == []
