@@ -30,13 +30,14 @@ from ._exceptions import (
     DeepSeekAPIError,
     InvalidRequestError,
     StreamInterruptedError,
+    error_from_ok_body,
     make_status_error,
     redact_credentials,
     scrub_transport_message,
 )
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
-from ._stream import StreamAccumulator
+from ._stream import StreamAccumulator, chunks_from_completion
 from ._types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -241,6 +242,9 @@ def _parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
+        parsed = _json_or_none(response.content)
+        if isinstance(parsed, dict) and "error" in parsed:
+            raise error_from_ok_body(response, parsed, streaming=False) from None
         excerpt = response.text[:200]
         raise APIResponseValidationError(
             f"The service's reply is not a valid {model.__name__} "
@@ -248,6 +252,13 @@ def _parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
             response=response,
             body=excerpt,
         ) from None
+
+
+def _json_or_none(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def _chunk_from_event(
@@ -292,6 +303,17 @@ def _interrupted(
     )
 
 
+_SSE_STARTS = (b"data", b"event", b"id", b"retry", b":")
+_BOM = b"\xef\xbb\xbf"
+_SNIFF_BYTES = max(len(field) for field in _SSE_STARTS)
+
+
+def _looks_plain(start: bytes) -> bool:
+    """Whether the first non-blank bytes of a 200 body are not an SSE stream."""
+    start = start.lstrip().removeprefix(_BOM)
+    return bool(start) and not any(start.startswith(field) for field in _SSE_STARTS)
+
+
 class _ChunkDecoder:
     """Turns a response's bytes into chunks, folding each into the accumulator as it is parsed.
 
@@ -308,17 +330,87 @@ class _ChunkDecoder:
         self._request = request
         self._decoder = SSEDecoder()
         self._failure: DeepSeekAPIError | None = None
+        self._head: bytes | None = b""
+        """The body's first bytes while it is unknown whether they are a stream (None after)."""
+        self._plain: list[bytes] | None = None
+        """The body of a plain (non-stream) 200 answer, collected whole."""
         self.done = False
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
-        return self._chunks(self._decoder.feed(raw))
+        if self._head is not None:
+            raw = self._sniff(raw)
+        if self._plain is not None:
+            self._plain.append(raw)
+            return []
+        return self._chunks(self._decoder.feed(raw)) if raw else []
 
     def finish(self) -> list[ChatCompletionChunk]:
+        if self._head:
+            # The body ended before it could be told apart: judge what there is.
+            head, self._head = self._head, None
+            self._plain = [head] if _looks_plain(head) else None
+            if self._plain is None:
+                self._decoder.feed(head)
+        if self._plain is not None:
+            return self._chunks_from_plain_body(b"".join(self._plain))
         chunks = self._chunks(self._decoder.flush())
         if self._failure is None and not self.done and not self._accumulator.finished:
             raise _StreamEnded("the stream ended with neither a finish reason nor [DONE]")
+        return chunks
+
+    def _sniff(self, raw: bytes) -> bytes:
+        """Tell a stream from a plain body by its first bytes: an SSE stream starts with a
+        field name or a comment, a JSON reply or error with ``{``, a gateway's page with
+        ``<``. Returns the bytes to pass on once decided (all of them), else ``b""``."""
+        head = (self._head or b"") + raw
+        start = head.lstrip().removeprefix(_BOM)
+        if len(start) < _SNIFF_BYTES and any(
+            field.startswith(start[: len(field)]) for field in _SSE_STARTS
+        ):
+            self._head = head
+            return b""
+        self._head = None
+        if _looks_plain(start):
+            self._plain = []
+        return head
+
+    def _chunks_from_plain_body(self, body: bytes) -> list[ChatCompletionChunk]:
+        """A stream request answered with a plain 200 body: not retried (it may have been
+        billed). A reply becomes chunks; an error, its typed error; anything else an error
+        quoting the start of the body."""
+        response = self._response
+        text = redact_credentials(body.decode("utf-8", errors="replace"), self._request)
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and "error" in parsed and "choices" not in parsed:
+            raise error_from_ok_body(response, parsed, streaming=True)
+        if isinstance(parsed, dict) and "choices" in parsed:
+            try:
+                completion = ChatCompletion.model_validate(parsed)
+            except ValidationError:
+                pass
+            else:
+                logger.debug("a stream request was answered with a plain JSON reply; using it")
+                return self._chunks_from_completion(completion)
+        excerpt = text.strip()[:200]
+        raise APIResponseValidationError(
+            "The service answered a stream request with a plain HTTP 200 body that is neither "
+            f"a stream nor a chat completion (Content-Type "
+            f"{response.headers.get('content-type', 'missing')!r}); not retried. "
+            f"The body starts: {excerpt!r}",
+            response=response,
+            body=excerpt,
+        )
+
+    def _chunks_from_completion(self, completion: ChatCompletion) -> list[ChatCompletionChunk]:
+        chunks = chunks_from_completion(completion)
+        for chunk in chunks:
+            self.delivered = self._accumulator.add(chunk) or self.delivered
+        self.done = True
         return chunks
 
     def raise_failure(self) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
+    "error_from_ok_body",
     "make_status_error",
     "redact_credentials",
     "scrub_transport_message",
@@ -291,6 +292,59 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
         message = f"{message} [request id {request_id}]"
     message = redact_credentials(message, response.request)
     return cls(message, response=response, body=body, retry_after=retry_after)
+
+
+# The error types the service (and OpenAI-compatible gateways) put in an error body, for a body
+# that arrives with HTTP 200 and so has no status to go by.
+_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "insufficient_quota": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "server_error": 500,
+    "api_error": 500,
+    "overloaded_error": 503,
+    "service_unavailable": 503,
+}
+
+
+def error_from_ok_body(
+    response: httpx.Response, parsed: dict[str, Any], *, streaming: bool
+) -> APIStatusError:
+    """The typed error for an error body the service sent with HTTP 200.
+
+    The class follows the body's numeric ``code`` if it is an HTTP status, else its ``type``;
+    ``status_code`` is that status (the HTTP status was 200). Not retried by the clients.
+    """
+    redacted = json.loads(redact_credentials(json.dumps(parsed), response.request))
+    error = redacted.get("error")
+    body: dict[str, Any] = error if isinstance(error, dict) else {"message": str(error)}
+    status = _status_of(body)
+    cls = status_error_class(status) if status else APIStatusError
+    detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+    what = "a stream request" if streaming else "the request"
+    message = f"The service answered {what} with an error body and HTTP 200: {detail}"
+    if cls.hint:
+        message = f"{message}. {cls.hint}"
+    request_id = _request_id(response)
+    if request_id:
+        message = f"{message} [request id {request_id}]"
+    error_object = cls(message, response=response, body=body)
+    error_object.status_code = status or response.status_code
+    return error_object
+
+
+def _status_of(body: dict[str, Any]) -> int | None:
+    for value in (body.get("code"), body.get("status")):
+        if isinstance(value, int) and 400 <= value <= 599:
+            return value
+        if isinstance(value, str) and value.isdigit() and 400 <= int(value) <= 599:
+            return int(value)
+    kind = body.get("type")
+    return _TYPE_STATUS.get(kind) if isinstance(kind, str) else None
 
 
 def redact_credentials(text: str, request: httpx.Request) -> str:

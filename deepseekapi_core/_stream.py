@@ -9,12 +9,16 @@ from ._types import (
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
+    ChunkChoice,
+    Delta,
     FunctionCall,
+    FunctionCallDelta,
     ToolCall,
+    ToolCallDelta,
     Usage,
 )
 
-__all__ = ["StreamAccumulator", "ToolCallBuilder"]
+__all__ = ["StreamAccumulator", "ToolCallBuilder", "chunks_from_completion"]
 
 
 @dataclass
@@ -125,3 +129,53 @@ class StreamAccumulator:
             choices=[Choice(message=message, finish_reason=self.finish_reason)],
             usage=self.usage,
         )
+
+
+def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChunk]:
+    """A complete reply as the chunks a stream of it would carry, in the service's order:
+    the role, the reasoning, the answer, the tool calls, then the finish reason with usage."""
+    message = completion.message
+    deltas = [Delta(role="assistant", content="")]
+    if message.reasoning_content:
+        deltas.append(Delta(reasoning_content=message.reasoning_content))
+    if message.content:
+        deltas.append(Delta(content=message.content))
+    if message.tool_calls:
+        deltas.append(
+            Delta(
+                tool_calls=[
+                    ToolCallDelta(
+                        index=index,
+                        id=call.id,
+                        type="function",
+                        function=FunctionCallDelta(
+                            name=call.function.name, arguments=call.function.arguments
+                        ),
+                    )
+                    for index, call in enumerate(message.tool_calls)
+                ]
+            )
+        )
+    chunks = [
+        ChatCompletionChunk(
+            id=completion.id,
+            created=completion.created,
+            model=completion.model,
+            system_fingerprint=completion.system_fingerprint,
+            choices=[ChunkChoice(delta=delta)],
+        )
+        for delta in deltas
+    ]
+    chunks.append(
+        ChatCompletionChunk(
+            id=completion.id,
+            created=completion.created,
+            model=completion.model,
+            system_fingerprint=completion.system_fingerprint,
+            choices=[
+                ChunkChoice(delta=Delta(content=""), finish_reason=completion.finish_reason)
+            ],
+            usage=completion.usage,
+        )
+    )
+    return chunks

@@ -3,6 +3,7 @@ an overall deadline, insufficient_system_resource and whitespace-only JSON repli
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -11,13 +12,28 @@ import pytest
 
 from deepseekapi_core import (
     APIConnectionError,
+    APIResponseValidationError,
     AsyncDeepSeekClient,
     DeepSeekClient,
     InvalidAPIKeyError,
     InvalidRequestError,
 )
 
-from .helpers import API_KEY, BASE_URL, HELLO, Driver, Script, completion, ok
+from .helpers import (
+    API_KEY,
+    BASE_URL,
+    HELLO,
+    USAGE,
+    Driver,
+    PiecesStream,
+    Script,
+    chunk,
+    completion,
+    ok,
+    reasoning_of,
+    sse,
+    text_of,
+)
 
 # --------------------------------------------------------------------------------------------
 # 1. Malformed keys
@@ -156,3 +172,119 @@ def test_a_tool_schema_holding_an_object_is_named(mode: str) -> None:
     with pytest.raises(InvalidRequestError, match=r"tools\[0\]\.function\.parameters"):
         Driver(mode, script).chat(model="deepseek-chat", messages=HELLO, tools=[tool])
     assert script.requests == []
+
+
+# --------------------------------------------------------------------------------------------
+# 2. A stream request answered with a plain 200
+
+
+def _plain(body: bytes | str, content_type: str) -> httpx.Response:
+    content = body.encode() if isinstance(body, str) else body
+    return httpx.Response(200, headers={"content-type": content_type}, content=content)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/event-stream"])
+def test_a_plain_json_reply_to_a_stream_request_is_used_as_the_reply(
+    mode: str, content_type: str
+) -> None:
+    body = completion("The whole answer at once.", usage=USAGE)
+    body["choices"][0]["message"]["reasoning_content"] = "Thought it through."
+    script = Script([_plain(json.dumps(body), content_type)])
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert outcome.error is None, repr(outcome.error)
+    assert len(script.requests) == 1
+    assert text_of(outcome.chunks) == "The whole answer at once."
+    assert reasoning_of(outcome.chunks) == "Thought it through."
+    assert outcome.chunks[-1].finish_reason == "stop"
+    assert outcome.chunks[-1].usage is not None
+    assert outcome.chunks[-1].usage.total_tokens == USAGE["total_tokens"]
+
+
+def test_a_plain_json_reply_with_tool_calls_streams_them(mode: str) -> None:
+    body = completion("")
+    body["choices"][0]["message"]["tool_calls"] = [
+        {"id": "call_0", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
+    ]
+    body["choices"][0]["finish_reason"] = "tool_calls"
+    script = Script([_plain(json.dumps(body), "application/json")])
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert outcome.error is None
+    calls = [call for c in outcome.chunks if c.delta for call in c.delta.tool_calls or ()]
+    assert [(c.id, c.function.name, c.function.arguments) for c in calls if c.function] == [
+        ("call_0", "f", '{"a":1}')
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "status"),
+    [
+        (
+            {"message": "Authentication Fails", "type": "authentication_error"},
+            "Authentication",
+            401,
+        ),
+        ({"message": "Rate limit reached for TPM", "type": "rate_limit_error"}, "RateLimit", 429),
+        ({"message": "Insufficient Balance", "code": 402}, "InsufficientCredits", 402),
+        ({"message": "Content Exists Risk", "type": "invalid_request_error"}, "BadRequest", 400),
+    ],
+)
+def test_a_plain_json_error_to_a_stream_request_is_its_typed_error_not_retried(
+    mode: str, error: dict[str, Any], cls: str, status: int
+) -> None:
+    import deepseekapi_core
+
+    script = Script([_plain(json.dumps({"error": error}), "application/json")] * 3)
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, getattr(deepseekapi_core, f"{cls}Error")), outcome.error
+    assert error["message"] in str(outcome.error)
+    assert "HTTP 200" in str(outcome.error)
+    assert outcome.error.status_code == status
+    assert len(script.requests) == 1
+    assert outcome.chunks == []
+
+
+def test_a_plain_json_error_to_a_plain_request_is_its_typed_error(mode: str) -> None:
+    from deepseekapi_core import RateLimitError
+
+    body = {"error": {"message": "Slow down", "type": "rate_limit_error"}}
+    script = Script([_plain(json.dumps(body), "application/json")] * 3)
+    with pytest.raises(RateLimitError, match="Slow down"):
+        Driver(mode, script).chat(model="deepseek-chat", messages=HELLO)
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/event-stream", "text/plain"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html><head><title>Welcome to nginx</title></head><body>Gateway page</body></html>",
+        "Failed to deserialize the JSON body into the target type",
+        '{"unexpected": "shape"}',
+    ],
+)
+def test_any_other_plain_200_is_a_clear_error_quoting_the_body(
+    mode: str, content_type: str, body: str
+) -> None:
+    script = Script([_plain("\n\n" + body, content_type)] * 3)
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, APIResponseValidationError), repr(outcome.error)
+    assert "neither a stream nor a chat completion" in str(outcome.error)
+    assert body[:40] in str(outcome.error)
+    assert len(script.requests) == 1
+
+
+def test_a_stream_split_in_tiny_reads_is_still_a_stream(mode: str) -> None:
+    """Sniffing waits for enough bytes: "d", "a", "t", "a" arriving one by one is a stream."""
+    raw = sse(
+        chunk(role="assistant", content=""),
+        chunk(content="Hi"),
+        chunk(content="", finish_reason="stop"),
+    )
+    response = httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream"},
+        stream=PiecesStream([raw[i : i + 1] for i in range(len(raw))]),
+    )
+    outcome = Driver(mode, Script([response])).stream(model="deepseek-chat", messages=HELLO)
+    assert outcome.error is None
+    assert text_of(outcome.chunks) == "Hi"
