@@ -22,12 +22,14 @@ from ._config import (
     resolve_base_url,
     resolve_timeout,
 )
+from ._deadline import Deadline
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStreamError,
     APITimeoutError,
     DeepSeekAPIError,
+    InsufficientSystemResourceError,
     InvalidRequestError,
     StreamInterruptedError,
     error_from_ok_body,
@@ -38,12 +40,16 @@ from ._exceptions import (
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, chunks_from_completion
+from ._tool_recovery import recover_tool_calls
 from ._types import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatRequest,
+    FunctionCallDelta,
     Model,
     ModelList,
+    ToolCallDelta,
+    ToolSpec,
     json_problem,
 )
 from .models import DEFAULT_ERA, Era
@@ -56,6 +62,7 @@ logger = logging.getLogger("deepseekapi_core")
 _USER_AGENT = "deepseekapi-integrations/0.1.0"
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class _StreamEnded(Exception):
@@ -125,7 +132,16 @@ class _BaseClient:
         era: Era,
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
     ) -> None:
+        if deadline is not None and not (isinstance(deadline, (int, float)) and deadline > 0):
+            raise InvalidRequestError(
+                f"deadline must be a positive number of seconds or None, not {deadline!r}",
+                param="deadline",
+            )
+        self.deadline = None if deadline is None else float(deadline)
+        self.recover_tool_calls = recover_tool_calls
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
         self.timeout = resolve_timeout(timeout)
@@ -154,8 +170,14 @@ class _BaseClient:
 
     def _encode_chat(
         self, request: ChatRequest | None, params: Mapping[str, Any], *, stream: bool
-    ) -> bytes:
-        body = self.build_body(coerce_chat_request(request, params), stream=stream)
+    ) -> tuple[bytes, list[ToolSpec] | None]:
+        """The request's bytes, and the tools to recover leaked calls of (None: no recovery)."""
+        chat_request = coerce_chat_request(request, params)
+        body = self.build_body(chat_request, stream=stream)
+        tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
+        return self._serialise(body), tools
+
+    def _serialise(self, body: dict[str, Any]) -> bytes:
         try:
             text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError):
@@ -192,11 +214,25 @@ class _BaseClient:
     def _get_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         return http.build_request("GET", self._models_url, headers=self._headers())
 
-    def _next_wait(self, error: DeepSeekAPIError, retries_taken: int) -> float:
-        """The wait before the next attempt; re-raises ``error`` when there is none."""
+    def _next_wait(
+        self,
+        error: DeepSeekAPIError,
+        retries_taken: int,
+        deadline: Deadline,
+        request: httpx.Request,
+    ) -> float:
+        """The wait before the next attempt; re-raises ``error`` when there is none, or a
+        :class:`DeadlineExceededError` when the wait would outlast the deadline."""
+        if deadline.expired and isinstance(error, APITimeoutError):
+            raise deadline.error(request, "waiting for the service") from None
         wait = self.retry_policy.wait_before_retry(error, retries_taken)
         if wait is None:
             raise error
+        remaining = deadline.remaining()
+        if remaining is not None and wait >= remaining:
+            raise deadline.error(
+                request, f"retrying after {error.__class__.__name__}: {error}"
+            ) from None
         logger.info(
             "Retrying in %.2f s (attempt %d of %d): %s",
             wait,
@@ -303,6 +339,112 @@ def _interrupted(
     )
 
 
+_INSUFFICIENT_RESOURCE = "insufficient_system_resource"
+
+
+def _resource_error(
+    accumulator: StreamAccumulator, request: httpx.Request, *, reply: object
+) -> InsufficientSystemResourceError:
+    """The error for a reply the service cut short for want of capacity."""
+    partial_calls = [call.as_dict() for call in accumulator.tool_calls.values()]
+    delivered = bool(accumulator.text or accumulator.reasoning_text or partial_calls)
+    if delivered:
+        message = (
+            "The service ran out of resources mid-reply (finish_reason "
+            f"'insufficient_system_resource') after {len(accumulator.text)} characters of "
+            f"answer and {len(accumulator.reasoning_text)} of reasoning; the partial reply is "
+            "on this error (partial_content, partial_reasoning); not retried"
+        )
+    else:
+        message = (
+            "The service ran out of resources before replying (finish_reason "
+            "'insufficient_system_resource'); retryable"
+        )
+    return InsufficientSystemResourceError(
+        message,
+        partial_content=accumulator.text,
+        partial_reasoning=accumulator.reasoning_text,
+        partial_tool_calls=partial_calls,
+        request=request,
+        reply=reply,
+    )
+
+
+def _recover_in_finish_chunk(
+    chunk: ChatCompletionChunk, accumulator: StreamAccumulator, tools: list[ToolSpec]
+) -> ChatCompletionChunk:
+    """The finishing chunk, carrying the tool calls leaked into the streamed content if any.
+
+    The text already streamed stays delivered (a stream cannot take it back): the calls are
+    added on this last chunk, with ``finish_reason`` "tool_calls" and ``tool_calls_recovered``.
+    """
+    delta = chunk.choices[0].delta
+    recovered = recover_tool_calls(accumulator.text + (delta.content or ""), tools)
+    if recovered is None:
+        return chunk
+    fragments = [
+        ToolCallDelta(
+            index=index,
+            id=call.id,
+            type="function",
+            function=FunctionCallDelta(name=call.function.name, arguments=call.function.arguments),
+        )
+        for index, call in enumerate(recovered.calls)
+    ]
+    logger.info(
+        "Recovered %d tool call(s) leaked into the streamed content as %s",
+        len(fragments),
+        recovered.shape,
+    )
+    choice = chunk.choices[0].model_copy(
+        update={
+            "delta": delta.model_copy(update={"tool_calls": fragments}),
+            "finish_reason": "tool_calls",
+        }
+    )
+    return chunk.model_copy(
+        update={"choices": [choice, *chunk.choices[1:]], "tool_calls_recovered": recovered.shape}
+    )
+
+
+def _finish_completion(
+    completion: ChatCompletion, request: httpx.Request, recovery_tools: list[ToolSpec] | None
+) -> ChatCompletion:
+    """Apply what a whole reply may need: the resource error, leaked tool-call recovery."""
+    if completion.finish_reason == _INSUFFICIENT_RESOURCE:
+        accumulator = StreamAccumulator()
+        for chunk in chunks_from_completion(completion):
+            accumulator.add(chunk)
+        raise _resource_error(accumulator, request, reply=completion)
+    message = completion.message
+    if (
+        recovery_tools
+        and completion.finish_reason == "stop"
+        and not message.tool_calls
+        and message.content
+    ):
+        recovered = recover_tool_calls(message.content, recovery_tools)
+        if recovered is not None:
+            logger.info(
+                "Recovered %d tool call(s) leaked into the content as %s",
+                len(recovered.calls),
+                recovered.shape,
+            )
+            new_message = message.model_copy(
+                update={"content": recovered.text, "tool_calls": recovered.calls}
+            )
+            choice = completion.choices[0].model_copy(
+                update={"message": new_message, "finish_reason": "tool_calls"}
+            )
+            return completion.model_copy(
+                update={
+                    "choices": [choice, *completion.choices[1:]],
+                    "tool_calls_recovered": recovered.shape,
+                }
+            )
+    return completion
+
+
 _SSE_STARTS = (b"data", b"event", b"id", b"retry", b":")
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = max(len(field) for field in _SSE_STARTS)
@@ -323,11 +465,17 @@ class _ChunkDecoder:
     """
 
     def __init__(
-        self, response: httpx.Response, accumulator: StreamAccumulator, request: httpx.Request
+        self,
+        response: httpx.Response,
+        accumulator: StreamAccumulator,
+        request: httpx.Request,
+        recovery_tools: list[ToolSpec] | None = None,
     ) -> None:
         self._response = response
         self._accumulator = accumulator
         self._request = request
+        self._recovery_tools = recovery_tools
+        """The tools offered, when leaked tool calls are to be recovered at the finish."""
         self._decoder = SSEDecoder()
         self._failure: DeepSeekAPIError | None = None
         self._head: bytes | None = b""
@@ -407,11 +555,28 @@ class _ChunkDecoder:
         )
 
     def _chunks_from_completion(self, completion: ChatCompletion) -> list[ChatCompletionChunk]:
-        chunks = chunks_from_completion(completion)
-        for chunk in chunks:
-            self.delivered = self._accumulator.add(chunk) or self.delivered
+        chunks: list[ChatCompletionChunk] = []
+        for chunk in chunks_from_completion(completion):
+            if not self._take(chunk, chunks):
+                break
         self.done = True
         return chunks
+
+    def _take(self, chunk: ChatCompletionChunk, chunks: list[ChatCompletionChunk]) -> bool:
+        """Fold ``chunk`` in and hand it on; False when it ends the decoding with a failure."""
+        accumulator = self._accumulator
+        finish_reason = chunk.finish_reason
+        if finish_reason == "stop" and self._recovery_tools and not accumulator.tool_calls:
+            chunk = _recover_in_finish_chunk(chunk, accumulator, self._recovery_tools)
+        self.delivered = accumulator.add(chunk) or self.delivered
+        if finish_reason == _INSUFFICIENT_RESOURCE:
+            error = _resource_error(accumulator, self._request, reply=chunk)
+            if error.delivered:
+                chunks.append(chunk)  # its usage belongs to what the caller already has
+            self._failure = error
+            return False
+        chunks.append(chunk)
+        return True
 
     def raise_failure(self) -> None:
         """Raise the error of a bad event that ``feed``/``finish`` held back, if any."""
@@ -419,7 +584,7 @@ class _ChunkDecoder:
             raise self._failure
 
     def _chunks(self, events: list[ServerSentEvent]) -> list[ChatCompletionChunk]:
-        chunks = []
+        chunks: list[ChatCompletionChunk] = []
         accumulator = self._accumulator
         for event in events:
             if self.done or self._failure is not None:
@@ -438,8 +603,8 @@ class _ChunkDecoder:
             except APIStreamError as exc:
                 self._failure = exc
                 break
-            self.delivered = accumulator.add(chunk) or self.delivered
-            chunks.append(chunk)
+            if not self._take(chunk, chunks):
+                break
         return chunks
 
 
@@ -447,13 +612,19 @@ class DeepSeekClient(_BaseClient):
     """A synchronous client of the DeepSeek chat-completions API.
 
     Args:
-        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``.
+        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``. Surrounding
+            whitespace is stripped; a key with any other character a header cannot carry
+            raises :class:`InvalidAPIKeyError` here.
         base_url: else ``DEEPSEEKAPI_BASE_URL``, else ``https://api.deepseekapi.dev/v1``.
         timeout: read timeout in seconds (also between stream events), or an ``httpx.Timeout``.
         max_retries: retries after the first attempt (ignored when ``retry_policy`` is given).
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
         reasoning_replay: ``"auto"`` (the era's rules), ``"always"`` or ``"never"``.
+        deadline: seconds one request may take in all (attempts, waits, streaming), or None
+            (the default: thinking can take many minutes). Past it: :class:`DeadlineExceededError`.
+        recover_tool_calls: recover tool calls the service leaked into ``content`` (on by
+            default; see ``deepseekapi_core._tool_recovery``).
         http_client: an ``httpx.Client`` to use (not closed by this client).
         transport: an httpx transport (e.g. the emulator's) for a client built here.
         sleep: how to wait between retries (tests inject a recorder).
@@ -470,6 +641,8 @@ class DeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -483,21 +656,33 @@ class DeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            deadline=deadline,
+            recover_tool_calls=recover_tool_calls,
         )
         self._owns_http = http_client is None
+        self._transport = transport
         self._http = http_client or httpx.Client(
             transport=transport, timeout=self.timeout, limits=_LIMITS
         )
         self._sleep = sleep
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DeepSeekClient:
+        # A connection pool holds locks and sockets, which cannot be copied: a copy shares an
+        # injected client and builds its own pool otherwise.
+        return _copy_client(self, memo)
 
     def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
         """Send a chat request and return the completion.
 
         Takes a :class:`ChatRequest` or its fields as keyword arguments.
         """
-        content = self._encode_chat(request, params, stream=False)
-        response = self._send(lambda: self._post_request(self._http, content))
-        return _parse_body(ChatCompletion, response)
+        content, tools = self._encode_chat(request, params, stream=False)
+        return self._send(
+            lambda: self._post_request(self._http, content),
+            lambda response: _finish_completion(
+                _parse_body(ChatCompletion, response), response.request, tools
+            ),
+        )
 
     def stream_chat(
         self, request: ChatRequest | None = None, /, **params: Any
@@ -507,34 +692,52 @@ class DeepSeekClient(_BaseClient):
         The request is validated now; nothing is sent until iteration starts. A failure before
         any data was delivered is retried; after that it raises :class:`StreamInterruptedError`.
         """
-        content = self._encode_chat(request, params, stream=True)
-        return self._stream(content)
+        content, tools = self._encode_chat(request, params, stream=True)
+        return self._stream(content, tools)
 
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
-        response = self._send(lambda: self._get_request(self._http))
-        return _parse_body(ModelList, response).data
+        return self._send(
+            lambda: self._get_request(self._http),
+            lambda response: _parse_body(ModelList, response).data,
+        )
 
-    def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+    def _send(
+        self, build: Callable[[], httpx.Request], parse: Callable[[httpx.Response], _T]
+    ) -> _T:
+        deadline = Deadline(self.deadline)
         retries = 0
         while True:
             request = build()
+            deadline.cap(request)
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, stream=True)
+                try:
+                    _read_within(response, response.iter_bytes(), deadline)
+                finally:
+                    response.close()
             except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 if response.is_success:
-                    return response
-                error = _status_error(response)
-            self._sleep(self._next_wait(error, retries))
+                    try:
+                        return parse(response)
+                    except InsufficientSystemResourceError as exc:
+                        error = exc
+                else:
+                    error = _status_error(response)
+            self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
-    def _stream(self, content: bytes) -> Iterator[ChatCompletionChunk]:
+    def _stream(
+        self, content: bytes, tools: list[ToolSpec] | None
+    ) -> Iterator[ChatCompletionChunk]:
+        deadline = Deadline(self.deadline)
         retries = 0
         while True:
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content)
+            deadline.cap(request)
             try:
                 response = self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -542,29 +745,35 @@ class DeepSeekClient(_BaseClient):
             else:
                 try:
                     if not response.is_success:
-                        response.read()
+                        _read_within(response, response.iter_bytes(), deadline)
                         error = _status_error(response)
                     else:
-                        decoder = _ChunkDecoder(response, accumulator, request)
+                        decoder = _ChunkDecoder(response, accumulator, request, tools)
                         try:
                             for raw in response.iter_bytes():
                                 yield from decoder.feed(raw)
                                 decoder.raise_failure()
                                 if decoder.done:
                                     break
+                                _check_deadline(deadline, accumulator, request)
                             yield from decoder.finish()
                             decoder.raise_failure()
                             return
+                        except InsufficientSystemResourceError as exc:
+                            if exc.delivered:
+                                raise
+                            error = exc
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:
                                 # Only [DONE] was lost: the reply and its usage are complete.
                                 return
+                            _check_deadline(deadline, accumulator, request, cause=exc)
                             if decoder.delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
                 finally:
                     response.close()
-            self._sleep(self._next_wait(error, retries))
+            self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
     def close(self) -> None:
@@ -597,6 +806,8 @@ class AsyncDeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -610,18 +821,28 @@ class AsyncDeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            deadline=deadline,
+            recover_tool_calls=recover_tool_calls,
         )
         self._owns_http = http_client is None
+        self._transport = transport
         self._http = http_client or httpx.AsyncClient(
             transport=transport, timeout=self.timeout, limits=_LIMITS
         )
         self._sleep = sleep
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AsyncDeepSeekClient:
+        return _copy_client(self, memo)
+
     async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
         """Send a chat request and return the completion."""
-        content = self._encode_chat(request, params, stream=False)
-        response = await self._send(lambda: self._post_request(self._http, content))
-        return _parse_body(ChatCompletion, response)
+        content, tools = self._encode_chat(request, params, stream=False)
+        return await self._send(
+            lambda: self._post_request(self._http, content),
+            lambda response: _finish_completion(
+                _parse_body(ChatCompletion, response), response.request, tools
+            ),
+        )
 
     def stream_chat(
         self, request: ChatRequest | None = None, /, **params: Any
@@ -630,34 +851,52 @@ class AsyncDeepSeekClient(_BaseClient):
 
         Validation happens now; the request is sent when iteration starts.
         """
-        content = self._encode_chat(request, params, stream=True)
-        return self._stream(content)
+        content, tools = self._encode_chat(request, params, stream=True)
+        return self._stream(content, tools)
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
-        response = await self._send(lambda: self._get_request(self._http))
-        return _parse_body(ModelList, response).data
+        return await self._send(
+            lambda: self._get_request(self._http),
+            lambda response: _parse_body(ModelList, response).data,
+        )
 
-    async def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+    async def _send(
+        self, build: Callable[[], httpx.Request], parse: Callable[[httpx.Response], _T]
+    ) -> _T:
+        deadline = Deadline(self.deadline)
         retries = 0
         while True:
             request = build()
+            deadline.cap(request)
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
+                try:
+                    await _aread_within(response, deadline)
+                finally:
+                    await response.aclose()
             except httpx.RequestError as exc:
                 error: DeepSeekAPIError = _transport_error(exc, request)
             else:
                 if response.is_success:
-                    return response
-                error = _status_error(response)
-            await self._sleep(self._next_wait(error, retries))
+                    try:
+                        return parse(response)
+                    except InsufficientSystemResourceError as exc:
+                        error = exc
+                else:
+                    error = _status_error(response)
+            await self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
-    async def _stream(self, content: bytes) -> AsyncIterator[ChatCompletionChunk]:
+    async def _stream(
+        self, content: bytes, tools: list[ToolSpec] | None
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        deadline = Deadline(self.deadline)
         retries = 0
         while True:
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content)
+            deadline.cap(request)
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -665,10 +904,10 @@ class AsyncDeepSeekClient(_BaseClient):
             else:
                 try:
                     if not response.is_success:
-                        await response.aread()
+                        await _aread_within(response, deadline)
                         error = _status_error(response)
                     else:
-                        decoder = _ChunkDecoder(response, accumulator, request)
+                        decoder = _ChunkDecoder(response, accumulator, request, tools)
                         try:
                             async for raw in response.aiter_bytes():
                                 for chunk in decoder.feed(raw):
@@ -676,20 +915,26 @@ class AsyncDeepSeekClient(_BaseClient):
                                 decoder.raise_failure()
                                 if decoder.done:
                                     break
+                                _check_deadline(deadline, accumulator, request)
                             for chunk in decoder.finish():
                                 yield chunk
                             decoder.raise_failure()
                             return
+                        except InsufficientSystemResourceError as exc:
+                            if exc.delivered:
+                                raise
+                            error = exc
                         except (httpx.RequestError, _StreamEnded) as exc:
                             if accumulator.finished:
                                 # Only [DONE] was lost: the reply and its usage are complete.
                                 return
+                            _check_deadline(deadline, accumulator, request, cause=exc)
                             if decoder.delivered:
                                 raise _interrupted(accumulator, exc, request) from exc
                             error = _stream_failure(exc, request)
                 finally:
                     await response.aclose()
-            await self._sleep(self._next_wait(error, retries))
+            await self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
     async def aclose(self) -> None:
@@ -702,6 +947,74 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+_ClientT = TypeVar("_ClientT", DeepSeekClient, AsyncDeepSeekClient)
+
+
+def _copy_client(client: _ClientT, memo: dict[int, Any]) -> _ClientT:
+    """A copy with the same settings; an injected HTTP client is shared, an owned pool is not."""
+    copy = object.__new__(type(client))
+    memo[id(client)] = copy
+    for name, value in vars(client).items():
+        if name == "_http":
+            continue
+        setattr(copy, name, value if name in _SHARED_ON_COPY else _deepcopy(value, memo))
+    if client._owns_http:
+        http_class = httpx.Client if isinstance(client, DeepSeekClient) else httpx.AsyncClient
+        copy._http = http_class(transport=client._transport, timeout=client.timeout, limits=_LIMITS)
+    else:
+        copy._http = client._http
+    return copy
+
+
+# Shared by reference: a transport (the emulator's holds its state), the sleep function, the
+# retry policy (frozen) and the key (immutable).
+_SHARED_ON_COPY = frozenset({"_transport", "_sleep", "retry_policy", "_api_key"})
+
+
+def _deepcopy(value: Any, memo: dict[int, Any]) -> Any:
+    import copy
+
+    return copy.deepcopy(value, memo)
+
+
+def _read_within(response: httpx.Response, pieces: Iterator[bytes], deadline: Deadline) -> None:
+    """Read a whole body, checking the deadline after every piece (keep-alive blank lines
+    can come for ever, each within the read timeout)."""
+    body: list[bytes] = []
+    for piece in pieces:
+        body.append(piece)
+        if deadline.expired:
+            raise deadline.error(response.request, "reading the reply")
+    # What httpx's own read() stores: the body is then available as .content and .text.
+    response._content = b"".join(body)
+
+
+async def _aread_within(response: httpx.Response, deadline: Deadline) -> None:
+    body: list[bytes] = []
+    async for piece in response.aiter_bytes():
+        body.append(piece)
+        if deadline.expired:
+            raise deadline.error(response.request, "reading the reply")
+    response._content = b"".join(body)
+
+
+def _check_deadline(
+    deadline: Deadline,
+    accumulator: StreamAccumulator,
+    request: httpx.Request,
+    cause: BaseException | None = None,
+) -> None:
+    """Raise :class:`DeadlineExceededError` (with what was delivered) if the deadline passed."""
+    if deadline.expired:
+        raise deadline.error(
+            request,
+            "streaming the reply",
+            partial_content=accumulator.text,
+            partial_reasoning=accumulator.reasoning_text,
+            partial_tool_calls=[call.as_dict() for call in accumulator.tool_calls.values()],
+        ) from cause
 
 
 def _stream_failure(exc: Exception, request: httpx.Request) -> APIConnectionError:

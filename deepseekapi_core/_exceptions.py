@@ -22,8 +22,11 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "DeadlineExceededError",
     "DeepSeekAPIError",
+    "EmptyJSONReplyError",
     "InsufficientCreditsError",
+    "InsufficientSystemResourceError",
     "InternalServerError",
     "InvalidAPIKeyError",
     "InvalidRequestError",
@@ -102,6 +105,29 @@ class APITimeoutError(APIConnectionError):
         super().__init__(message, request=request)
 
 
+class DeadlineExceededError(APITimeoutError):
+    """The request's overall ``deadline`` passed (attempts, waits and reading all counted).
+
+    The read timeout applies to each read, so a server sending keep-alive lines for ever never
+    trips it; the deadline does. Not retried. When a stream had delivered data, the partial
+    reply is in ``partial_content``, ``partial_reasoning`` and ``partial_tool_calls``.
+    """
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        message: str,
+        *,
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(request, message)
+        self.partial_content = partial_content
+        self.partial_reasoning = partial_reasoning
+        self.partial_tool_calls = partial_tool_calls or []
+
+
 class APIResponseValidationError(DeepSeekAPIError):
     """A successful response whose body is not what the service's wire format promises."""
 
@@ -166,6 +192,51 @@ class APIStreamError(StreamInterruptedError):
         self.code = _str_or_none(error.get("code"))
         self.param = _str_or_none(error.get("param"))
         self.body = error
+
+
+class InsufficientSystemResourceError(StreamInterruptedError):
+    """The reply ended with ``finish_reason: "insufficient_system_resource"``: the service ran
+    short of capacity while generating.
+
+    With nothing delivered (``delivered`` False) the request is retried like a 503. With a
+    partial reply (text, reasoning or tool calls) it is not retried: the partial reply is in
+    the ``partial_*`` attributes and the completion or last chunk in ``reply``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+        request: httpx.Request | None = None,
+        reply: object = None,
+    ) -> None:
+        super().__init__(
+            message,
+            partial_content=partial_content,
+            partial_reasoning=partial_reasoning,
+            partial_tool_calls=partial_tool_calls,
+            request=request,
+        )
+        self.reply = reply
+        self.code = "insufficient_system_resource"
+
+    @property
+    def delivered(self) -> bool:
+        """Whether any part of a reply arrived before the service gave up."""
+        return bool(self.partial_content or self.partial_reasoning or self.partial_tool_calls)
+
+
+class EmptyJSONReplyError(DeepSeekAPIError, ValueError):
+    """JSON mode answered with whitespace only (the service replaces output that is not JSON
+    with spaces). Carries the ``finish_reason`` and the raw ``content``."""
+
+    def __init__(self, message: str, *, content: str = "", finish_reason: str | None = None):
+        super().__init__(message)
+        self.content = content
+        self.finish_reason = finish_reason
 
 
 class APIStatusError(DeepSeekAPIError):

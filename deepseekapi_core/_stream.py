@@ -172,9 +172,7 @@ def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChu
             created=completion.created,
             model=completion.model,
             system_fingerprint=completion.system_fingerprint,
-            choices=[
-                ChunkChoice(delta=Delta(content=""), finish_reason=completion.finish_reason)
-            ],
+            choices=[ChunkChoice(delta=Delta(content=""), finish_reason=completion.finish_reason)],
             usage=completion.usage,
         )
     )

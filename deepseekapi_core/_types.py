@@ -414,6 +414,9 @@ class ChatCompletion(_Response):
     system_fingerprint: str | None = None
     choices: list[Choice] = Field(min_length=1)
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client, never sent by the service: the shape (``dsml``, ``tool_call_tag``,
+    ``json_fence``, ``bare_json``) of tool calls it recovered from a reply's content."""
 
     @property
     def message(self) -> AssistantMessage:
@@ -474,6 +477,9 @@ class ChatCompletionChunk(_Response):
     system_fingerprint: str | None = None
     choices: list[ChunkChoice] = Field(default_factory=list)
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client on the finishing chunk, never sent by the service: the shape of tool
+    calls it recovered from the streamed content (see :class:`ChatCompletion`)."""
 
     @property
     def delta(self) -> Delta | None:
