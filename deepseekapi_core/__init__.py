@@ -33,9 +33,11 @@ from ._exceptions import (
     UnprocessableEntityError,
     UnsupportedParameterError,
 )
+from ._json_mode import parse_json_reply
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
+from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._types import (
     AssistantMessage,
     ChatCompletion,
@@ -121,6 +123,7 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RecoveredToolCalls",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
@@ -144,9 +147,12 @@ __all__ = [
     "get_model_profile",
     "invalid_request_from",
     "join_text_parts",
+    "parse_json_reply",
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "recover_tool_calls",
+    "schema_problems",
     "tool_spec_from",
     "usage_summary",
 ]

@@ -13,8 +13,12 @@ import pytest
 from deepseekapi_core import (
     APIConnectionError,
     APIResponseValidationError,
+    APITimeoutError,
     AsyncDeepSeekClient,
+    ChatCompletion,
+    DeadlineExceededError,
     DeepSeekClient,
+    InsufficientSystemResourceError,
     InvalidAPIKeyError,
     InvalidRequestError,
 )
@@ -32,6 +36,7 @@ from .helpers import (
     ok,
     reasoning_of,
     sse,
+    stream_response,
     text_of,
 )
 
@@ -288,3 +293,249 @@ def test_a_stream_split_in_tiny_reads_is_still_a_stream(mode: str) -> None:
     outcome = Driver(mode, Script([response])).stream(model="deepseek-chat", messages=HELLO)
     assert outcome.error is None
     assert text_of(outcome.chunks) == "Hi"
+
+
+# --------------------------------------------------------------------------------------------
+# 7. An overall deadline
+
+
+class KeepAliveForever(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that sends ``first`` and then a keep-alive line every few milliseconds, for ever
+    (each well within any read timeout): only an overall deadline ends it."""
+
+    def __init__(self, first: bytes = b"", line: bytes = b": keep-alive\n\n") -> None:
+        self.first = first
+        self.line = line
+        self.sent = 0
+
+    def __iter__(self) -> Any:
+        import time
+
+        if self.first:
+            yield self.first
+        while True:
+            time.sleep(0.005)
+            self.sent += 1
+            yield self.line
+
+    async def __aiter__(self) -> Any:
+        import asyncio
+
+        if self.first:
+            yield self.first
+        while True:
+            await asyncio.sleep(0.005)
+            self.sent += 1
+            yield self.line
+
+
+def _forever(first: bytes = b"", line: bytes = b": keep-alive\n\n") -> httpx.Response:
+    return httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, stream=KeepAliveForever(first, line)
+    )
+
+
+def test_no_deadline_by_default() -> None:
+    assert DeepSeekClient(api_key=API_KEY).deadline is None
+    assert AsyncDeepSeekClient(api_key=API_KEY).deadline is None
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "10", float("nan")])
+def test_a_deadline_must_be_a_positive_number(bad: Any) -> None:
+    with pytest.raises(InvalidRequestError, match="deadline must be a positive number"):
+        DeepSeekClient(api_key=API_KEY, deadline=bad)
+
+
+def test_keep_alive_comments_for_ever_end_at_the_deadline(mode: str) -> None:
+    script = Script([_forever()])
+    outcome = Driver(mode, script, deadline=0.2).stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, DeadlineExceededError), repr(outcome.error)
+    assert isinstance(outcome.error, APITimeoutError)
+    assert "deadline of 0.2 s passed" in str(outcome.error)
+    assert len(script.requests) == 1
+    assert outcome.chunks == []
+
+
+def test_blank_lines_for_ever_before_a_json_body_end_at_the_deadline(mode: str) -> None:
+    script = Script([_forever(line=b"\n")])
+    driver = Driver(mode, script, deadline=0.2)
+    with pytest.raises(DeadlineExceededError, match="reading the reply"):
+        driver.chat(model="deepseek-chat", messages=HELLO)
+    assert len(script.requests) == 1
+    assert driver.waits == []
+
+
+def test_a_deadline_passing_mid_stream_hands_over_the_partial_reply(mode: str) -> None:
+    first = sse(chunk(role="assistant", content=""), chunk(content="Half an "), done=False)
+    script = Script([_forever(first)])
+    outcome = Driver(mode, script, deadline=0.2).stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, DeadlineExceededError)
+    assert outcome.error.partial_content == "Half an "
+    assert text_of(outcome.chunks) == "Half an "
+    assert len(script.requests) == 1
+
+
+def test_a_retry_wait_beyond_the_deadline_is_not_slept(mode: str) -> None:
+    busy = httpx.Response(503, headers={"retry-after": "5"}, content=b'{"error":{"message":"x"}}')
+    script = Script([busy])
+    driver = Driver(mode, script, deadline=1.0)
+    with pytest.raises(DeadlineExceededError, match="retrying after ServiceUnavailableError"):
+        driver.chat(model="deepseek-chat", messages=HELLO)
+    assert driver.waits == []
+    assert len(script.requests) == 1
+
+
+def test_the_deadline_caps_each_attempts_timeouts(mode: str) -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return ok()
+
+    Driver(mode, Script([answer]), deadline=2.0, timeout=30.0).chat(
+        model="deepseek-chat", messages=HELLO
+    )
+    assert 0 < seen[0]["read"] <= 2.0
+    assert 0 < seen[0]["connect"] <= 2.0
+
+
+def test_within_the_deadline_nothing_changes(mode: str) -> None:
+    script = Script([ok(), stream_response(sse(chunk(content="Hi", finish_reason="stop")))])
+    driver = Driver(mode, script, deadline=30.0)
+    assert driver.chat(model="deepseek-chat", messages=HELLO).message.content == "Hi there"
+    outcome = driver.stream(model="deepseek-chat", messages=HELLO)
+    assert outcome.error is None and text_of(outcome.chunks) == "Hi"
+
+
+# --------------------------------------------------------------------------------------------
+# 10. finish_reason "insufficient_system_resource"
+
+ISR = "insufficient_system_resource"
+
+
+def _isr_completion(content: str = "", reasoning: str | None = None) -> httpx.Response:
+    body = completion(content)
+    body["choices"][0]["finish_reason"] = ISR
+    if reasoning is not None:
+        body["choices"][0]["message"]["reasoning_content"] = reasoning
+    return ok(body)
+
+
+def test_insufficient_resource_with_nothing_delivered_is_retried(mode: str) -> None:
+    script = Script([_isr_completion(""), ok()])
+    driver = Driver(mode, script)
+    reply = driver.chat(model="deepseek-chat", messages=HELLO)
+    assert reply.message.content == "Hi there"
+    assert len(script.requests) == 2
+    assert len(driver.waits) == 1
+
+
+def test_insufficient_resource_every_time_is_a_typed_error(mode: str) -> None:
+    script = Script([_isr_completion("")] * 3)
+    driver = Driver(mode, script)
+    with pytest.raises(InsufficientSystemResourceError, match="before replying") as caught:
+        driver.chat(model="deepseek-chat", messages=HELLO)
+    assert not caught.value.delivered
+    assert caught.value.code == ISR
+    assert len(script.requests) == 3
+
+
+@pytest.mark.parametrize(("content", "reasoning"), [("Partial ans", None), ("", "Thinking...")])
+def test_insufficient_resource_after_a_partial_reply_hands_it_over(
+    mode: str, content: str, reasoning: str | None
+) -> None:
+    script = Script([_isr_completion(content, reasoning)])
+    with pytest.raises(InsufficientSystemResourceError, match="mid-reply") as caught:
+        Driver(mode, script).chat(model="deepseek-chat", messages=HELLO)
+    assert caught.value.delivered
+    assert caught.value.partial_content == content
+    assert caught.value.partial_reasoning == (reasoning or "")
+    assert isinstance(caught.value.reply, ChatCompletion)
+    assert len(script.requests) == 1
+
+
+def test_a_stream_cut_by_insufficient_resource_before_any_text_is_retried(mode: str) -> None:
+    first = sse(chunk(role="assistant", content=""), chunk(content="", finish_reason=ISR))
+    second = sse(chunk(role="assistant", content=""), chunk(content="Hello", finish_reason="stop"))
+    script = Script([stream_response(first), stream_response(second)])
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert outcome.error is None, repr(outcome.error)
+    assert text_of(outcome.chunks) == "Hello"
+    assert [c.finish_reason for c in outcome.chunks if c.finish_reason] == ["stop"]
+    assert len(script.requests) == 2
+
+
+def test_a_stream_cut_by_insufficient_resource_mid_reasoning_hands_it_over(mode: str) -> None:
+    body = sse(
+        chunk(role="assistant", reasoning=""),
+        chunk(reasoning="Let me think"),
+        chunk(content="", finish_reason=ISR, usage=USAGE),
+    )
+    script = Script([stream_response(body)])
+    outcome = Driver(mode, script).stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, InsufficientSystemResourceError)
+    assert outcome.error.partial_reasoning == "Let me think"
+    assert reasoning_of(outcome.chunks) == "Let me think"
+    assert outcome.chunks[-1].usage is not None
+    assert len(script.requests) == 1
+
+
+def test_the_retry_policy_retries_only_an_undelivered_resource_error() -> None:
+    from deepseekapi_core import RetryPolicy
+
+    policy = RetryPolicy()
+    assert policy.is_retryable(InsufficientSystemResourceError("x"))
+    assert not policy.is_retryable(InsufficientSystemResourceError("x", partial_content="a"))
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Whitespace-only JSON-mode replies
+
+
+@pytest.mark.parametrize("content", ["", "   ", "\n\n  \t\n"])
+def test_a_whitespace_json_reply_says_what_happened(content: str) -> None:
+    from deepseekapi_core import EmptyJSONReplyError, parse_json_reply
+
+    with pytest.raises(EmptyJSONReplyError, match="whitespace and no JSON") as caught:
+        parse_json_reply(content, "stop")
+    assert "replaces output that is not valid JSON" in str(caught.value)
+    assert caught.value.content == content
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(EmptyJSONReplyError, match="max_tokens budget"):
+        parse_json_reply(content, "length")
+
+
+def test_json_replies_parse_and_other_text_is_quoted() -> None:
+    from deepseekapi_core import parse_json_reply
+
+    assert parse_json_reply(' {"a": [1, 2]} ', "stop") == {"a": [1, 2]}
+    with pytest.raises(ValueError, match="not JSON.*'Sure! Here is'"):
+        parse_json_reply("Sure! Here is", "stop")
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Copying clients
+
+
+def test_a_client_copies_after_a_call_and_the_copy_works() -> None:
+    import copy
+
+    from deepseekapi_core.emulator import Emulator
+
+    emulator = Emulator()
+    client = DeepSeekClient(api_key=API_KEY, transport=emulator.transport(), deadline=9.0)
+    client.chat(model="deepseek-chat", messages=HELLO)
+    twin = copy.deepcopy(client)
+    assert twin.chat(model="deepseek-chat", messages=HELLO).message.content
+    assert twin.deadline == 9.0 and twin._http is not client._http
+    assert emulator.request_count == 2
+    client.close()
+    assert twin.chat(model="deepseek-chat", messages=HELLO).message.content
+
+
+def test_a_copy_shares_an_injected_http_client() -> None:
+    import copy
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: ok()))
+    client = AsyncDeepSeekClient(api_key=API_KEY, base_url=BASE_URL, http_client=http)
+    assert copy.deepcopy(client)._http is http
