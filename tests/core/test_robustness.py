@@ -509,7 +509,7 @@ def test_json_replies_parse_and_other_text_is_quoted() -> None:
     from deepseekapi_core import parse_json_reply
 
     assert parse_json_reply(' {"a": [1, 2]} ', "stop") == {"a": [1, 2]}
-    with pytest.raises(ValueError, match="not JSON.*'Sure! Here is'"):
+    with pytest.raises(ValueError, match=r"not JSON.*'Sure! Here is'"):
         parse_json_reply("Sure! Here is", "stop")
 
 

@@ -245,4 +245,3 @@ def test_a_stream_with_real_tool_calls_is_untouched(mode: str) -> None:
     )
     assert outcome.chunks[-1].tool_calls_recovered is None
     assert outcome.chunks[-1].finish_reason == "tool_calls"
-
