@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deepseekapi_core import recover_tool_calls, schema_problems, tool_spec_from
 
@@ -245,3 +247,52 @@ def test_a_stream_with_real_tool_calls_is_untouched(mode: str) -> None:
     )
     assert outcome.chunks[-1].tool_calls_recovered is None
     assert outcome.chunks[-1].finish_reason == "tool_calls"
+
+
+# --------------------------------------------------------------------------------------------
+# Never a crash, never a call that was not offered or does not validate
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<tool_call>",
+        "</tool_call>",
+        "```json\n",
+        "\n```",
+        f"<{BAR}DSML{BAR}tool_calls>",
+        f"</{BAR}DSML{BAR}tool_calls>",
+        f'<{BAR}DSML{BAR}invoke name="get_weather">',
+        f"</{BAR}DSML{BAR}invoke>",
+        f'<{BAR}DSML{BAR}parameter name="city" string="true">',
+        f'<{BAR}DSML{BAR}parameter name="days" string="false">',
+        f"</{BAR}DSML{BAR}parameter>",
+        '{"name": "get_weather", "arguments": ',
+        '{"city": "Paris"}',
+        '{"city": 3}',
+        '"days": 99',
+        "}",
+        "{",
+        "Paris",
+        " ",
+        "\n",
+        "get_time",
+        '"',
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.lists(_FRAGMENTS | st.text(max_size=8), max_size=14).map("".join))
+def test_any_text_recovers_only_offered_valid_calls(content: str) -> None:
+    recovered = recover_tool_calls(content, TOOLS)
+    if recovered is None:
+        return
+    offered = {tool.function.name: tool for tool in TOOLS}
+    for call in recovered.calls:
+        assert call.function.name in offered
+        arguments = json.loads(call.function.arguments)
+        schema = offered[call.function.name].function.parameters
+        assert schema is not None and schema_problems(arguments, schema) == []
+    assert recovered.text in content
