@@ -52,6 +52,7 @@ from ._types import (
     ToolSpec,
     json_problem,
 )
+from ._version import __version__
 from .models import DEFAULT_ERA, Era
 from .sse import DONE, ServerSentEvent, SSEDecoder
 
@@ -59,7 +60,7 @@ __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
 
 logger = logging.getLogger("deepseekapi_core")
 
-_USER_AGENT = "deepseekapi-integrations/0.1.0"
+_USER_AGENT = f"deepseekapi-integrations/{__version__}"
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _T = TypeVar("_T")
@@ -132,6 +133,7 @@ class _BaseClient:
         era: Era,
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
+        default_query: Mapping[str, str] | None,
         deadline: float | None = None,
         recover_tool_calls: bool = True,
     ) -> None:
@@ -149,6 +151,7 @@ class _BaseClient:
         self.era = era
         self.reasoning_replay: ReasoningReplay = reasoning_replay
         self._default_headers = dict(default_headers or {})
+        self._default_query = dict(default_query) if default_query else None
         check_header_values(self._default_headers)
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
@@ -209,10 +212,18 @@ class _BaseClient:
     def _post_request(
         self, http: httpx.Client | httpx.AsyncClient, content: bytes
     ) -> httpx.Request:
-        return http.build_request("POST", self._chat_url, content=content, headers=self._headers())
+        return http.build_request(
+            "POST",
+            self._chat_url,
+            content=content,
+            headers=self._headers(),
+            params=self._default_query,
+        )
 
     def _get_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return http.build_request("GET", self._models_url, headers=self._headers())
+        return http.build_request(
+            "GET", self._models_url, headers=self._headers(), params=self._default_query
+        )
 
     def _next_wait(
         self,
@@ -621,6 +632,8 @@ class DeepSeekClient(_BaseClient):
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
         reasoning_replay: ``"auto"`` (the era's rules), ``"always"`` or ``"never"``.
+        default_headers: headers added to every request.
+        default_query: query parameters added to every request's URL.
         deadline: seconds one request may take in all (attempts, waits, streaming), or None
             (the default: thinking can take many minutes). Past it: :class:`DeadlineExceededError`.
         recover_tool_calls: recover tool calls the service leaked into ``content`` (on by
@@ -641,6 +654,7 @@ class DeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
         deadline: float | None = None,
         recover_tool_calls: bool = True,
         http_client: httpx.Client | None = None,
@@ -656,6 +670,7 @@ class DeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            default_query=default_query,
             deadline=deadline,
             recover_tool_calls=recover_tool_calls,
         )
@@ -806,6 +821,7 @@ class AsyncDeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
         deadline: float | None = None,
         recover_tool_calls: bool = True,
         http_client: httpx.AsyncClient | None = None,
@@ -821,6 +837,7 @@ class AsyncDeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            default_query=default_query,
             deadline=deadline,
             recover_tool_calls=recover_tool_calls,
         )
