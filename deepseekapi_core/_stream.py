@@ -57,9 +57,13 @@ class StreamAccumulator:
     tool_calls: dict[int, ToolCallBuilder] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """The shape of tool calls the client recovered from the streamed text, if it did."""
 
     def add(self, chunk: ChatCompletionChunk) -> bool:
         """Fold ``chunk`` in; return whether it carried anything a caller would see."""
+        if chunk.tool_calls_recovered is not None:
+            self.tool_calls_recovered = chunk.tool_calls_recovered
         if chunk.id:
             self.id = chunk.id
         if chunk.model:
@@ -140,6 +144,7 @@ class StreamAccumulator:
             system_fingerprint=self.system_fingerprint,
             choices=[Choice(message=message, finish_reason=self.finish_reason)],
             usage=self.usage,
+            tool_calls_recovered=self.tool_calls_recovered,
         )
 
 

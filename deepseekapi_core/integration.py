@@ -6,8 +6,10 @@ core's private modules. Nothing here imports a framework.
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from ._client import coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, resolve_api_key
 from ._convert import (
     ToolChoice,
     WireToolChoice,
@@ -18,6 +20,7 @@ from ._convert import (
     usage_summary,
 )
 from ._holder import ClientHolder, ClientOptions
+from ._json_mode import parse_json_reply
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -25,6 +28,7 @@ from .models import forced_tool_choice_allowed
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "TOOL_CALLS_RECOVERED",
     "ClientHolder",
     "ClientOptions",
     "StreamAccumulator",
@@ -32,12 +36,25 @@ __all__ = [
     "ToolChoice",
     "WireToolChoice",
     "__version__",
+    "check_configured_key",
     "coerce_chat_request",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",
+    "parse_json_reply",
     "parse_tool_arguments",
     "resolve_tool_choice",
     "tool_spec_from",
     "usage_summary",
 ]
+
+
+TOOL_CALLS_RECOVERED = "tool_calls_recovered"
+"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
+marks a reply whose tool calls the core recovered from its text; the value is the shape."""
+
+
+def check_configured_key(api_key: str | SecretStr | None) -> None:
+    """Refuse, when an adapter is built, a key (given, or from the environment) that an HTTP
+    header cannot carry: :class:`~deepseekapi_core.InvalidAPIKeyError`, never quoting it."""
+    resolve_api_key(api_key)

@@ -28,7 +28,7 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -51,12 +51,15 @@ from deepseekapi_core import (
 from deepseekapi_core.integration import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
+    TOOL_CALLS_RECOVERED,
     ClientHolder,
     ClientOptions,
     StreamAccumulator,
     ToolChoice,
+    check_configured_key,
     coerce_chat_request,
     forced_tool_choice_allowed,
+    parse_json_reply,
     resolve_tool_choice,
     tool_spec_from,
 )
@@ -102,6 +105,8 @@ _CLIENT_FIELDS = {
     "async_transport": "async_transport",
     "http_client": "http_client",
     "http_async_client": "async_http_client",
+    "deadline": "deadline",
+    "recover_tool_calls": "recover_tool_calls",
 }
 # Objects a deep copy shares: they hold locks and connections, or are immutable.
 _SHARED_FIELDS = (
@@ -218,8 +223,19 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    deadline: float | None = None
+    """Seconds one request may take in all (attempts, waits, streaming); None (the default)
+    for no limit. Past it: the core's ``DeadlineExceededError``."""
+    recover_tool_calls: bool = True
+    """Recover tool calls the service leaked into the text (marked in ``response_metadata``
+    as ``tool_calls_recovered``)."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A key a header cannot carry fails here, not at the first request (never quoted).
+        check_configured_key(self.api_key)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
@@ -568,6 +584,8 @@ class ChatDeepSeekAPI(BaseChatModel):
                 parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
             else:
                 parser = JsonOutputParser()
+            # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
+            parser = RunnableLambda(_refuse_empty_json) | parser
         else:
             raise ValueError(
                 f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
@@ -627,8 +645,18 @@ def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
     return tool_spec_from(converted).model_dump(exclude_none=True)
 
 
+def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
+    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
+    content = message.content
+    if isinstance(content, str) and not content.strip():
+        parse_json_reply(content, message.response_metadata.get("finish_reason"))
+    return message
+
+
 def _chat_result(completion: ChatCompletion) -> ChatResult:
     message = ai_message_from_completion(completion)
+    if completion.tool_calls_recovered is not None:
+        message.response_metadata[TOOL_CALLS_RECOVERED] = completion.tool_calls_recovered
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -744,6 +772,8 @@ class _StreamFolder:
         )
         if self.v1:
             metadata["output_version"] = "v1"
+        if reply.tool_calls_recovered is not None:
+            metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
         message = AIMessageChunk(
             content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},

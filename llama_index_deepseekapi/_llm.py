@@ -53,7 +53,17 @@ logger = logging.getLogger("llama_index_deepseekapi")
 DEFAULT_MODEL = "deepseek-chat"
 
 _CONNECTION_FIELDS = frozenset(
-    {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "reasoning_replay",
+        "era",
+        "default_headers",
+        "deadline",
+        "recover_tool_calls",
+    }
 )
 
 
@@ -122,6 +132,16 @@ class DeepSeekAPI(FunctionCallingLLM):
     )
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one request may take in all (None: no limit, the default).",
+    )
+    recover_tool_calls: bool = Field(
+        default=True,
+        description="Recover tool calls the service leaked into the text (marked in "
+        "additional_kwargs as tool_calls_recovered).",
     )
 
     _clients: ClientHolder = PrivateAttr()
@@ -484,6 +504,13 @@ class DeepSeekAPI(FunctionCallingLLM):
 
 
 def _prompt_messages(prompt: str) -> list[ChatMessage]:
+    if not isinstance(prompt, str):
+        # Before this check None became an empty user message, sent (and billed) as such.
+        from deepseekapi_core import InvalidRequestError
+
+        raise InvalidRequestError(
+            f"prompt must be a string, not {type(prompt).__name__}", param="prompt"
+        )
     return [ChatMessage(role=MessageRole.USER, content=prompt)]
 
 
