@@ -20,6 +20,7 @@ from ._convert import (
     usage_summary,
 )
 from ._holder import ClientHolder, ClientOptions
+from ._images import content_from_blocks, content_from_parts
 from ._json_mode import parse_json_reply
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
@@ -38,6 +39,8 @@ __all__ = [
     "__version__",
     "check_configured_key",
     "coerce_chat_request",
+    "content_from_blocks",
+    "content_from_parts",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",

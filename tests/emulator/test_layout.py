@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from deepseekapi_core.emulator import Emulator, FaultKind, Script, ScriptedReply
+from deepseekapi_core.emulator import (
+    Emulator,
+    FaultKind,
+    FaultRule,
+    Faults,
+    FaultStage,
+    Script,
+    ScriptedReply,
+)
 from deepseekapi_core.emulator._checks.eras import ERA_RULES
 from deepseekapi_core.emulator._checks.shape import CONTENT_PART_CHECKS
-from deepseekapi_core.emulator._faults import FaultRule, Faults, FaultStage
 from deepseekapi_core.models import Era
 
 
 @pytest.mark.parametrize("era", list(Era))
 def test_every_era_has_rules_and_every_accepted_part_a_check(era: Era) -> None:
     rules = ERA_RULES[era]
-    assert rules.fingerprint.startswith("fp_")
+    # "fp_<hash>_prod..." until mid-2026, a bare 32-hex hash since August 2026 (reference 1.4).
+    assert re.fullmatch(r"fp_[0-9a-f]{10}_prod\w+|[0-9a-f]{32}", rules.fingerprint)
     assert "text" in rules.content_parts
     assert set(rules.content_parts) <= set(CONTENT_PART_CHECKS)
     assert Emulator(era=era).model_ids()
