@@ -15,7 +15,7 @@ About one multi-turn tool-use reply in ten on V4-Pro ends with ``finish_reason: 
   (``function_calls`` for ``tool_calls`` in the V3.2 template; an invoke may hold a JSON object
   instead of parameters);
 * ``tool_call_tag``: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``;
-* ``json_fence``: a fenced block, ```` ```json {"name": ..., "arguments": {...}} ``` ````;
+* ``fenced_json``: a fenced block, ```` ```json {"name": ..., "arguments": {...}} ``` ````;
 * ``bare_json``: the whole content is ``{"name": ..., "arguments": {...}}``.
 
 Recovery changes a reply only when every one of these holds: tools were offered; the markup
@@ -56,14 +56,14 @@ _DSML_PARAMETER = re.compile(
 )
 _STRING_ATTR = re.compile(r'string="(true|false)"')
 _TOOL_CALL_TAG = re.compile(r"<tool_call>\s*(?P<body>.*?)\s*</tool_call>", re.DOTALL)
-_JSON_FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(?P<body>.*?)\n?[ \t]*```\s*\Z", re.DOTALL)
+_JSON_FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(?P<body>.*?)\n?[ \t]*```", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class RecoveredToolCalls:
     """Tool calls found in a reply's content.
 
-    ``shape`` names the form they leaked in (``dsml``, ``tool_call_tag``, ``json_fence`` or
+    ``shape`` names the form they leaked in (``dsml``, ``tool_call_tag``, ``fenced_json`` or
     ``bare_json``); ``text`` is the content without the markup (the prose before it, if any).
     """
 
@@ -179,19 +179,36 @@ def _find_tool_call_tags(content: str) -> _Found | None:
     return content[: tags[0].start()], calls
 
 
-def _find_json_fence(content: str) -> _Found | None:
-    fence = _JSON_FENCE.search(content)
-    if fence is None:
+def _find_fenced_json(content: str) -> _Found | None:
+    # One fence per call when there are several (parallel calls), nothing but space between.
+    fences = list(_JSON_FENCE.finditer(content))
+    if not fences or content[fences[-1].end() :].strip():
         return None
-    calls = _json_calls(fence.group("body"))
-    if calls is None:
+    between = "".join(
+        content[first.end() : second.start()] for first, second in itertools.pairwise(fences)
+    )
+    if between.strip():
         return None
-    return content[: fence.start()], calls
+    calls: list[_RawCall] = []
+    for fence in fences:
+        found = _json_calls(fence.group("body"))
+        if found is None:
+            return None
+        calls.extend(found)
+    return content[: fences[0].start()], calls
 
 
 def _find_bare_json(content: str) -> _Found | None:
     calls = _json_calls(content)
-    return None if calls is None else ("", calls)
+    if calls is None and "\n" in content.strip():
+        # Parallel calls leak as one object per line.
+        calls = []
+        for line in content.strip().splitlines():
+            found = _json_calls(line) if line.strip() else []
+            if found is None:
+                return None
+            calls.extend(found)
+    return None if not calls else ("", calls)
 
 
 def _json_calls(text: str) -> list[_RawCall] | None:
@@ -216,7 +233,7 @@ def _json_calls(text: str) -> list[_RawCall] | None:
 _FINDERS = (
     ("dsml", _find_dsml),
     ("tool_call_tag", _find_tool_call_tags),
-    ("json_fence", _find_json_fence),
+    ("fenced_json", _find_fenced_json),
     ("bare_json", _find_bare_json),
 )
 

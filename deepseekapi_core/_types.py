@@ -496,7 +496,7 @@ class ChatCompletion(_Response):
     usage: Usage | None = None
     tool_calls_recovered: str | None = None
     """Set by the client, never sent by the service: the shape (``dsml``, ``tool_call_tag``,
-    ``json_fence``, ``bare_json``) of tool calls it recovered from a reply's content."""
+    ``fenced_json``, ``bare_json``) of tool calls it recovered from a reply's content."""
 
     @property
     def message(self) -> AssistantMessage:

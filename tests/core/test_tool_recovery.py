@@ -49,7 +49,7 @@ TAG = f"<tool_call>{json.dumps(CALL)}</tool_call>"
 FENCE = f"```json\n{json.dumps(CALL, indent=2)}\n```"
 BARE = json.dumps(CALL)
 
-LEAKS = {"dsml": DSML, "tool_call_tag": TAG, "json_fence": FENCE, "bare_json": BARE}
+LEAKS = {"dsml": DSML, "tool_call_tag": TAG, "fenced_json": FENCE, "bare_json": BARE}
 
 
 def _calls(recovered: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -66,7 +66,7 @@ def test_each_shape_is_recovered(shape: str) -> None:
     assert recovered.calls[0].id.startswith("call_00_")
 
 
-@pytest.mark.parametrize("shape", ["dsml", "tool_call_tag", "json_fence"])
+@pytest.mark.parametrize("shape", ["dsml", "tool_call_tag", "fenced_json"])
 def test_prose_before_the_markup_is_kept_as_the_text(shape: str) -> None:
     recovered = recover_tool_calls("Let me look that up.\n\n" + LEAKS[shape], TOOLS)
     assert recovered is not None
@@ -296,3 +296,14 @@ def test_any_text_recovers_only_offered_valid_calls(content: str) -> None:
         schema = offered[call.function.name].function.parameters
         assert schema is not None and schema_problems(arguments, schema) == []
     assert recovered.text in content
+
+
+@pytest.mark.parametrize("shape", ["dsml", "tool_call_tag", "fenced_json", "bare_json"])
+def test_parallel_calls_in_each_shape(shape: str) -> None:
+    """Two calls, written the way the emulator's leak fault writes them."""
+    from deepseekapi_core.emulator._leaks import leaked_text
+
+    content = leaked_text(shape, [("get_weather", '{"city": "Oslo"}'), ("get_time", "{}")])
+    recovered = recover_tool_calls(content, TOOLS)
+    assert recovered is not None, content
+    assert _calls(recovered) == [("get_weather", {"city": "Oslo"}), ("get_time", {})]

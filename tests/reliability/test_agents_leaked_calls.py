@@ -1,6 +1,7 @@
 """Agents finish their tool loop when the first step's tool call leaked into ``content``.
 
-Each leaked shape (wire notes 1.16) is injected as the emulator's first reply; the core
+Each leaked shape (wire notes 1.16) is injected on the emulator's first reply (its
+``leaked_tool_call`` fault on a scripted call); the core
 recovers the call, the agent runs the tool, and the emulator's next reply (built from the tool
 result) is the final answer. Without recovery the agent would end at once with the markup as
 its "final answer" (checked too).
@@ -8,7 +9,6 @@ its "final answer" (checked too).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -19,25 +19,15 @@ from .harness import API_KEY
 
 BAR = "\uff5c"
 ARGS = {"city": "Paris"}
-CALL = {"name": "get_weather", "arguments": ARGS}
-LEAKS = {
-    "dsml": (
-        f"<{BAR}DSML{BAR}tool_calls>\n"
-        f'<{BAR}DSML{BAR}invoke name="get_weather">\n'
-        f'<{BAR}DSML{BAR}parameter name="city" string="true">Paris</{BAR}DSML{BAR}parameter>\n'
-        f"</{BAR}DSML{BAR}invoke>\n"
-        f"</{BAR}DSML{BAR}tool_calls>"
-    ),
-    "tool_call_tag": f"<tool_call>{json.dumps(CALL)}</tool_call>",
-    "json_fence": f"Calling the tool.\n```json\n{json.dumps(CALL, indent=2)}\n```",
-    "bare_json": json.dumps(CALL),
-}
+SHAPES = ("dsml", "tool_call_tag", "fenced_json", "bare_json")
 WEATHER = "It is sunny and 22C in Paris."
 
 
 def _emulator(shape: str) -> Emulator:
+    """The emulator's own fault: its first tool-calling reply leaks the call in ``shape``."""
     emulator = Emulator(api_key=API_KEY)
-    emulator.script.reply_text(LEAKS[shape])
+    emulator.script.reply_tool_call("get_weather", ARGS)
+    emulator.faults.leaked_tool_call(shape)
     return emulator
 
 
@@ -73,7 +63,7 @@ def _langchain_agent(emulator: Emulator, **options: Any) -> Any:
 
 
 @pytest.mark.parametrize("streaming", [False, True])
-@pytest.mark.parametrize("shape", list(LEAKS))
+@pytest.mark.parametrize("shape", list(SHAPES))
 def test_langchain_create_agent_recovers_a_leaked_first_call(shape: str, streaming: bool) -> None:
     from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -110,7 +100,8 @@ def test_langchain_agent_without_recovery_ends_with_the_markup() -> None:
     emulator = _emulator("dsml")
     agent = _langchain_agent(emulator, recover_tool_calls=False)
     result = agent.invoke({"messages": [HumanMessage("What is the weather in Paris?")]})
-    assert result["messages"][-1].content == LEAKS["dsml"]
+    final = result["messages"][-1].content
+    assert final.startswith(f"<{BAR}DSML{BAR}tool_calls>") and "get_weather" in final
     assert _tool_results(emulator) == []
 
 
@@ -135,7 +126,7 @@ def _llama_agent(emulator: Emulator, streaming: bool, **options: Any) -> Any:
 
 
 @pytest.mark.parametrize("streaming", [False, True])
-@pytest.mark.parametrize("shape", list(LEAKS))
+@pytest.mark.parametrize("shape", list(SHAPES))
 async def test_llama_index_function_agent_recovers_a_leaked_first_call(
     shape: str, streaming: bool
 ) -> None:
@@ -160,5 +151,5 @@ async def test_llama_index_agent_without_recovery_ends_with_the_markup() -> None
     emulator = _emulator("tool_call_tag")
     agent = _llama_agent(emulator, False, recover_tool_calls=False)
     output = await agent.run("What is the weather in Paris?")
-    assert str(output) == LEAKS["tool_call_tag"]
+    assert str(output).startswith("<tool_call>") and "get_weather" in str(output)
     assert _tool_results(emulator) == []

@@ -22,8 +22,10 @@ import pytest
 
 from deepseekapi_core import (
     APIResponseValidationError,
+    AsyncDeepSeekClient,
     AuthenticationError,
     DeadlineExceededError,
+    DeepSeekClient,
     EmptyJSONReplyError,
     InsufficientSystemResourceError,
     InvalidAPIKeyError,
@@ -50,7 +52,9 @@ from .harness import (
 PROMPT = "Hello reliability"
 FULL = expected_reply(PROMPT)
 BAR = "\uff5c"
-ISR = "insufficient_system_resource"
+PREAMBLE = "I will check the weather.\n\n"
+# The emulator streams its reply word by word: role chunk, "[emulated ", "<model>] ", ...
+AFTER_TWO_PIECES = " ".join(FULL.split(" ")[:2]) + " "
 
 WEATHER_TOOL = {
     "type": "function",
@@ -68,7 +72,6 @@ ARGS = {"city": "Paris", "days": 3}
 CALL = {"name": "get_weather", "arguments": ARGS}
 LEAKS = {
     "dsml": (
-        "I will check the weather.\n\n"
         f"<{BAR}DSML{BAR}tool_calls>\n"
         f'<{BAR}DSML{BAR}invoke name="get_weather">\n'
         f'<{BAR}DSML{BAR}parameter name="city" string="true">Paris</{BAR}DSML{BAR}parameter>\n'
@@ -77,7 +80,7 @@ LEAKS = {
         f"</{BAR}DSML{BAR}tool_calls>"
     ),
     "tool_call_tag": f"<tool_call>\n{json.dumps(CALL)}\n</tool_call>",
-    "json_fence": f"```json\n{json.dumps(CALL, indent=2)}\n```",
+    "fenced_json": f"```json\n{json.dumps(CALL, indent=2)}\n```",
     "bare_json": json.dumps(CALL),
 }
 
@@ -231,11 +234,18 @@ def _matrix(deliveries: tuple[str, ...] = DELIVERIES) -> list[Any]:
 # Tool calls leaked into content
 
 
+def _leaking_emulator(shape: str) -> Emulator:
+    """The emulator's own fault: the scripted call leaks into ``content`` in ``shape``."""
+    emulator = Emulator()
+    emulator.script.reply_tool_call("get_weather", ARGS)
+    emulator.faults.leaked_tool_call(shape, preamble=PREAMBLE if shape == "dsml" else "")
+    return emulator
+
+
 @pytest.mark.parametrize("shape", list(LEAKS))
 @pytest.mark.parametrize(("target", "mode", "delivery"), _matrix())
 def test_leaked_tool_call_is_recovered(shape: str, target: str, mode: str, delivery: str) -> None:
-    emulator = Emulator()
-    emulator.script.reply_text(LEAKS[shape])
+    emulator = _leaking_emulator(shape)
     outcome = run_with_tool(target, mode, delivery, Setup(transport=emulator.transport()))
     assert outcome.error is None, repr(outcome.error)
     assert outcome.calls == [("get_weather", ARGS)]
@@ -243,23 +253,23 @@ def test_leaked_tool_call_is_recovered(shape: str, target: str, mode: str, deliv
     assert emulator.request_count == 1
     if delivery == "stream":
         # Streamed text cannot be taken back: the caller saw it, and the calls came last.
-        assert outcome.text == LEAKS[shape]
+        assert "get_weather" in outcome.text
     else:
-        assert outcome.text == ("I will check the weather." if shape == "dsml" else "")
+        assert outcome.text == (PREAMBLE.strip() if shape == "dsml" else "")
 
 
 @pytest.mark.parametrize(("target", "mode", "delivery"), _matrix())
 def test_leaked_tool_call_with_recovery_switched_off_stays_text(
     target: str, mode: str, delivery: str
 ) -> None:
-    emulator = Emulator()
-    emulator.script.reply_text(LEAKS["dsml"])
+    emulator = _leaking_emulator("dsml")
     setup = Setup(transport=emulator.transport(), options={"recover_tool_calls": False})
     outcome = run_with_tool(target, mode, delivery, setup)
     assert outcome.error is None, repr(outcome.error)
     assert outcome.calls == []
     assert outcome.recovered is None
-    assert outcome.text == LEAKS["dsml"]
+    assert outcome.text.startswith(PREAMBLE)
+    assert f'<{BAR}DSML{BAR}invoke name="get_weather">' in outcome.text
 
 
 @pytest.mark.parametrize(("target", "mode", "delivery"), _matrix())
@@ -282,7 +292,7 @@ def test_insufficient_resource_before_anything_is_retried(
     target: str, mode: str, delivery: str
 ) -> None:
     emulator = Emulator()
-    emulator.script.reply_text("", finish_reason=ISR)
+    emulator.faults.insufficient_system_resource(delivered=0)
     outcome = run(target, mode, delivery, Setup(transport=emulator.transport()), PROMPT)
     assert outcome.error is None, repr(outcome.error)
     assert outcome.text == FULL
@@ -295,16 +305,16 @@ def test_insufficient_resource_after_a_partial_reply_hands_it_over(
     target: str, mode: str, delivery: str
 ) -> None:
     emulator = Emulator()
-    emulator.script.reply_text("The first half of an answer", finish_reason=ISR)
+    emulator.faults.insufficient_system_resource(delivered=2)
     outcome = run(target, mode, delivery, Setup(transport=emulator.transport()), PROMPT)
     error = outcome.error
     assert isinstance(error, InsufficientSystemResourceError), repr(error)
-    assert error.partial_content == "The first half of an answer"
+    assert error.partial_content == AFTER_TWO_PIECES
     assert "mid-reply" in str(error)
     assert emulator.request_count == 1
     assert outcome.waits == []
     if delivery == "stream":
-        assert "".join(outcome.tokens) == "The first half of an answer"
+        assert "".join(outcome.tokens) == AFTER_TWO_PIECES
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,7 +370,7 @@ def _json_mode(target: str, mode: str, setup: Setup) -> Any:
 @pytest.mark.parametrize("target", TARGETS)
 def test_whitespace_only_json_reply_says_what_happened(target: str, mode: str) -> None:
     emulator = Emulator()
-    emulator.script.reply_text("   \n\n   ")
+    emulator.faults.json_whitespace()
     with pytest.raises(EmptyJSONReplyError, match="whitespace and no JSON") as caught:
         _json_mode(target, mode, Setup(transport=emulator.transport()))
     assert caught.value.finish_reason == "stop"
@@ -437,6 +447,81 @@ def test_a_stall_mid_reasoning_hands_over_the_reasoning(
     assert "not retried" in str(error)
     assert transport.count == 1
     assert outcome.waits == []
+
+
+def _stream_reasoner(target: str, mode: str, transport: Any) -> tuple[str, BaseException | None]:
+    """Stream from ``deepseek-reasoner`` through ``target``; the reasoning seen, the error."""
+    seen: list[str] = []
+    options: dict[str, Any] = {"api_key": API_KEY, "transport": transport, "timeout": 0.05}
+
+    def pieces_sync() -> Iterator[str]:
+        if target == "core":
+            with DeepSeekClient(**options) as client:
+                for chunk in client.stream_chat(
+                    model="deepseek-reasoner", messages=[{"role": "user", "content": PROMPT}]
+                ):
+                    yield (chunk.delta.reasoning_content or "") if chunk.delta else ""
+        elif target == "langchain":
+            from langchain_deepseekapi import ChatDeepSeekAPI
+
+            for piece in ChatDeepSeekAPI(model="deepseek-reasoner", **options).stream(PROMPT):
+                yield piece.additional_kwargs.get("reasoning_content", "")
+        else:
+            from llama_index.core.llms import ChatMessage
+
+            from llama_index_deepseekapi import DeepSeekAPI
+
+            llm = DeepSeekAPI("deepseek-reasoner", **options)
+            for response in llm.stream_chat([ChatMessage(role="user", content=PROMPT)]):
+                yield response.additional_kwargs.get("thinking_delta", "")
+
+    async def pieces_async() -> None:
+        if target == "core":
+            async with AsyncDeepSeekClient(**options) as client:
+                async for chunk in client.stream_chat(
+                    model="deepseek-reasoner", messages=[{"role": "user", "content": PROMPT}]
+                ):
+                    seen.append((chunk.delta.reasoning_content or "") if chunk.delta else "")
+        elif target == "langchain":
+            from langchain_deepseekapi import ChatDeepSeekAPI
+
+            async for piece in ChatDeepSeekAPI(model="deepseek-reasoner", **options).astream(
+                PROMPT
+            ):
+                seen.append(piece.additional_kwargs.get("reasoning_content", ""))
+        else:
+            from llama_index.core.llms import ChatMessage
+
+            from llama_index_deepseekapi import DeepSeekAPI
+
+            llm = DeepSeekAPI("deepseek-reasoner", **options)
+            stream = await llm.astream_chat([ChatMessage(role="user", content=PROMPT)])
+            async for response in stream:
+                seen.append(response.additional_kwargs.get("thinking_delta", ""))
+
+    try:
+        if mode == "sync":
+            for piece in pieces_sync():
+                seen.append(piece)
+        else:
+            asyncio.run(pieces_async())
+    except Exception as error:  # the scenario's outcome, inspected by the test
+        return "".join(seen), error
+    return "".join(seen), None
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_emulators_stall_mid_reasoning_hands_over_the_reasoning(target: str, mode: str) -> None:
+    """The emulator's own stall: the role chunk and one reasoning piece, then silence."""
+    emulator = Emulator(api_key=API_KEY)
+    emulator.faults.stall_stream(after_events=2, seconds=5.0)
+    seen, error = _stream_reasoner(target, mode, emulator.transport())
+    assert isinstance(error, StreamInterruptedError), repr(error)
+    assert error.partial_reasoning
+    assert error.partial_reasoning == seen
+    assert error.partial_content == ""
+    assert emulator.request_count == 1
 
 
 # --------------------------------------------------------------------------------------------
