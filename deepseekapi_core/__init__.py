@@ -6,7 +6,16 @@ history rules. It imports no agent framework; the LangChain and LlamaIndex adapt
 """
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Endpoint,
+    resolve_endpoint,
+)
 from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
@@ -16,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     DeadlineExceededError,
     DeepSeekAPIError,
     EmptyJSONReplyError,
@@ -45,6 +55,7 @@ from ._images import (
     inspect_image,
 )
 from ._json_mode import parse_json_reply
+from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
@@ -95,8 +106,11 @@ from .models import (
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "ENV_VARS",
     "MAX_IMAGE_BYTES",
     "REASONING_EFFORTS",
     "SUPPORTED_IMAGE_TYPES",
@@ -116,12 +130,14 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ConflictError",
     "ContentPart",
     "DeadlineExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
     "Delta",
     "EmptyJSONReplyError",
+    "Endpoint",
     "Era",
     "FunctionCall",
     "FunctionCallDelta",
@@ -147,10 +163,12 @@ __all__ = [
     "ReasoningEffort",
     "ReasoningReplay",
     "RecoveredToolCalls",
+    "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
+    "SortedOptions",
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
@@ -183,7 +201,9 @@ __all__ = [
     "parse_tool_arguments",
     "prepare_messages",
     "recover_tool_calls",
+    "resolve_endpoint",
     "schema_problems",
+    "sort_options",
     "tool_spec_from",
     "usage_summary",
 ]

@@ -16,10 +16,10 @@ from pydantic_core import ErrorDetails
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
+    TimeoutSpec,
     check_header_values,
     require_api_key,
-    resolve_api_key,
-    resolve_base_url,
+    resolve_endpoint,
     resolve_timeout,
 )
 from ._deadline import Deadline
@@ -37,6 +37,7 @@ from ._exceptions import (
     redact_credentials,
     scrub_transport_message,
 )
+from ._options import RequestOptions
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, chunks_from_completion
@@ -127,13 +128,13 @@ class _BaseClient:
         *,
         api_key: str | SecretStr | None,
         base_url: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: TimeoutSpec,
         max_retries: int,
         retry_policy: RetryPolicy | None,
         era: Era,
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
-        default_query: Mapping[str, str] | None,
+        default_query: Mapping[str, str] | None = None,
         deadline: float | None = None,
         recover_tool_calls: bool = True,
     ) -> None:
@@ -144,15 +145,21 @@ class _BaseClient:
             )
         self.deadline = None if deadline is None else float(deadline)
         self.recover_tool_calls = recover_tool_calls
-        self._api_key = resolve_api_key(api_key)
-        self.base_url = resolve_base_url(base_url)
+        check_header_values(default_headers or {})
+        endpoint = resolve_endpoint(api_key, base_url)
+        self._api_key = endpoint.api_key
+        self.base_url = endpoint.base_url
         self.timeout = resolve_timeout(timeout)
+        # Set on each request only when asked for, so an injected client keeps its own timeout
+        # unless the caller gave one (which must then take effect, not be dropped).
+        self._defaults = RequestOptions(
+            timeout=self.timeout if timeout is not None else None,
+            headers=dict(default_headers or {}),
+            query=dict(default_query or {}),
+        )
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.era = era
         self.reasoning_replay: ReasoningReplay = reasoning_replay
-        self._default_headers = dict(default_headers or {})
-        self._default_query = dict(default_query) if default_query else None
-        check_header_values(self._default_headers)
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
 
@@ -199,31 +206,42 @@ class _BaseClient:
                 param=where,
             ) from None
 
-    def _headers(self) -> dict[str, str]:
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: httpx.URL,
+        options: RequestOptions | None,
+        content: bytes | None = None,
+    ) -> httpx.Request:
+        effective = self._defaults.merged(options)
         headers = {
-            "Authorization": f"Bearer {require_api_key(self._api_key)}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": _USER_AGENT,
+            **effective.headers,
+            # Last, so no header option can send the key elsewhere or replace it.
+            "Authorization": f"Bearer {require_api_key(self._api_key)}",
         }
-        headers.update(self._default_headers)
-        return headers
+        extra: dict[str, Any] = {}
+        if effective.timeout is not None:
+            extra["timeout"] = effective.timeout
+        if effective.query:
+            extra["params"] = dict(effective.query)
+        return http.build_request(method, url, content=content, headers=headers, **extra)
 
     def _post_request(
-        self, http: httpx.Client | httpx.AsyncClient, content: bytes
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        content: bytes,
+        options: RequestOptions | None = None,
     ) -> httpx.Request:
-        return http.build_request(
-            "POST",
-            self._chat_url,
-            content=content,
-            headers=self._headers(),
-            params=self._default_query,
-        )
+        return self._build(http, "POST", self._chat_url, options, content)
 
-    def _get_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return http.build_request(
-            "GET", self._models_url, headers=self._headers(), params=self._default_query
-        )
+    def _get_request(
+        self, http: httpx.Client | httpx.AsyncClient, options: RequestOptions | None = None
+    ) -> httpx.Request:
+        return self._build(http, "GET", self._models_url, options)
 
     def _next_wait(
         self,
@@ -306,6 +324,11 @@ def _json_or_none(content: bytes) -> object:
         return json.loads(content)
     except ValueError:
         return None
+
+
+def _with_headers(completion: ChatCompletion, response: httpx.Response) -> ChatCompletion:
+    completion._headers = dict(response.headers)
+    return completion
 
 
 def _chunk_from_event(
@@ -493,6 +516,7 @@ class _ChunkDecoder:
         """The body's first bytes while it is unknown whether they are a stream (None after)."""
         self._plain: list[bytes] | None = None
         """The body of a plain (non-stream) 200 answer, collected whole."""
+        self._headers = dict(response.headers)
         self.done = False
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
@@ -579,6 +603,7 @@ class _ChunkDecoder:
         finish_reason = chunk.finish_reason
         if finish_reason == "stop" and self._recovery_tools and not accumulator.tool_calls:
             chunk = _recover_in_finish_chunk(chunk, accumulator, self._recovery_tools)
+        chunk._headers = self._headers
         self.delivered = accumulator.add(chunk) or self.delivered
         if finish_reason == _INSUFFICIENT_RESOURCE:
             error = _resource_error(accumulator, self._request, reply=chunk)
@@ -623,11 +648,15 @@ class DeepSeekClient(_BaseClient):
     """A synchronous client of the DeepSeek chat-completions API.
 
     Args:
-        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``. Surrounding
-            whitespace is stripped; a key with any other character a header cannot carry
-            raises :class:`InvalidAPIKeyError` here.
-        base_url: else ``DEEPSEEKAPI_BASE_URL``, else ``https://api.deepseekapi.dev/v1``.
-        timeout: read timeout in seconds (also between stream events), or an ``httpx.Timeout``.
+        api_key: the key; else from the environment, paired with its base URL (see
+            :func:`deepseekapi_core.resolve_endpoint`: ``DEEPSEEKAPI_API_KEY`` with
+            ``DEEPSEEKAPI_BASE_URL`` or the proxy, else ``DEEPSEEK_API_KEY`` with
+            ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or ``https://api.deepseek.com``).
+            Surrounding whitespace is stripped; a key with any other character a header cannot
+            carry raises :class:`InvalidAPIKeyError` here.
+        base_url: the base URL; else paired with the key as above.
+        timeout: read timeout in seconds (also between stream events), a ``(connect, read)``
+            tuple, or an ``httpx.Timeout``.
         max_retries: retries after the first attempt (ignored when ``retry_policy`` is given).
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
@@ -648,7 +677,7 @@ class DeepSeekClient(_BaseClient):
         *,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutSpec = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         era: Era = DEFAULT_ERA,
@@ -686,21 +715,35 @@ class DeepSeekClient(_BaseClient):
         # injected client and builds its own pool otherwise.
         return _copy_client(self, memo)
 
-    def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
+    def chat(
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
         """Send a chat request and return the completion.
 
-        Takes a :class:`ChatRequest` or its fields as keyword arguments.
+        Takes a :class:`ChatRequest` or its fields as keyword arguments; ``options`` are this
+        request's timeout, extra headers and query parameters.
         """
         content, tools = self._encode_chat(request, params, stream=False)
         return self._send(
-            lambda: self._post_request(self._http, content),
-            lambda response: _finish_completion(
-                _parse_body(ChatCompletion, response), response.request, tools
+            lambda: self._post_request(self._http, content, options),
+            lambda response: _with_headers(
+                _finish_completion(_parse_body(ChatCompletion, response), response.request, tools),
+                response,
             ),
         )
 
     def stream_chat(
-        self, request: ChatRequest | None = None, /, **params: Any
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
     ) -> Iterator[ChatCompletionChunk]:
         """Send a chat request and iterate over the streamed chunks.
 
@@ -708,7 +751,7 @@ class DeepSeekClient(_BaseClient):
         any data was delivered is retried; after that it raises :class:`StreamInterruptedError`.
         """
         content, tools = self._encode_chat(request, params, stream=True)
-        return self._stream(content, tools)
+        return self._stream(content, tools, options)
 
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -745,13 +788,13 @@ class DeepSeekClient(_BaseClient):
             retries += 1
 
     def _stream(
-        self, content: bytes, tools: list[ToolSpec] | None
+        self, content: bytes, tools: list[ToolSpec] | None, options: RequestOptions | None
     ) -> Iterator[ChatCompletionChunk]:
         deadline = Deadline(self.deadline)
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            request = self._post_request(self._http, content)
+            request = self._post_request(self._http, content, options)
             deadline.cap(request)
             try:
                 response = self._http.send(request, stream=True)
@@ -815,7 +858,7 @@ class AsyncDeepSeekClient(_BaseClient):
         *,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutSpec = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         era: Era = DEFAULT_ERA,
@@ -851,25 +894,38 @@ class AsyncDeepSeekClient(_BaseClient):
     def __deepcopy__(self, memo: dict[int, Any]) -> AsyncDeepSeekClient:
         return _copy_client(self, memo)
 
-    async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
-        """Send a chat request and return the completion."""
+    async def chat(
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Send a chat request and return the completion (``options`` as in the sync client)."""
         content, tools = self._encode_chat(request, params, stream=False)
         return await self._send(
-            lambda: self._post_request(self._http, content),
-            lambda response: _finish_completion(
-                _parse_body(ChatCompletion, response), response.request, tools
+            lambda: self._post_request(self._http, content, options),
+            lambda response: _with_headers(
+                _finish_completion(_parse_body(ChatCompletion, response), response.request, tools),
+                response,
             ),
         )
 
     def stream_chat(
-        self, request: ChatRequest | None = None, /, **params: Any
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
     ) -> AsyncIterator[ChatCompletionChunk]:
         """Send a chat request and iterate asynchronously over the streamed chunks.
 
         Validation happens now; the request is sent when iteration starts.
         """
         content, tools = self._encode_chat(request, params, stream=True)
-        return self._stream(content, tools)
+        return self._stream(content, tools, options)
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -906,13 +962,13 @@ class AsyncDeepSeekClient(_BaseClient):
             retries += 1
 
     async def _stream(
-        self, content: bytes, tools: list[ToolSpec] | None
+        self, content: bytes, tools: list[ToolSpec] | None, options: RequestOptions | None
     ) -> AsyncIterator[ChatCompletionChunk]:
         deadline = Deadline(self.deadline)
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            request = self._post_request(self._http, content)
+            request = self._post_request(self._http, content, options)
             deadline.cap(request)
             try:
                 response = await self._http.send(request, stream=True)
