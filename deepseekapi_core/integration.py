@@ -6,15 +6,12 @@ core's private modules. Nothing here imports a framework.
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-
 from ._client import coerce_chat_request, invalid_request_from
 from ._config import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
     ENV_VARS,
     TimeoutSpec,
-    resolve_api_key,
     resolve_endpoint,
     resolve_timeout,
 )
@@ -60,7 +57,6 @@ __all__ = [
     "ToolChoice",
     "WireToolChoice",
     "__version__",
-    "check_configured_key",
     "closest_name",
     "coerce_chat_request",
     "content_from_blocks",
@@ -85,9 +81,3 @@ __all__ = [
 TOOL_CALLS_RECOVERED = "tool_calls_recovered"
 """The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
 marks a reply whose tool calls the core recovered from its text; the value is the shape."""
-
-
-def check_configured_key(api_key: str | SecretStr | None) -> None:
-    """Refuse, when an adapter is built, a key (given, or from the environment) that an HTTP
-    header cannot carry: :class:`~deepseekapi_core.InvalidAPIKeyError`, never quoting it."""
-    resolve_api_key(api_key)

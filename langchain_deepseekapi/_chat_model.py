@@ -39,6 +39,7 @@ from deepseekapi_core import (
     ChatRequest,
     DeepSeekClient,
     Era,
+    InvalidAPIKeyError,
     InvalidRequestError,
     ReasoningEffort,
     RequestOptions,
@@ -52,7 +53,6 @@ from deepseekapi_core.integration import (
     ClientOptions,
     StreamAccumulator,
     ToolChoice,
-    check_configured_key,
     closest_name,
     coerce_chat_request,
     forced_tool_choice_allowed,
@@ -267,13 +267,15 @@ class ChatDeepSeekAPI(BaseChatModel):
     as ``tool_calls_recovered``)."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
+    _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
     _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
     _base_url_given: bool = PrivateAttr(default=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A key a header cannot carry fails here, not at the first request (never quoted).
-        check_configured_key(self.api_key)
+        if self._key_error is not None:
+            raise self._key_error
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
@@ -344,7 +346,14 @@ class ChatDeepSeekAPI(BaseChatModel):
     def _resolve_endpoint(self) -> Self:
         """Key and base URL as a pair (one family of environment variables, or arguments)."""
         self._base_url_given = self.base_url is not None
-        endpoint = resolve_endpoint(self.api_key, self.base_url)
+        try:
+            endpoint = resolve_endpoint(self.api_key, self.base_url)
+        except InvalidAPIKeyError as exc:
+            # Raised by __init__ once validation is over: raised here, pydantic would wrap it
+            # in a ValidationError whose text quotes the input, the key with it.
+            self._key_error = exc
+            self.api_key = None
+            return self
         self.api_key = endpoint.api_key
         self.base_url = endpoint.base_url
         if endpoint.source == "deepseek":

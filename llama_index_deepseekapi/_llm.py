@@ -242,6 +242,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
         reuse_client: bool = True,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
         **kwargs: Any,
     ) -> None:
         from deepseekapi_core.integration import resolve_timeout, sort_options
@@ -272,6 +274,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             reuse_client=reuse_client,
+            deadline=deadline,
+            recover_tool_calls=recover_tool_calls,
             max_retries=max_retries,
             thinking=thinking,
             reasoning_effort=reasoning_effort,
