@@ -67,6 +67,22 @@ from .models import (
     forced_tool_choice_allowed,
     get_model_profile,
 )
+from .preflight import ContextWindowExceededError
+from .pricing import (
+    CallCost,
+    ModelPrice,
+    PriceTable,
+    call_cost,
+    default_price_table,
+    resolve_price_table,
+)
+from .tokenizer import (
+    DeepSeekTokenizer,
+    TokenizerUnavailableError,
+    count_prompt_tokens,
+    get_tokenizer,
+    tokenizer_available,
+)
 
 __version__ = "0.1.0"
 
@@ -84,6 +100,7 @@ __all__ = [
     "AsyncDeepSeekClient",
     "AuthenticationError",
     "BadRequestError",
+    "CallCost",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
@@ -91,8 +108,10 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ContextWindowExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
+    "DeepSeekTokenizer",
     "Delta",
     "Era",
     "FunctionCall",
@@ -105,10 +124,12 @@ __all__ = [
     "MissingAPIKeyError",
     "Model",
     "ModelList",
+    "ModelPrice",
     "ModelProfile",
     "NamedToolChoice",
     "NotFoundError",
     "PermissionDeniedError",
+    "PriceTable",
     "PromptTokensDetails",
     "RateLimitError",
     "ReasoningEffort",
@@ -122,6 +143,7 @@ __all__ = [
     "StreamOptions",
     "ThinkingConfig",
     "ThinkingSupport",
+    "TokenizerUnavailableError",
     "ToolCall",
     "ToolCallBuilder",
     "ToolCallDelta",
@@ -131,14 +153,20 @@ __all__ = [
     "Usage",
     "__version__",
     "build_request_body",
+    "call_cost",
     "coerce_chat_request",
+    "count_prompt_tokens",
+    "default_price_table",
     "forced_tool_choice_allowed",
     "get_model_profile",
+    "get_tokenizer",
     "invalid_request_from",
     "join_text_parts",
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "resolve_price_table",
+    "tokenizer_available",
     "tool_spec_from",
     "usage_summary",
 ]
