@@ -9,10 +9,15 @@ the whole body was uploaded. Here it fails first, with the counts, but only when
    (bounded by another body's worth): ``2 * len(body) + 1024``. When that bound and
    ``max_tokens`` fit in the window, which is every request under about 500 KB on a 1M-token
    model, nothing else is done (a comparison of two integers).
-2. Otherwise the prompt is counted exactly with the offline tokenizer (when installed) and the
-   request refused when the count, less a safety margin for the measured template constants,
-   plus ``max_tokens``, exceeds the window. Without the tokenizer only a bound that needs no
-   tokenizer is applied (a token is at most 128 bytes of text), and the service decides.
+2. Otherwise, with the offline tokenizer (when installed), a large prompt is first estimated
+   from evenly spread samples (a few dozen KB counted, scaled to the whole): a prompt estimated
+   well under the window is left to the service, as without this check (the estimate only
+   decides whether to count, never whether to refuse).
+3. Near the limit the prompt is counted exactly and the request refused when the count, less a
+   safety margin for the measured template constants, plus ``max_tokens``, exceeds the window.
+
+Without the tokenizer only a bound that needs none is applied (a token is at most 128 bytes of
+text), and the service decides the rest.
 
 Only models the registry knows are checked; an unknown id's window is not known.
 """
@@ -27,10 +32,11 @@ from ._exceptions import InvalidRequestError
 from .models import DEFAULT_ERA, Era, get_model_profile
 from .tokenizer import (
     TOKENIZER_EXTRA_HINT,
+    DeepSeekTokenizer,
     TokenizerUnavailableError,
     _text_and_images,
-    count_prompt_tokens,
     get_tokenizer,
+    render_prompt,
     tokenizer_available,
 )
 
@@ -100,21 +106,30 @@ def check_context_window(
         except TokenizerUnavailableError as exc:
             logger.debug("pre-flight context check skipped: %s", exc)
             return
-        counted = count_prompt_tokens(
+        rendered = render_prompt(
             messages,
             tools=body.get("tools"),
             response_format=body.get("response_format"),
             thinking=_thinking_of(body, era),
             era=era,
-            tokenizer=tokenizer,
         )
-        if counted - SAFETY_MARGIN + completion > window:
-            raise _exceeded(model, counted, completion, window, exact=True)
+        estimate = _estimate(rendered.text, tokenizer)
+        if estimate is not None and estimate + rendered.fixed_tokens + completion < window * 0.75:
+            return
+        # Counting stops once the prompt is surely too long, so no more than about a window's
+        # worth of tokens is ever counted.
+        limit = window - completion + SAFETY_MARGIN
+        counted, complete = tokenizer._count_pieces(rendered.text, stop_above=limit)
+        counted += rendered.fixed_tokens
+        if counted > limit:
+            raise _exceeded(
+                model, counted, completion, window, how="exact" if complete else "partial"
+            )
         return
     text_bytes = sum(len(_text_and_images(m.get("content"))[0].encode()) for m in messages)
     lower_bound = -(-text_bytes // _MAX_TOKEN_BYTES)
     if lower_bound + completion > window:
-        raise _exceeded(model, lower_bound, completion, window, exact=False)
+        raise _exceeded(model, lower_bound, completion, window, how="bytes")
     logger.debug(
         "pre-flight context check: a %d-byte request to %s may exceed its %d-token window; %s",
         body_bytes,
@@ -124,14 +139,28 @@ def check_context_window(
     )
 
 
+_SAMPLES = 16
+_SAMPLE_CHARS = 4096
+
+
+def _estimate(text: str, tokenizer: DeepSeekTokenizer) -> int | None:
+    """The text's tokens estimated from evenly spread samples; None when short enough to count."""
+    if len(text) <= 4 * _SAMPLES * _SAMPLE_CHARS:
+        return None
+    step = len(text) // _SAMPLES
+    samples = [text[i * step : i * step + _SAMPLE_CHARS] for i in range(_SAMPLES)]
+    sampled = sum(tokenizer.count_many(samples))
+    return int(sampled * len(text) / (_SAMPLES * _SAMPLE_CHARS))
+
+
 def _exceeded(
-    model: str, prompt: int, completion: int, window: int, *, exact: bool
+    model: str, prompt: int, completion: int, window: int, *, how: str
 ) -> ContextWindowExceededError:
-    counted = (
-        f"{prompt:,} tokens (counted offline with the DeepSeek tokenizer)"
-        if exact
-        else f"at least {prompt:,} tokens"
-    )
+    counted = {
+        "exact": f"{prompt:,} tokens (counted offline with the DeepSeek tokenizer)",
+        "partial": f"over {prompt:,} tokens (counted offline until past the window)",
+        "bytes": f"at least {prompt:,} tokens (a token is at most {_MAX_TOKEN_BYTES} bytes)",
+    }[how]
     asked = f" plus max_tokens {completion:,}" if completion else ""
     return ContextWindowExceededError(
         f"{model}: the prompt is {counted}{asked}, over the model's context window of "
@@ -142,5 +171,5 @@ def _exceeded(
         prompt_tokens=prompt,
         max_tokens=completion,
         context_window=window,
-        exact=exact,
+        exact=how == "exact",
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,26 @@ class DeepSeekTokenizer:
         encodings = self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         return [len(encoding.ids) for encoding in encodings]
 
+    def count_large(self, text: str, *, stop_above: int | None = None) -> int:
+        """How many tokens ``text`` is, counted in pieces on the library's threads.
+
+        The text is cut only where the pre-tokenizer always cuts (a space between two letters, or
+        after a newline that precedes a non-space), so the pieces' counts add up exactly. With
+        ``stop_above``, counting stops once the running total exceeds it; the total returned
+        then is a lower bound, above ``stop_above``.
+        """
+        return self._count_pieces(text, stop_above)[0]
+
+    def _count_pieces(self, text: str, stop_above: int | None) -> tuple[int, bool]:
+        """The count of ``count_large`` and whether it covered the whole text."""
+        pieces = _split_exactly(text, _PIECE_CHARS)
+        total = 0
+        for start in range(0, len(pieces), _PIECES_PER_BATCH):
+            total += sum(self.count_many(pieces[start : start + _PIECES_PER_BATCH]))
+            if stop_above is not None and total > stop_above:
+                return total, start + _PIECES_PER_BATCH >= len(pieces)
+        return total, True
+
     def decode(self, ids: Iterable[int]) -> str:
         """The text of ``ids`` (special tokens kept)."""
         return str(self._tokenizer.decode(list(ids), skip_special_tokens=False))
@@ -164,6 +185,28 @@ class DeepSeekTokenizer:
     def vocab_size(self) -> int:
         """Entries in the vocabulary, special tokens included."""
         return int(self._tokenizer.get_vocab_size(with_added_tokens=True))
+
+
+_PIECE_CHARS = 64 * 1024
+_PIECES_PER_BATCH = 8
+# Where every split of the V4 pre-tokenizer falls whatever surrounds it: before a space that sits
+# between two letters (a letter run never takes a space after it; the space opens the next
+# word), and after a newline followed by a non-space (nothing runs on from a newline into text).
+_EXACT_CUT = re.compile(r"(?<=[^\W\d_]) (?=[^\W\d_])|(?<=\n)(?=\S)")
+
+
+def _split_exactly(text: str, size: int) -> list[str]:
+    """``text`` in pieces of about ``size`` characters, cut only where tokens never span."""
+    pieces = []
+    start = 0
+    while len(text) - start > size:
+        cut = _EXACT_CUT.search(text, start + size)
+        if cut is None:
+            break
+        pieces.append(text[start : cut.start()])
+        start = cut.start()
+    pieces.append(text[start:])
+    return pieces
 
 
 _LOADED: dict[Path, DeepSeekTokenizer] = {}

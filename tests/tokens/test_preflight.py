@@ -11,7 +11,7 @@ from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient, InvalidRequest
 from deepseekapi_core import preflight as preflight_module
 from deepseekapi_core.models import Era, get_model_profile
 from deepseekapi_core.preflight import ContextWindowExceededError, check_context_window
-from deepseekapi_core.tokenizer import DeepSeekTokenizer
+from deepseekapi_core.tokenizer import DeepSeekTokenizer, RenderedPrompt
 
 R1_WINDOW = get_model_profile("deepseek-chat", Era.R1).context_window  # 64K
 
@@ -169,3 +169,30 @@ def test_the_check_reads_the_body_as_sent() -> None:
     with pytest.raises(ContextWindowExceededError):
         check_context_window(body, size, era=Era.R1)
     check_context_window(body, size, era=Era.V4)  # the same prompt fits V4's 1M window
+
+
+def test_a_large_prompt_well_under_the_window_is_only_sampled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the exact count ran for a prompt the estimate puts far below")
+
+    monkeypatch.setattr(RenderedPrompt, "count", forbidden)
+    recorder = Recorder()
+    # 1.8 MB: too big for the byte bound on the 1M window, but ~300K tokens by the samples.
+    with _client(recorder, era=Era.V4) as client:
+        client.chat(model="deepseek-chat", messages=[{"role": "user", "content": _words(300_000)}])
+    assert recorder.sent == 1
+
+
+def test_counting_stops_once_the_prompt_is_surely_too_long(tokenizer: DeepSeekTokenizer) -> None:
+    recorder = Recorder()
+    total = R1_WINDOW * 3
+    with _client(recorder) as client, pytest.raises(ContextWindowExceededError) as caught:
+        client.chat(model="deepseek-chat", messages=[{"role": "user", "content": _words(total)}])
+    assert recorder.sent == 0
+    error = caught.value
+    assert not error.exact and R1_WINDOW < error.prompt_tokens < total
+    assert f"over {error.prompt_tokens:,} tokens (counted offline until past the window)" in str(
+        error
+    )

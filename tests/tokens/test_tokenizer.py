@@ -150,3 +150,16 @@ def test_without_the_tokenizers_library_the_error_names_the_extra() -> None:
     )
     assert "'tokenizers' package is not installed" in out
     assert "deepseekapi-integrations[tokenizer]" in out
+
+
+def test_large_texts_counted_in_pieces_count_exactly(tokenizer: DeepSeekTokenizer) -> None:
+    # Cut points fall between words and after newlines all through this text, inside code,
+    # runs of spaces and blank lines, Chinese and punctuation.
+    text = "\n".join(sample["text"] for sample in CORPUS) * 90
+    assert len(text) > 300_000
+    assert tokenizer.count_large(text) == tokenizer.count(text)
+    no_cuts = "x" * 200_000  # nowhere to cut: counted whole
+    assert tokenizer.count_large(no_cuts) == tokenizer.count(no_cuts)
+    longer = text * 3  # more pieces than one batch counts, so counting can stop early
+    stopped = tokenizer.count_large(longer, stop_above=1000)
+    assert 1000 < stopped < tokenizer.count_large(longer) == 3 * tokenizer.count(text)
