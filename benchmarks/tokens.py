@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deepseekapi_core import ChatRequest, DeepSeekClient  # noqa: E402
-from deepseekapi_core import _client as client_module  # noqa: E402
+from deepseekapi_core.preflight import check_context_window  # noqa: E402
 from deepseekapi_core.tokenizer import get_tokenizer, tokenizer_file  # noqa: E402
 
 CORPUS = [
@@ -152,30 +152,26 @@ def preflight_cost() -> None:
     request = ChatRequest(
         model="deepseek-chat", messages=[{"role": "system", "content": system}, *history]
     )
-    size = len(client._encode_chat(request, {}, stream=False))
-    loops = 1000
+    encoded = client._encode_chat(request, {}, stream=False)
+    body = client.build_body(request, stream=False)
+    loops = 20_000
 
-    def encode() -> float:
-        started = time.perf_counter()
-        for _ in range(loops):
+    def encode() -> None:
+        for _ in range(loops // 20):
             client._encode_chat(request, {}, stream=False)
-        return time.perf_counter() - started
 
-    original = client_module.check_context_window
-    with_check, without = [], []
-    for _ in range(9):  # interleaved, so a busy neighbour slows both alike
-        with_check.append(encode())
-        client_module.check_context_window = lambda *args, **kwargs: None  # type: ignore[assignment]
-        try:
-            without.append(encode())
-        finally:
-            client_module.check_context_window = original
-    per_call = (min(with_check) - min(without)) / loops * 1e6
-    print(f"pre-flight check, ordinary request ({size:,} bytes, 42 messages), best of 9 x {loops}:")
+    def check() -> None:
+        for _ in range(loops):
+            check_context_window(body, len(encoded), era=client.era)
+
+    per_encode = _best(encode, repeat=7) / (loops // 20) * 1e6
+    per_check = _best(check, repeat=7) / loops * 1e6
+    print(f"pre-flight check, ordinary request ({len(encoded):,} bytes, 42 messages), best of 7:")
     print(
-        f"  encode with / without the check: {min(with_check) / min(without):.3f}x "
-        f"({per_call:+.2f} us per request)"
+        f"  the check: {per_check:.2f} us per request; preparing the request in all: "
+        f"{per_encode:.0f} us ({per_check / per_encode:.2%} of it)"
     )
+    get_tokenizer()  # loaded before timing: the first count's load is measured above
     for tokens, what in ((600_000, "sampled only"), (1_100_000, "counted exactly, refused")):
         near = ChatRequest(
             model="deepseek-chat", messages=[{"role": "user", "content": " hello" * tokens}]
