@@ -328,15 +328,16 @@ def _turns(messages: Sequence[MessageLike]) -> tuple[list[_Turn], int]:
         role = str(wire.get("role", ""))
         text, found = _text_and_images(wire.get("content"))
         images += found
-        merging = bool(turns) and turns[-1].role == "user" and turns[-1].parts is not None
+        # The tool results (and user text) of the user turn being built, if one is.
+        open_parts = turns[-1].parts if turns and turns[-1].role == "user" else None
         if role == "tool":
             part = f"<tool_result>{text}</tool_result>"
-            if merging:
-                turns[-1].parts.append(part)  # type: ignore[union-attr]
+            if open_parts is not None:
+                open_parts.append(part)
             else:
                 turns.append(_Turn("user", parts=[part]))
-        elif role == "user" and merging:
-            turns[-1].parts.append(text)  # type: ignore[union-attr]
+        elif role == "user" and open_parts is not None:
+            open_parts.append(text)
         elif role in ("system", "user", "developer"):
             turns.append(_Turn(role, text=text))
         else:
