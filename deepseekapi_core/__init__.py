@@ -29,6 +29,17 @@ from ._exceptions import (
     UnprocessableEntityError,
     UnsupportedParameterError,
 )
+from ._images import (
+    MAX_IMAGE_BYTES,
+    SUPPORTED_IMAGE_TYPES,
+    ImageInfo,
+    check_request_images,
+    image_part_from_bytes,
+    image_part_from_path,
+    image_part_from_url,
+    image_tokens,
+    inspect_image,
+)
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
@@ -41,10 +52,13 @@ from ._types import (
     Choice,
     ChunkChoice,
     CompletionTokensDetails,
+    ContentPart,
     Delta,
     FunctionCall,
     FunctionCallDelta,
     FunctionSpec,
+    ImagePart,
+    ImageURL,
     Model,
     ModelList,
     NamedToolChoice,
@@ -53,19 +67,23 @@ from ._types import (
     ResponseFormat,
     Role,
     StreamOptions,
+    TextPart,
     ThinkingConfig,
     ToolCall,
     ToolCallDelta,
     ToolSpec,
     Usage,
 )
+from ._version import __version__
 from .models import (
     DEFAULT_ERA,
+    REASONING_EFFORTS,
     Era,
     ModelProfile,
     ThinkingSupport,
     forced_tool_choice_allowed,
     get_model_profile,
+    listed_model_ids,
 )
 from .preflight import ContextWindowExceededError
 from .pricing import (
@@ -84,13 +102,14 @@ from .tokenizer import (
     tokenizer_available,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "MAX_IMAGE_BYTES",
+    "REASONING_EFFORTS",
+    "SUPPORTED_IMAGE_TYPES",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -108,6 +127,7 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ContentPart",
     "ContextWindowExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
@@ -118,6 +138,9 @@ __all__ = [
     "FunctionCallDelta",
     "FunctionSpec",
     "IgnoredParameterWarning",
+    "ImageInfo",
+    "ImagePart",
+    "ImageURL",
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
@@ -141,6 +164,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
+    "TextPart",
     "ThinkingConfig",
     "ThinkingSupport",
     "TokenizerUnavailableError",
@@ -154,14 +178,21 @@ __all__ = [
     "__version__",
     "build_request_body",
     "call_cost",
+    "check_request_images",
     "coerce_chat_request",
     "count_prompt_tokens",
     "default_price_table",
     "forced_tool_choice_allowed",
     "get_model_profile",
     "get_tokenizer",
+    "image_part_from_bytes",
+    "image_part_from_path",
+    "image_part_from_url",
+    "image_tokens",
+    "inspect_image",
     "invalid_request_from",
     "join_text_parts",
+    "listed_model_ids",
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",

@@ -204,16 +204,21 @@ _V4_FLASH = ModelPrice(input_cache_hit=0.0028, input_cache_miss=0.14, output=0.2
 _V4_PRO = ModelPrice(input_cache_hit=0.003625, input_cache_miss=0.435, output=0.87)
 _V3_2 = ModelPrice(input_cache_hit=0.028, input_cache_miss=0.28, output=0.42)
 
+_V4_PRICES = PriceTable(
+    prices={
+        "deepseek-chat": _V4_FLASH,
+        "deepseek-reasoner": _V4_FLASH,
+        "deepseek-v4-flash": _V4_FLASH,
+        "deepseek-v4-flash-vision-exp": _V4_FLASH,
+        "deepseek-flash": _V4_FLASH,
+        "deepseek-v4-pro": _V4_PRO,
+    }
+)
+
 _DEFAULTS: dict[Era, PriceTable] = {
-    Era.V4: PriceTable(
-        prices={
-            "deepseek-chat": _V4_FLASH,
-            "deepseek-reasoner": _V4_FLASH,
-            "deepseek-v4-flash": _V4_FLASH,
-            "deepseek-flash": _V4_FLASH,
-            "deepseek-v4-pro": _V4_PRO,
-        }
-    ),
+    # V4.1 (deepseek-flash, from 2026-09-10) serves every Flash id; no new prices were reported.
+    Era.V4_1: _V4_PRICES,
+    Era.V4: _V4_PRICES,
     Era.V3_2: PriceTable(prices={"deepseek-chat": _V3_2, "deepseek-reasoner": _V3_2}),
 }
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import DeepSeekAPIError
+from ._images import IMAGE_TOKEN_TABLE
 from ._types import ChatMessage
 from .models import DEFAULT_ERA, Era
 
@@ -78,7 +79,7 @@ JSON_MODE_TOKENS = 20
 """Tokens of the instructions the service adds for ``response_format: json_object``
 (measured on one real recording: 44 prompt tokens for a 20-token user message)."""
 
-IMAGE_TOKENS_MIN = 184
+IMAGE_TOKENS_MIN = IMAGE_TOKEN_TABLE[0][1]
 """The fewest tokens an image part costs (V4.1, an image of at most 512 px): a lower bound."""
 
 

@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     CitableBlock,
     CitationBlock,
     CompletionResponse,
+    ImageBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -32,23 +33,28 @@ from deepseekapi_core import (
     ChatCompletionChunk,
     ChatMessage,
     FunctionCall,
+    ImagePart,
     InvalidRequestError,
-    NamedToolChoice,
-    StreamAccumulator,
+    TextPart,
     ToolCall,
     ToolSpec,
     Usage,
+)
+from deepseekapi_core.integration import (
+    StreamAccumulator,
+    content_from_parts,
     join_text_parts,
     parse_tool_arguments,
     tool_spec_from,
     usage_summary,
 )
 
+from ._images import image_part_from_block
+
 __all__ = [
     "StreamFolder",
     "chat_response",
     "completion_response",
-    "resolve_tool_choice",
     "to_core_messages",
     "tool_selections",
     "tool_specs",
@@ -77,7 +83,8 @@ _ASSISTANT = MessageRole.ASSISTANT
 
 
 def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
-    """The conversation as core messages (text only; anything else fails, naming the part).
+    """The conversation as core messages: text everywhere, images (``ImageBlock``) in user
+    messages and tool results; anything else fails, naming the part.
 
     An assistant message keeps its reasoning (thinking blocks, else
     ``additional_kwargs["reasoning_content"]``) and its tool calls (the exact argument strings of
@@ -96,6 +103,8 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
         )
     blocks = message.blocks
     extra = message.additional_kwargs
+    if role in ("user", "tool") and any(isinstance(block, ImageBlock) for block in blocks):
+        return _with_images(role, blocks, extra, index)
     if not extra and len(blocks) == 1 and isinstance(blocks[0], TextBlock):
         # The common case: one text block and nothing else.
         if role == "tool":
@@ -116,14 +125,42 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
             reasoning_content=reasoning,
         )
     if role == "tool":
-        call_id = extra.get("tool_call_id")
-        if not call_id:
-            raise InvalidRequestError(
-                f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
-                param="messages",
-            )
-        return ChatMessage(role="tool", content=content, tool_call_id=str(call_id))
+        return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
     return ChatMessage(role=role, content=content, name=extra.get("name"))  # type: ignore[arg-type]
+
+
+def _tool_call_id(extra: Mapping[str, Any], index: int) -> str:
+    call_id = extra.get("tool_call_id")
+    if not call_id:
+        raise InvalidRequestError(
+            f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
+            param="messages",
+        )
+    return str(call_id)
+
+
+def _with_images(
+    role: str, blocks: Sequence[Any], extra: Mapping[str, Any], index: int
+) -> ChatMessage:
+    """A user message or tool result holding images: text and image parts, in block order."""
+    where = f"messages[{index}]"
+    parts: list[str | TextPart | ImagePart] = []
+    for position, block in enumerate(blocks):
+        if isinstance(block, ImageBlock):
+            parts.append(image_part_from_block(block, f"{where} part {position}"))
+            continue
+        for piece in _parts([block]):
+            if not isinstance(piece, str):
+                raise InvalidRequestError(
+                    f"{where} part {position} is {piece['type']!r}; DeepSeek reads text and, "  # type: ignore[index]
+                    "on vision models, images only",
+                    param="messages",
+                )
+            parts.append(piece)
+    content = content_from_parts(parts)
+    if role == "tool":
+        return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
+    return ChatMessage(role="user", content=content, name=extra.get("name"))
 
 
 def _text_of(blocks: Sequence[Any], index: int) -> str:
@@ -225,34 +262,6 @@ def _tool_spec(tool: Any) -> ToolSpec:
     if to_openai_tool is not None:
         return tool_spec_from(to_openai_tool(skip_length_check=True))
     return tool_spec_from(tool)
-
-
-def resolve_tool_choice(
-    tool_choice: str | Mapping[str, Any] | NamedToolChoice | None,
-    *,
-    tool_required: bool,
-    forcing_allowed: bool,
-) -> str | NamedToolChoice:
-    """The wire ``tool_choice`` for llama-index's ``tool_choice``/``tool_required``.
-
-    A plain tool name means "call this tool". ``tool_required`` asks for ``"required"`` where
-    the request may force a tool (see :func:`deepseekapi_core.forced_tool_choice_allowed`);
-    thinking mode refuses forced choices, so there it becomes ``"auto"``. An explicit
-    ``tool_choice`` is sent as given (the core refuses a forced one in thinking mode).
-    """
-    if tool_choice is None:
-        return "required" if tool_required and forcing_allowed else "auto"
-    if isinstance(tool_choice, NamedToolChoice):
-        return tool_choice
-    if isinstance(tool_choice, str):
-        if tool_choice in ("auto", "none", "required"):
-            return tool_choice
-        return NamedToolChoice.model_validate({"function": {"name": tool_choice}})
-    if "function" in tool_choice:
-        return NamedToolChoice.model_validate(
-            {"function": {"name": tool_choice["function"].get("name", "")}}
-        )
-    return NamedToolChoice.model_validate({"function": {"name": tool_choice.get("name", "")}})
 
 
 def tool_selections(
@@ -419,40 +428,37 @@ class StreamFolder:
     """
 
     def __init__(self) -> None:
-        self._accumulator = StreamAccumulator()
+        self._reply = StreamAccumulator()
         self._text = ""
         self._reasoning = ""
         self._tool_blocks: list[ToolCallBlock] = []
         self._tool_dicts: list[Any] = []
         self._final_tools = False
-        self._finish_reason: str | None = None
         self._text_block: TextBlock | None = None
         self._thinking_block: ThinkingBlock | None = None
 
     def _fold(self, chunk: ChatCompletionChunk) -> tuple[str, str, dict[str, Any]]:
+        reply = self._reply
+        reply.add(chunk)
         delta = chunk.delta
         text = reasoning = ""
         if delta is not None:
             if delta.content:
                 text = delta.content
-                self._text += text
+                self._text = reply.text
             if delta.reasoning_content:
                 reasoning = delta.reasoning_content
-                self._reasoning += reasoning
+                self._reasoning = reply.reasoning_text
             if delta.tool_calls:
-                self._accumulator.add(chunk)
                 self._tool_blocks, self._tool_dicts = _tool_parts(
-                    self._accumulator.completed_tool_calls(), final=False
+                    reply.completed_tool_calls(), final=False
                 )
-        finish_reason = chunk.finish_reason
         extra: dict[str, Any] = {}
-        if finish_reason is not None or chunk.usage is not None:
-            if finish_reason is not None:
-                self._finish_reason = finish_reason
-            extra = _usage_kwargs(chunk.usage, self._finish_reason)
+        if chunk.finish_reason is not None or chunk.usage is not None:
+            extra = _usage_kwargs(chunk.usage, reply.finish_reason)
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
-                    self._accumulator.completed_tool_calls(), final=True
+                    reply.completed_tool_calls(), final=True
                 )
                 self._final_tools = True
         if reasoning:

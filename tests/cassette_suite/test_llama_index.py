@@ -10,7 +10,7 @@ import pytest
 from deepseekapi_core import AuthenticationError, BadRequestError, ChatCompletion
 
 from . import _scenarios as sc
-from ._support import WRONG_KEY, body_text, emulated, reply, sent
+from ._support import CASSETTE_ERA, WRONG_KEY, body_text, emulated, reply, sent
 from .conftest import Backend, UseCassette
 
 pytest.importorskip("llama_index.core")
@@ -32,11 +32,13 @@ def llm(backend: Backend, **options: Any) -> DeepSeekAPI:
         "model": "deepseek-chat",
         "api_key": backend.api_key,
         "base_url": backend.base_url,
-        "sleep": backend.sleeps,
-        "async_sleep": backend.sleeps.asleep(),
+        "era": CASSETTE_ERA.value,
     }
     params.update(options)
-    return DeepSeekAPI(**params)
+    model = DeepSeekAPI(**params)
+    model.clients.sleep = backend.sleeps
+    model.clients.async_sleep = backend.sleeps.asleep()
+    return model
 
 
 def prompt(text: str) -> list[ChatMessage]:

@@ -72,9 +72,10 @@ def test_usage_with_only_openai_style_cached_tokens() -> None:
     assert cost.total_cost == pytest.approx((384 * 0.0028 + 116 * 0.14 + 10 * 0.28) / 1e6)
 
 
-def test_every_v4_model_has_a_default_price() -> None:
+def test_every_current_model_has_a_default_price() -> None:
     table = default_price_table()
-    assert all(table.price_of(model) is not None for model in known_model_ids(Era.V4))
+    for era in (Era.V4, Era.V4_1):
+        assert all(table.price_of(model) is not None for model in known_model_ids(era))
     assert table.price_of("some-proxy-model") is None
     assert call_cost(CACHE_HIT_USAGE, "some-proxy-model") is None
     assert call_cost(None, "deepseek-chat") is None
