@@ -33,7 +33,15 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
 from deepseekapi_core import (
     DEFAULT_ERA,
@@ -44,8 +52,10 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidRequestError,
+    PriceTable,
     ReasoningEffort,
     RetryPolicy,
+    Usage,
     get_model_profile,
 )
 from deepseekapi_core.integration import (
@@ -69,6 +79,7 @@ from ._messages import (
     to_core_messages,
     usage_metadata_from,
 )
+from ._tokens import add_cost, count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
 
@@ -229,6 +240,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
+    """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
+    DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
 
@@ -356,6 +370,32 @@ class ChatDeepSeekAPI(BaseChatModel):
         )
 
     # ------------------------------------------------------------------------------------
+    # Token counts (offline, with the optional tokenizer) and cost
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The DeepSeek token ids of ``text`` (exact with the ``[tokenizer]`` extra)."""
+        if self.custom_get_token_ids is None:
+            ids = token_ids(text, "get_token_ids")
+            if ids is not None:
+                return ids
+        return super().get_token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (and ``tools``),
+        chat template included; offline and exact with the ``[tokenizer]`` extra."""
+        if self.custom_get_token_ids is None:
+            thinking = get_model_profile(self.model_name, self.era).thinks(self.thinking)
+            counted = count_message_tokens(messages, tools=tools, thinking=thinking, era=self.era)
+            if counted is not None:
+                return counted
+        return super().get_num_tokens_from_messages(messages, tools=tools)
+
+    def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
+        add_cost(message, usage, self.model_name, self.prices, self.era)
+
+    # ------------------------------------------------------------------------------------
     # Clients (built on first use; async ones per event loop)
 
     @property
@@ -422,7 +462,10 @@ class ChatDeepSeekAPI(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._chat_request(messages, stop, kwargs)
-        return _chat_result(self.client.chat(request))
+        completion = self.client.chat(request)
+        result = _chat_result(completion)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     async def _agenerate(
         self,
@@ -432,7 +475,10 @@ class ChatDeepSeekAPI(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._chat_request(messages, stop, kwargs)
-        return _chat_result(await self.async_client.chat(request))
+        completion = await self.async_client.chat(request)
+        result = _chat_result(completion)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     def _stream_start(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
@@ -461,7 +507,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     async def _astream(
         self,
@@ -475,7 +523,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output

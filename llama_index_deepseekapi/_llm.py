@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -38,9 +38,11 @@ if TYPE_CHECKING:
         ChatCompletionChunk,
         ChatRequest,
         DeepSeekClient,
+        DeepSeekTokenizer,
         ModelProfile,
         ReasoningEffort,
         RetryPolicy,
+        Usage,
     )
     from deepseekapi_core.integration import ClientHolder
 else:
@@ -53,6 +55,7 @@ __all__ = ["DeepSeekAPI"]
 logger = logging.getLogger("llama_index_deepseekapi")
 
 DEFAULT_MODEL = "deepseek-chat"
+_ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
 _CONNECTION_FIELDS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
@@ -143,6 +146,13 @@ class DeepSeekAPI(FunctionCallingLLM):
     )
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
+    )
+    prices: Any = Field(
+        default=None,
+        exclude=True,
+        description="The proxy's prices for additional_kwargs['cost']: a PriceTable or "
+        "{model: [hit, miss, output]} per million tokens (else DEEPSEEKAPI_PRICES, else "
+        "DeepSeek's published prices).",
     )
 
     _clients: ClientHolder = PrivateAttr()
@@ -267,6 +277,39 @@ class DeepSeekAPI(FunctionCallingLLM):
         )
 
     @property
+    def tokenizer(self) -> DeepSeekTokenizer:
+        """The DeepSeek tokenizer (``text -> ids``; ``Settings.tokenizer = llm.tokenizer``)."""
+        from ._tokens import deepseek_tokenizer
+
+        return deepseek_tokenizer()
+
+    def count_message_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (chat template and
+        ``tools`` included), offline; needs the ``[tokenizer]`` extra."""
+        from deepseekapi_core import count_prompt_tokens
+
+        from ._messages import to_core_messages, tool_specs
+
+        wire_tools = [spec.model_dump(exclude_none=True) for spec in tool_specs(tools or [])]
+        return count_prompt_tokens(
+            to_core_messages(messages),
+            tools=wire_tools,
+            thinking=self._profile().thinks(self.thinking),
+            era=self._clients.options.era,
+        )
+
+    def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
+        """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
+        if usage is not None:
+            from ._tokens import cost_kwargs
+
+            era = self._clients.options.era
+            response.additional_kwargs.update(cost_kwargs(usage, self.model, self.prices, era))
+        return response
+
+    @property
     def client(self) -> DeepSeekClient:
         """The core's sync client, built on first use and reused."""
         return self._clients.client
@@ -308,7 +351,8 @@ class DeepSeekAPI(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatResponse:
         from ._messages import chat_response
 
-        return chat_response(self.client.chat(self._request(messages, kwargs)))
+        completion = self.client.chat(self._request(messages, kwargs))
+        return self._priced(chat_response(completion), completion.usage)
 
     async def _achat(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -316,7 +360,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         from ._messages import chat_response
 
         completion = await self.async_client.chat(self._request(messages, kwargs))
-        return chat_response(completion)
+        return self._priced(chat_response(completion), completion.usage)
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -353,7 +397,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -369,7 +413,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -425,7 +469,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
@@ -445,7 +489,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
