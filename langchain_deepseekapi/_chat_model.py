@@ -40,6 +40,7 @@ from pydantic import (
     InstanceOf,
     PrivateAttr,
     SecretStr,
+    field_validator,
     model_validator,
 )
 
@@ -57,6 +58,7 @@ from deepseekapi_core import (
     RetryPolicy,
     Usage,
     get_model_profile,
+    resolve_price_table,
 )
 from deepseekapi_core.integration import (
     API_KEY_ENV_VARS,
@@ -261,6 +263,15 @@ class ChatDeepSeekAPI(BaseChatModel):
         option = _CLIENT_FIELDS.get(name)
         if option is not None and self._clients is not None:
             self._clients.update(**{option: value})
+
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(
+        cls, value: dict[str, Any] | PriceTable | None
+    ) -> dict[str, Any] | PriceTable | None:
+        if value is not None:
+            resolve_price_table(value)  # a bad price is refused here, naming it
+        return value
 
     @model_validator(mode="before")
     @classmethod

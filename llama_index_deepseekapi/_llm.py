@@ -230,6 +230,15 @@ class DeepSeekAPI(FunctionCallingLLM):
             raise ValueError(f"reasoning_effort must be one of {allowed}, not {value!r}")
         return value
 
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(cls, value: Any) -> Any:
+        if value is not None:
+            from ._tokens import check_prices
+
+            check_prices(value)
+        return value
+
     @field_validator("era")
     @classmethod
     def _check_era(cls, value: str | None) -> str | None:

@@ -255,3 +255,8 @@ def test_a_cache_hit_call_in_the_callback() -> None:
         llm.invoke("b")
     assert cb.prompt_cache_hit_tokens == 2 * 896 and cb.reasoning_tokens == 2 * 200
     assert cb.total_cost == pytest.approx(2 * CACHE_HIT_COST, abs=1e-15)
+
+
+def test_bad_prices_are_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="the price of 'deepseek-chat' must be"):
+        ChatDeepSeekAPI(api_key=KEY, prices={"deepseek-chat": [1, 2]})

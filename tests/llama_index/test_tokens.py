@@ -172,3 +172,10 @@ def test_the_handler_counts_cache_hits(cost_handler: DeepSeekCostHandler) -> Non
     assert cost_handler.prompt_cache_hit_tokens == 2 * 896
     assert cost_handler.total_cost == pytest.approx(2 * CACHE_HIT_COST, abs=1e-15)
     assert json.dumps(cost_handler.model_dump())  # serialisable like any LlamaIndex handler
+
+
+def test_bad_prices_are_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="input_cache_miss must be a number >= 0"):
+        DeepSeekAPI(api_key=API_KEY, prices={"deepseek-chat": [1, -2, 3]})
+    with pytest.raises(ValueError, match="prices must be a PriceTable or a dict"):
+        DeepSeekAPI(api_key=API_KEY, prices=[1, 2, 3])
