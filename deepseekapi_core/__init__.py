@@ -6,7 +6,16 @@ history rules. It imports no agent framework; the LangChain and LlamaIndex adapt
 """
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Endpoint,
+    resolve_endpoint,
+)
 from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
@@ -16,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -40,6 +50,7 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
+from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
@@ -105,8 +116,11 @@ from .tokenizer import (
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "ENV_VARS",
     "MAX_IMAGE_BYTES",
     "REASONING_EFFORTS",
     "SUPPORTED_IMAGE_TYPES",
@@ -127,12 +141,14 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ConflictError",
     "ContentPart",
     "ContextWindowExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
     "DeepSeekTokenizer",
     "Delta",
+    "Endpoint",
     "Era",
     "FunctionCall",
     "FunctionCallDelta",
@@ -157,10 +173,12 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
+    "SortedOptions",
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
@@ -196,7 +214,9 @@ __all__ = [
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "resolve_endpoint",
     "resolve_price_table",
+    "sort_options",
     "tokenizer_available",
     "tool_spec_from",
     "usage_summary",
