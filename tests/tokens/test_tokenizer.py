@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,17 @@ def test_a_missing_file_says_how_to_get_exact_counts(
         get_tokenizer()
 
 
+@pytest.fixture
+def fresh_lookups() -> Iterator[None]:
+    """Forget where the package was found, before and after (the lookups are cached)."""
+    tokenizer_module._packaged_tokenizer_file.cache_clear()
+    tokenizer_module._tokenizers_installed.cache_clear()
+    yield
+    tokenizer_module._packaged_tokenizer_file.cache_clear()
+    tokenizer_module._tokenizers_installed.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_lookups")
 def test_without_the_package_nothing_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokenizer_module.importlib.util, "find_spec", lambda name: None)
     assert tokenizer_file() is None
