@@ -55,6 +55,7 @@ from ._types import (
 )
 from ._version import __version__
 from .models import DEFAULT_ERA, Era
+from .preflight import check_context_window
 from .sse import DONE, ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
@@ -197,7 +198,7 @@ class _BaseClient:
             where = problem.split(" ", 1)[0]
             raise InvalidRequestError(f"Invalid request: {problem}", param=where) from None
         try:
-            return text.encode()
+            encoded = text.encode()
         except UnicodeEncodeError:
             where = _surrogate_path(body) or "request"
             raise InvalidRequestError(
@@ -205,6 +206,8 @@ class _BaseClient:
                 "so it cannot be sent as UTF-8); decode your input with errors='replace'",
                 param=where,
             ) from None
+        check_context_window(body, len(encoded), era=self.era)
+        return encoded
 
     def _build(
         self,

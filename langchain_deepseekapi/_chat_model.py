@@ -28,7 +28,16 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 from deepseekapi_core import (
@@ -41,10 +50,13 @@ from deepseekapi_core import (
     Era,
     InvalidAPIKeyError,
     InvalidRequestError,
+    PriceTable,
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
+    Usage,
     get_model_profile,
+    resolve_price_table,
 )
 from deepseekapi_core.integration import (
     IGNORED_OPTIONS,
@@ -81,6 +93,7 @@ from ._messages import (
     to_core_messages,
     usage_metadata_from,
 )
+from ._tokens import add_cost, count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
 
@@ -265,6 +278,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     recover_tool_calls: bool = True
     """Recover tool calls the service leaked into the text (marked in ``response_metadata``
     as ``tool_calls_recovered``)."""
+    prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
+    """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
+    DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
     _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
@@ -292,6 +308,15 @@ class ChatDeepSeekAPI(BaseChatModel):
         option = _CLIENT_FIELDS.get(name)
         if option is not None and self._clients is not None:
             self._clients.update(**{option: value})
+
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(
+        cls, value: dict[str, Any] | PriceTable | None
+    ) -> dict[str, Any] | PriceTable | None:
+        if value is not None:
+            resolve_price_table(value)  # a bad price is refused here, naming it
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -459,6 +484,32 @@ class ChatDeepSeekAPI(BaseChatModel):
         )
 
     # ------------------------------------------------------------------------------------
+    # Token counts (offline, with the optional tokenizer) and cost
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The DeepSeek token ids of ``text`` (exact with the ``[tokenizer]`` extra)."""
+        if self.custom_get_token_ids is None:
+            ids = token_ids(text, "get_token_ids")
+            if ids is not None:
+                return ids
+        return super().get_token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (and ``tools``),
+        chat template included; offline and exact with the ``[tokenizer]`` extra."""
+        if self.custom_get_token_ids is None:
+            thinking = get_model_profile(self.model_name, self.era).thinks(self.thinking)
+            counted = count_message_tokens(messages, tools=tools, thinking=thinking, era=self.era)
+            if counted is not None:
+                return counted
+        return super().get_num_tokens_from_messages(messages, tools=tools)
+
+    def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
+        add_cost(message, usage, self.model_name, self.prices, self.era)
+
+    # ------------------------------------------------------------------------------------
     # Clients (built on first use; async ones per event loop)
 
     @property
@@ -542,7 +593,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = self.client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     async def _agenerate(
         self,
@@ -553,7 +606,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = await self.async_client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None], /) -> dict[str, Any]:
         return combine_llm_outputs(llm_outputs, self.model_name)
@@ -601,7 +656,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     async def _astream(
         self,
@@ -615,7 +672,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output
