@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import atexit
 import collections
 import hashlib
 import logging
@@ -228,7 +229,9 @@ class InProcessLimiter(ConcurrencyLimiter):
 
     def __init__(self, *, max_concurrency: int | None = None) -> None:
         super().__init__(max_concurrency=max_concurrency)
-        self._lock = threading.Lock()
+        # Re-entrant: a lease collected by the garbage collector gives its slot back from
+        # whatever this thread was doing, possibly inside this lock.
+        self._lock = threading.RLock()
         self._slots: dict[tuple[str, str], _Slots] = {}
         self._pauses: dict[str, float] = {}
 
@@ -449,6 +452,12 @@ return untill
 _WAKE_SUFFIX = ":wake"
 
 
+def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
+    alive = limiter()
+    if alive is not None:
+        alive._sweep()
+
+
 class _RedisLease(Lease):
     __slots__ = ("_id", "_limiter", "_released", "_slots_key")
 
@@ -580,7 +589,8 @@ class RedisLimiter(ConcurrencyLimiter):
         self._async_sides: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = (
             weakref.WeakKeyDictionary()
         )
-        self._release_tasks: set[asyncio.Task[None]] = set()
+        self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
+        atexit.register(_sweep_at_exit, weakref.ref(self))
 
     def __repr__(self) -> str:
         return (
@@ -634,6 +644,7 @@ class RedisLimiter(ConcurrencyLimiter):
         return [slots_key, pause_key], [pool.capacity or 0, self._lease_ms, lease_id, int(waived)]
 
     def _acquire(self, pool: _Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
+        self._sweep()
         lease_id = uuid.uuid4().hex
         # One request per process and pool asks Redis at a time; the others queue here.
         turn = self._turnstile._acquire(_Pool(pool.account, pool.name, 1), 0.0, sleep)
@@ -657,6 +668,7 @@ class RedisLimiter(ConcurrencyLimiter):
     async def _aacquire(
         self, pool: _Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
     ) -> Lease:
+        self._sweep()
         lease_id = uuid.uuid4().hex
         turn = await self._turnstile._aacquire(_Pool(pool.account, pool.name, 1), 0.0, sleep)
         try:
@@ -699,9 +711,25 @@ class RedisLimiter(ConcurrencyLimiter):
             # In a loop (a finally of a cancelled task, an async generator's finalizer):
             # no blocking call here; the release runs as a task of the loop.
             task = loop.create_task(self._arelease(slots_key, lease_id))
-            self._release_tasks.add(task)
-            task.add_done_callback(self._release_tasks.discard)
+            self._release_tasks[task] = (slots_key, lease_id)
+            task.add_done_callback(self._released_in_loop)
             return
+        self._release_now(slots_key, lease_id)
+
+    def _released_in_loop(self, task: asyncio.Task[None]) -> None:
+        entry = self._release_tasks.pop(task, None)
+        if entry is not None and task.cancelled():
+            # The loop shut down (asyncio.run's end) before the release ran: do it now.
+            self._release_now(*entry)
+
+    def _sweep(self) -> None:
+        """Releases left as tasks of a loop that closed before running them: do them now."""
+        for task, entry in list(self._release_tasks.items()):
+            closed = not task.done() and task.get_loop().is_closed()
+            if closed and self._release_tasks.pop(task, None) is not None:
+                self._release_now(*entry)
+
+    def _release_now(self, slots_key: str, lease_id: str) -> None:
         try:
             self._release_script(
                 keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
@@ -727,6 +755,7 @@ class RedisLimiter(ConcurrencyLimiter):
             return 0.0
 
     def in_flight(self, account: str, model: str | None = None) -> int:
+        self._sweep()
         slots_key = self._keys(_Pool(account, _pool_name(model, model is None), None))[0]
         try:
             seconds, micros = self._client.time()

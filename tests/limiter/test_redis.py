@@ -237,3 +237,54 @@ def test_no_key_reaches_redis(redis_server: RedisServer) -> None:
     keys = [key.decode() for key in limiter._client.keys("*")]
     assert keys and all(API_KEY not in key and API_KEY[3:] not in key for key in keys)
     ticket.release()
+
+
+def test_no_slot_outlives_asyncio_run(redis_server: RedisServer) -> None:
+    """The last requests' releases are tasks of the loop; asyncio.run's end must not drop them."""
+    emulator = Emulator()
+    limiter = RedisLimiter(redis_server.url, max_concurrency=5, lease_seconds=60)
+
+    async def main() -> None:
+        client = AsyncDeepSeekClient(
+            api_key=API_KEY, base_url=BASE_URL, transport=emulator.transport(), limiter=limiter
+        )
+        await asyncio.gather(
+            *(client.chat(model="deepseek-chat", messages=HELLO) for _ in range(5))
+        )
+
+    asyncio.run(main())
+    assert limiter.in_flight(account_id(BASE_URL, API_KEY)) == 0
+
+
+def test_async_clients_get_the_clear_error_too(redis_server: RedisServer) -> None:
+    emulator = Emulator()
+    limiter = RedisLimiter(redis_server.url, max_concurrency=2)
+    redis_server.stop()
+
+    async def main() -> None:
+        client = AsyncDeepSeekClient(
+            api_key=API_KEY, base_url=BASE_URL, transport=emulator.transport(), limiter=limiter
+        )
+        with pytest.raises(LimiterUnavailableError, match="not sent"):
+            await client.chat(model="deepseek-chat", messages=HELLO)
+
+    asyncio.run(main())
+    assert emulator.request_count == 0
+
+
+def test_a_stream_abandoned_as_asyncio_run_ends_gives_its_slot_back(
+    redis_server: RedisServer,
+) -> None:
+    emulator = Emulator()
+    limiter = RedisLimiter(redis_server.url, max_concurrency=1, lease_seconds=60)
+
+    async def main() -> None:
+        client = AsyncDeepSeekClient(
+            api_key=API_KEY, base_url=BASE_URL, transport=emulator.transport(), limiter=limiter
+        )
+        stream = client.stream_chat(model="deepseek-chat", messages=HELLO)
+        await stream.__anext__()
+        # main returns with the stream open: asyncio.run's shutdown closes it.
+
+    asyncio.run(main())
+    assert limiter.in_flight(account_id(BASE_URL, API_KEY)) == 0
