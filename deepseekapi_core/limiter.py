@@ -238,6 +238,10 @@ class InProcessLimiter(ConcurrencyLimiter):
     def __repr__(self) -> str:
         return f"InProcessLimiter(max_concurrency={self.max_concurrency!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Slots are this process's: a copy in another process starts empty, with the same cap.
+        return (_rebuild, (InProcessLimiter, {"max_concurrency": self.max_concurrency}))
+
     def pause(self, account: str, seconds: float) -> float:
         until = time.monotonic() + max(seconds, 0.0)
         with self._lock:
@@ -353,6 +357,10 @@ class InProcessLimiter(ConcurrencyLimiter):
             if until <= waived:
                 return lease
             lease.release()
+
+
+def _rebuild(kind: type[ConcurrencyLimiter], settings: dict[str, Any]) -> ConcurrencyLimiter:
+    return kind(**settings)
 
 
 _DEFAULT_LOCK = threading.Lock()
@@ -569,6 +577,13 @@ class RedisLimiter(ConcurrencyLimiter):
         self._redis_errors: tuple[type[BaseException], ...] = (redis_module.RedisError, OSError)
         self._url = url
         self._options = dict(redis_options or {})
+        self._settings: dict[str, Any] = {
+            "max_concurrency": max_concurrency,
+            "lease_seconds": lease_seconds,
+            "prefix": prefix,
+            "wake_interval": wake_interval,
+            "redis_options": self._options,
+        }
         self._client: redis.Redis = redis_module.Redis.from_url(url, **self._options)
         self._asyncio_module = redis_asyncio
         kwargs = self._client.connection_pool.connection_kwargs
@@ -591,6 +606,11 @@ class RedisLimiter(ConcurrencyLimiter):
         )
         self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
         atexit.register(_sweep_at_exit, weakref.ref(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker process (multiprocessing, LlamaIndex's num_workers) gets its own connections
+        # and renewal thread on the same Redis keys: the fleet shares one limit.
+        return (_rebuild, (RedisLimiter, {"url": self._url, **self._settings}))
 
     def __repr__(self) -> str:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import pickle
 import threading
 from collections.abc import Iterator
 
@@ -373,3 +374,22 @@ def test_a_stream_waits_out_the_pause_and_shares_its_own_429(emulator: Emulator)
     sync_client(emulator, sleep=plain_sleep).chat(model="deepseek-chat", messages=HELLO)
     assert len(plain_sleep.waits) == 1 and plain_sleep.waits[0] > 1.0
     assert streaming.limits.in_flight("deepseek-chat") == 0
+
+
+def test_an_in_process_limiter_pickles_to_an_empty_one_with_its_cap() -> None:
+    limiter = InProcessLimiter(max_concurrency=7)
+    gate = AccountGate(limiter, None, base_url=BASE_URL, api_key=SecretStr(API_KEY))
+    held = gate.ticket(None, lambda _: None)
+    held.acquire()
+    copy = pickle.loads(pickle.dumps(limiter))
+    assert isinstance(copy, InProcessLimiter) and copy.max_concurrency == 7
+    assert copy.in_flight(gate.account) == 0 and limiter.in_flight(gate.account) == 1
+    held.release()
+
+
+def test_a_dropped_ticket_gives_its_slot_back() -> None:
+    limiter = InProcessLimiter(max_concurrency=1)
+    gate = AccountGate(limiter, None, base_url=BASE_URL, api_key=SecretStr(API_KEY))
+    gate.ticket(None, lambda _: None).acquire()  # never released: the frame drops it
+    gc.collect()
+    assert limiter.in_flight(gate.account) == 0

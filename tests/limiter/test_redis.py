@@ -4,6 +4,7 @@ leases that come back from a killed worker, and a clear error when Redis goes aw
 from __future__ import annotations
 
 import asyncio
+import pickle
 import signal
 import subprocess
 import threading
@@ -288,3 +289,19 @@ def test_a_stream_abandoned_as_asyncio_run_ends_gives_its_slot_back(
 
     asyncio.run(main())
     assert limiter.in_flight(account_id(BASE_URL, API_KEY)) == 0
+
+
+def test_a_limiter_pickled_into_a_worker_shares_the_same_redis_slots(
+    redis_server: RedisServer,
+) -> None:
+    """LlamaIndex's num_workers and multiprocessing pickle the model, and its limiter with it."""
+    limiter = RedisLimiter(redis_server.url, max_concurrency=2, lease_seconds=5)
+    copy = pickle.loads(pickle.dumps(limiter))
+    assert isinstance(copy, RedisLimiter) and copy is not limiter
+    assert (copy.max_concurrency, copy.lease_seconds) == (2, 5)
+    gate = AccountGate(limiter, None, base_url=BASE_URL, api_key=SecretStr(API_KEY))
+    ticket = gate.ticket("deepseek-chat", time.sleep)
+    ticket.acquire()
+    assert copy.in_flight(gate.account) == 1
+    ticket.release()
+    assert copy.in_flight(gate.account) == 0
