@@ -82,7 +82,7 @@ def concurrency_cap(model: str) -> int | None:
 def account_id(base_url: str, api_key: SecretStr | str | None) -> str:
     """The account a limiter counts under: the base URL and a digest of the key, never the key."""
     secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
-    digest = hashlib.sha256((secret or "").encode()).hexdigest()[:24] if secret else "no-key"
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:24] if secret else "no-key"
     return f"{base_url.rstrip('/')}#{digest}"
 
 
