@@ -7,7 +7,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-__all__ = ["FaultKind", "FaultRule", "Faults"]
+__all__ = ["FaultKind", "FaultRule", "FaultStage", "Faults"]
 
 
 class FaultKind(str, enum.Enum):
@@ -31,8 +31,28 @@ class FaultKind(str, enum.Enum):
     """Precede the reply with keep-alive lines (blank lines, or ``: keep-alive`` in streams)."""
 
 
+class FaultStage(str, enum.Enum):
+    """When a fault acts on a request."""
+
+    GATEWAY = "gateway"
+    """Before the service sees the request, as a gateway in front of it would."""
+    WIRE = "wire"
+    """On the bytes of a successful reply."""
+
+
 _STREAM_ONLY = frozenset({FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR})
-_BEFORE_REPLY = frozenset({FaultKind.STATUS, FaultKind.HTML_ERROR, FaultKind.DROP})
+_ANSWERS_INSTEAD = frozenset({FaultKind.STATUS, FaultKind.HTML_ERROR, FaultKind.DROP})
+"""Gateway faults that answer in place of the service (so at most one applies)."""
+_STAGES: dict[FaultKind, FaultStage] = {
+    FaultKind.STATUS: FaultStage.GATEWAY,
+    FaultKind.HTML_ERROR: FaultStage.GATEWAY,
+    FaultKind.DROP: FaultStage.GATEWAY,
+    FaultKind.LATENCY: FaultStage.GATEWAY,
+    FaultKind.CUT_STREAM: FaultStage.WIRE,
+    FaultKind.STREAM_ERROR: FaultStage.WIRE,
+    FaultKind.MALFORMED: FaultStage.WIRE,
+    FaultKind.KEEP_ALIVE: FaultStage.WIRE,
+}
 
 
 @dataclass
@@ -60,6 +80,11 @@ class FaultRule:
     def exhausted(self) -> bool:
         """Whether the rule will never apply again."""
         return self.times is not None and self.times <= 0
+
+    @property
+    def stage(self) -> FaultStage:
+        """When the rule acts on a request."""
+        return _STAGES[self.kind]
 
     @property
     def stream_only(self) -> bool:
@@ -221,17 +246,19 @@ class Faults:
             raise ValueError("count must be at least 1")
         return self._add(FaultRule(FaultKind.KEEP_ALIVE, times=times, rate=rate, count=count))
 
-    def _take(self, *, before_reply: bool, streaming: bool) -> list[FaultRule]:
-        """The rules that apply to this request now (and count them as applied)."""
+    def take(self, stage: FaultStage, *, streaming: bool) -> list[FaultRule]:
+        """The rules that apply to the request now at ``stage``, counted as applied.
+
+        Rates are drawn here, so call it once per request and stage.
+        """
         if not self._rules:
             return []
         applied: list[FaultRule] = []
         with self._lock:
             for rule in self._rules:
-                if rule.exhausted:
+                if rule.exhausted or rule.stage is not stage:
                     continue
-                is_before = rule.kind in _BEFORE_REPLY or rule.kind is FaultKind.LATENCY
-                if is_before != before_reply or (rule.stream_only and not streaming):
+                if rule.stream_only and not streaming:
                     continue
                 if rule.rate is not None and self._random.random() >= rule.rate:
                     continue
@@ -240,7 +267,7 @@ class Faults:
                 rule.hits += 1
                 self.injected += 1
                 applied.append(rule)
-                if rule.kind in _BEFORE_REPLY:
+                if rule.kind in _ANSWERS_INSTEAD:
                     break
             if any(rule.exhausted for rule in self._rules):
                 self._rules = [rule for rule in self._rules if not rule.exhausted]
