@@ -47,7 +47,7 @@ from deepseekapi_core.limiter import (  # noqa: E402
 )
 from tests.limiter.capped_server import CappedServer  # noqa: E402
 from tests.limiter.conftest import RedisServer, free_port  # noqa: E402
-from tests.limiter.fleet import FleetResult, run_fleet, worker_command, worker_env  # noqa: E402
+from tests.limiter.fleet import Fleet, FleetResult, worker_command, worker_env  # noqa: E402
 
 KEY = "sk-bench-limiter-0000"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -145,16 +145,20 @@ def fleet(redis_url: str, workers: int, requests_each: int, latency: float) -> d
         }
 
     cap = 20
-    with CappedServer(cap=cap, latency=latency, retry_after=0.5) as server:
-        limited = run_fleet(
-            server, workers=workers, requests_each=requests_each, redis_url=redis_url, cap=cap
-        )
-        unlimited = run_fleet(server, workers=workers, requests_each=requests_each, cap=cap)
-        retried = run_fleet(
-            server, workers=workers, requests_each=requests_each, cap=cap, retries=2
-        )
-    with CappedServer(cap=10**6, latency=0.0) as free:
-        floor = run_fleet(free, workers=workers, requests_each=requests_each, cap=cap)
+    with (
+        CappedServer(cap=cap, latency=latency, retry_after=0.5) as server,
+        Fleet(
+            server, workers=workers, requests_each=requests_each, cap=cap, redis_url=redis_url
+        ) as fleet,
+    ):
+        limited = fleet.run(limited=True)
+        unlimited = fleet.run(limited=False)
+        retried = fleet.run(limited=False, retries=2)
+    with (
+        CappedServer(cap=10**6, latency=0.0) as free,
+        Fleet(free, workers=workers, requests_each=requests_each, cap=cap) as fleet,
+    ):
+        floor = fleet.run(limited=False)
     return {
         "workers": workers,
         "requests_each": requests_each,

@@ -1,7 +1,9 @@
 """A worker process of the fleet tests and the scaling benchmark (run as a module).
 
-``run``: send ``--requests`` chat requests at once through one async client, after a ``go`` line
-on stdin (so the parent starts every worker's clock together); print one JSON line of results.
+``run``: build an async client with the Redis limiter and one without, print ``ready``, then for
+each line ``<redis|off> <retries>`` on stdin send ``--requests`` chat requests at once through
+that client and print one JSON line of results (the parent writes the line to every worker
+together, so their clocks start together). The workers are reused across phases.
 ``hold``: take ``--slots`` slots of a Redis limiter, print ``held``, and wait to be killed.
 """
 
@@ -14,25 +16,43 @@ import sys
 import time
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekAPIError, RetryPolicy
-from deepseekapi_core.limiter import AccountGate, ConcurrencyLimiter, RedisLimiter
+from deepseekapi_core.limiter import AccountGate, RedisLimiter
 
 API_KEY = "sk-fleet-3b5d7f9b1d3a5c7e"
 
 
-def _limiter(options: argparse.Namespace) -> ConcurrencyLimiter | str:
-    if options.redis:
-        return RedisLimiter(options.redis, lease_seconds=options.lease)
-    return "off"
+async def _serve(options: argparse.Namespace) -> None:
+    """Build both clients, warm them up, then run one phase per command line on stdin."""
+    clients = {
+        "redis": AsyncDeepSeekClient(
+            api_key=API_KEY,
+            base_url=options.base_url,
+            limiter=RedisLimiter(options.redis, lease_seconds=options.lease),
+            max_concurrency=options.cap,
+        )
+        if options.redis
+        else None,
+        "off": AsyncDeepSeekClient(api_key=API_KEY, base_url=options.base_url, limiter="off"),
+    }
+    for client in clients.values():
+        if client is not None:
+            await client.chat(model="deepseek-chat", messages=[{"role": "user", "content": "hi"}])
+    print("ready", flush=True)
+    loop = asyncio.get_running_loop()
+    while True:
+        command = (await loop.run_in_executor(None, sys.stdin.readline)).split()
+        if not command:
+            break
+        mode, retries = command[0], int(command[1])
+        client = clients[mode]
+        assert client is not None, "the redis phase needs --redis"
+        result = await _phase(client, options.requests, retries)
+        print(json.dumps(result), flush=True)
 
 
-async def _run(options: argparse.Namespace) -> dict[str, object]:
-    client = AsyncDeepSeekClient(
-        api_key=API_KEY,
-        base_url=options.base_url,
-        limiter=_limiter(options),  # type: ignore[arg-type]
-        max_concurrency=options.cap if options.redis else None,
-        retry_policy=RetryPolicy(max_retries=options.retries),
-    )
+async def _phase(client: AsyncDeepSeekClient, requests: int, retries: int) -> dict[str, object]:
+    """``requests`` chat requests at once; each reply checked against its own prompt."""
+    client.retry_policy = RetryPolicy(max_retries=retries)
 
     async def one(index: int) -> str:
         try:
@@ -45,13 +65,9 @@ async def _run(options: argparse.Namespace) -> dict[str, object]:
         text = reply.message.content or ""
         return "ok" if f'"Summarise document {index}"' in text else f"wrong reply: {text[:80]}"
 
-    await client.chat(model="deepseek-chat", messages=[{"role": "user", "content": "warm up"}])
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     started = time.perf_counter()
-    outcomes = await asyncio.gather(*(one(index) for index in range(options.requests)))
+    outcomes = await asyncio.gather(*(one(index) for index in range(requests)))
     elapsed = time.perf_counter() - started
-    await client.aclose()
     errors = [outcome for outcome in outcomes if outcome != "ok"]
     return {"ok": len(outcomes) - len(errors), "errors": errors[:5], "seconds": elapsed}
 
@@ -76,12 +92,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--slots", type=int, default=3)
     parser.add_argument("--lease", type=float, default=2.0)
-    parser.add_argument("--retries", type=int, default=0)
     options = parser.parse_args()
     if options.action == "hold":
         _hold(options)
     else:
-        print(json.dumps(asyncio.run(_run(options))), flush=True)
+        asyncio.run(_serve(options))
 
 
 if __name__ == "__main__":
