@@ -487,35 +487,23 @@ class _RedisLease(Lease):
             self.release()
 
 
-class _Renewer:
-    """Renews this process's leases in the background while they are held, so a process that
-    dies stops renewing and its slots expire within one lease."""
-
-    def __init__(self, limiter: RedisLimiter) -> None:
-        self._limiter = limiter
-        self._held: dict[str, dict[str, None]] = {}
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="deepseekapi-limiter", daemon=True)
-        self._thread.start()
-
-    def hold(self, slots_key: str, lease_id: str) -> None:
-        with self._lock:
-            self._held.setdefault(slots_key, {})[lease_id] = None
-
-    def forget(self, slots_key: str, lease_id: str) -> None:
-        with self._lock:
-            self._held.get(slots_key, {}).pop(lease_id, None)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(self._limiter.lease_seconds / 3)
-            with self._lock:
-                held = {key: list(ids) for key, ids in self._held.items() if ids}
-            for key, ids in held.items():
-                try:
-                    self._limiter._renew_now(key, ids)
-                except Exception as exc:  # retried at the next renewal
-                    logger.warning("Could not renew limiter slots: %s", exc)
+def _renew_while_held(limiter_ref: weakref.ref[RedisLimiter], every: float) -> None:
+    """The renewal thread: renews the process's leases every ``every`` seconds, and ends when
+    none is held (the next lease starts a new thread) or the limiter is gone."""
+    while True:
+        time.sleep(every)
+        limiter = limiter_ref()
+        if limiter is None:
+            return
+        held = limiter._held_leases(stop_if_none=True)
+        if held is None:
+            return
+        for key, ids in held.items():
+            try:
+                limiter._renew_now(key, ids)
+            except Exception as exc:  # retried at the next renewal
+                logger.warning("Could not renew limiter slots: %s", exc)
+        del limiter
 
 
 @dataclass
@@ -599,8 +587,9 @@ class RedisLimiter(ConcurrencyLimiter):
         self._pause_script = self._client.register_script(_PAUSE)
         self._turnstile = InProcessLimiter()
         self._lock = threading.Lock()
-        self._renewer: _Renewer | None = None
-        self._renewer_pid = 0
+        self._held: dict[str, dict[str, None]] = {}
+        self._renewer: threading.Thread | None = None
+        self._pid = os.getpid()
         self._async_sides: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = (
             weakref.WeakKeyDictionary()
         )
@@ -629,14 +618,36 @@ class RedisLimiter(ConcurrencyLimiter):
             "the request was not sent. Start Redis, or give the client another limiter."
         )
 
-    def _renewals(self) -> _Renewer:
-        # A forked worker inherits this object but not the parent's thread: start its own.
-        pid = os.getpid()
+    def _hold(self, slots_key: str, lease_id: str) -> None:
+        """Renew this lease in the background until it is given back."""
         with self._lock:
-            if self._renewer is None or self._renewer_pid != pid:
-                self._renewer = _Renewer(self)
-                self._renewer_pid = pid
-            return self._renewer
+            self._held.setdefault(slots_key, {})[lease_id] = None
+            # A forked worker inherits this object but not the parent's thread: start its own.
+            if self._renewer is None or not self._renewer.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._renewer = threading.Thread(
+                    target=_renew_while_held,
+                    args=(weakref.ref(self), self.lease_seconds / 3),
+                    name="deepseekapi-limiter-renewal",
+                    daemon=True,
+                )
+                self._renewer.start()
+
+    def _forget(self, slots_key: str, lease_id: str) -> None:
+        with self._lock:
+            leases = self._held.get(slots_key)
+            if leases is not None:
+                leases.pop(lease_id, None)
+                if not leases:
+                    del self._held[slots_key]
+
+    def _held_leases(self, *, stop_if_none: bool = False) -> dict[str, list[str]] | None:
+        """The leases to renew; None (and the renewal thread stops) when there are none."""
+        with self._lock:
+            if not self._held and stop_if_none:
+                self._renewer = None
+                return None
+            return {key: list(ids) for key, ids in self._held.items()}
 
     def _async_side(self) -> _AsyncSide:
         # redis.asyncio connections belong to one event loop: one client per loop.
@@ -654,7 +665,7 @@ class RedisLimiter(ConcurrencyLimiter):
         if pool.capacity is None:
             return _RedisLease(None, "", lease_id)
         slots_key = self._keys(pool)[0]
-        self._renewals().hold(slots_key, lease_id)
+        self._hold(slots_key, lease_id)
         return _RedisLease(self, slots_key, lease_id)
 
     def _script_args(
@@ -722,7 +733,7 @@ class RedisLimiter(ConcurrencyLimiter):
             self._granted(pool, lease_id).release()
 
     def _give_back(self, slots_key: str, lease_id: str) -> None:
-        self._renewals().forget(slots_key, lease_id)
+        self._forget(slots_key, lease_id)
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
