@@ -59,6 +59,7 @@ from ._types import (
     ToolSpec,
     Usage,
 )
+from ._version import __version__
 from .models import (
     DEFAULT_ERA,
     Era,
@@ -67,8 +68,6 @@ from .models import (
     forced_tool_choice_allowed,
     get_model_profile,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "API_KEY_ENV_VARS",

@@ -36,6 +36,7 @@ from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
 from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, ModelList
+from ._version import __version__
 from .limiter import AccountGate, ConcurrencyLimiter, Ticket
 from .models import DEFAULT_ERA, Era
 from .sse import DONE, ServerSentEvent, SSEDecoder
@@ -44,7 +45,7 @@ __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
 
 logger = logging.getLogger("deepseekapi_core")
 
-_USER_AGENT = "deepseekapi-integrations/0.1.0"
+_USER_AGENT = f"deepseekapi-integrations/{__version__}"
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
@@ -116,6 +117,7 @@ class _BaseClient:
         era: Era,
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
+        default_query: Mapping[str, str] | None,
         limiter: ConcurrencyLimiter | Literal["off"] | None = None,
         max_concurrency: int | None = None,
     ) -> None:
@@ -126,6 +128,7 @@ class _BaseClient:
         self.era = era
         self.reasoning_replay: ReasoningReplay = reasoning_replay
         self._default_headers = dict(default_headers or {})
+        self._default_query = dict(default_query) if default_query else None
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
         self.limits = AccountGate(
@@ -179,10 +182,18 @@ class _BaseClient:
     def _post_request(
         self, http: httpx.Client | httpx.AsyncClient, content: bytes
     ) -> httpx.Request:
-        return http.build_request("POST", self._chat_url, content=content, headers=self._headers())
+        return http.build_request(
+            "POST",
+            self._chat_url,
+            content=content,
+            headers=self._headers(),
+            params=self._default_query,
+        )
 
     def _get_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return http.build_request("GET", self._models_url, headers=self._headers())
+        return http.build_request(
+            "GET", self._models_url, headers=self._headers(), params=self._default_query
+        )
 
     def _next_wait(self, error: DeepSeekAPIError, retries_taken: int) -> float:
         """The wait before the next attempt; re-raises ``error`` when there is none."""
@@ -353,6 +364,8 @@ class DeepSeekClient(_BaseClient):
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
         reasoning_replay: ``"auto"`` (the era's rules), ``"always"`` or ``"never"``.
+        default_headers: headers added to every request.
+        default_query: query parameters added to every request's URL.
         http_client: an ``httpx.Client`` to use (not closed by this client).
         transport: an httpx transport (e.g. the emulator's) for a client built here.
         sleep: how to wait between retries and out a shared pause (tests inject a recorder).
@@ -373,6 +386,7 @@ class DeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -388,6 +402,7 @@ class DeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            default_query=default_query,
             limiter=limiter,
             max_concurrency=max_concurrency,
         )
@@ -515,6 +530,7 @@ class AsyncDeepSeekClient(_BaseClient):
         era: Era = DEFAULT_ERA,
         reasoning_replay: ReasoningReplay = "auto",
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -530,6 +546,7 @@ class AsyncDeepSeekClient(_BaseClient):
             era=era,
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
+            default_query=default_query,
             limiter=limiter,
             max_concurrency=max_concurrency,
         )

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, get_type_hints
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ValidationError, create_model
 
 from ._exceptions import InvalidRequestError
-from ._types import ToolSpec, Usage
+from ._types import NamedToolChoice, ToolSpec, Usage
 
 __all__ = [
+    "ToolChoice",
+    "WireToolChoice",
     "join_text_parts",
     "parse_tool_arguments",
+    "resolve_tool_choice",
     "tool_spec_from",
     "usage_summary",
 ]
+
+ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
+"""The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
+WireToolChoice = Literal["none", "auto", "required"] | NamedToolChoice
 
 
 def tool_spec_from(
@@ -130,3 +137,66 @@ def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
 def usage_summary(usage: Usage | None) -> dict[str, int]:
     """Token counts under stable names, zeros when the service sent no usage."""
     return (usage or Usage()).as_dict()
+
+
+def resolve_tool_choice(
+    choice: ToolChoice,
+    tool_names: Sequence[str],
+    *,
+    tool_required: bool = False,
+    forcing_allowed: bool = True,
+) -> WireToolChoice | None:
+    """The wire ``tool_choice`` for the frameworks' spellings of one.
+
+    ``"auto"`` and ``"none"`` (or ``False``) are sent as they are; ``"required"``, ``"any"`` and
+    ``True`` mean "call some tool" (``True`` with a single tool forces that tool); a tool's name
+    or a ``{"function": {"name": ...}}``/``{"name": ...}`` dict forces that tool, which must be
+    one of ``tool_names``. ``None`` leaves the choice to the service, unless ``tool_required``:
+    then "required" where the call may force a tool (``forcing_allowed``, see
+    :func:`~deepseekapi_core.models.forced_tool_choice_allowed`), else "auto", since thinking
+    mode refuses forced choices.
+
+    Raises :class:`InvalidRequestError` naming the problem.
+    """
+    if choice is None:
+        if not tool_required:
+            return None
+        return "required" if forcing_allowed else "auto"
+    if choice is False or choice == "none":
+        return "none"
+    if choice is True:
+        return _named(tool_names[0]) if len(tool_names) == 1 else "required"
+    if isinstance(choice, NamedToolChoice):
+        return _named(choice.function.name, tool_names)
+    if isinstance(choice, str):
+        if choice in ("auto", "required"):
+            return choice  # type: ignore[return-value]
+        if choice == "any":
+            return "required"
+        if choice in tool_names:
+            return _named(choice)
+        raise InvalidRequestError(
+            f"tool_choice {choice!r} is neither 'auto', 'none', 'any', 'required' nor one of "
+            f"the tools {list(tool_names)}",
+            param="tool_choice",
+        )
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+        if isinstance(name, str) and name:
+            return _named(name, tool_names)
+        raise InvalidRequestError(
+            f"tool_choice dict {dict(choice)!r} names no function", param="tool_choice"
+        )
+    raise InvalidRequestError(
+        f"unsupported tool_choice {choice!r} ({type(choice).__name__})", param="tool_choice"
+    )
+
+
+def _named(name: str, tool_names: Sequence[str] | None = None) -> NamedToolChoice:
+    if tool_names is not None and name not in tool_names:
+        raise InvalidRequestError(
+            f"tool_choice names {name!r}, which is not among the tools {list(tool_names)}",
+            param="tool_choice",
+        )
+    return NamedToolChoice.model_validate({"function": {"name": name}})

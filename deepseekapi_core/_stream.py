@@ -1,4 +1,4 @@
-"""Folding stream chunks into one reply, shared by the clients and both adapters."""
+"""Folding stream chunks into one reply: the one accumulator of the clients and both adapters."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from ._types import (
     Choice,
     FunctionCall,
     ToolCall,
+    ToolCallDelta,
     Usage,
 )
 
 __all__ = ["StreamAccumulator", "ToolCallBuilder"]
 
 
-@dataclass
+@dataclass(slots=True)
 class ToolCallBuilder:
     """A tool call being assembled from fragments (``id`` and name come first, then arguments)."""
 
@@ -35,9 +36,14 @@ class ToolCallBuilder:
         return {"id": self.id, "name": self.name, "arguments": self.arguments}
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamAccumulator:
-    """Accumulates a streamed reply: text, reasoning, tool calls, finish reason and usage."""
+    """Accumulates a streamed reply: text, reasoning, tool calls, finish reason and usage.
+
+    Tool calls are keyed by their ``index``; a name split across fragments is concatenated like
+    the arguments. Usage is taken from whichever chunk carries it (the finish chunk, or the
+    choices-less chunk after it).
+    """
 
     id: str = ""
     model: str = ""
@@ -48,11 +54,9 @@ class StreamAccumulator:
     tool_calls: dict[int, ToolCallBuilder] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: Usage | None = None
-    chunks: int = 0
 
     def add(self, chunk: ChatCompletionChunk) -> bool:
         """Fold ``chunk`` in; return whether it carried anything a caller would see."""
-        self.chunks += 1
         if chunk.id:
             self.id = chunk.id
         if chunk.model:
@@ -63,42 +67,51 @@ class StreamAccumulator:
             self.system_fingerprint = chunk.system_fingerprint
         if chunk.usage is not None:
             self.usage = chunk.usage
-        if not chunk.choices:
+        choices = chunk.choices
+        if not choices:
             return False
-        choice = chunk.choices[0]
+        choice = choices[0]
         if choice.finish_reason is not None:
             self.finish_reason = choice.finish_reason
         delta = choice.delta
         visible = False
-        if delta.content:
-            self.content.append(delta.content)
+        text = delta.content
+        if text:
+            self.content.append(text)
             visible = True
-        if delta.reasoning_content:
-            self.reasoning.append(delta.reasoning_content)
+        text = delta.reasoning_content
+        if text:
+            self.reasoning.append(text)
             visible = True
-        for fragment in delta.tool_calls or ():
-            builder = self.tool_calls.get(fragment.index)
-            if builder is None:
-                builder = self.tool_calls[fragment.index] = ToolCallBuilder(index=fragment.index)
-            if fragment.id:
-                builder.id = fragment.id
-            if fragment.function is not None:
-                if fragment.function.name:
-                    builder.name += fragment.function.name
-                if fragment.function.arguments:
-                    builder.arguments += fragment.function.arguments
+        if delta.tool_calls:
+            self._add_tool_fragments(delta.tool_calls)
             visible = True
         return visible
+
+    def _add_tool_fragments(self, fragments: list[ToolCallDelta]) -> None:
+        calls = self.tool_calls
+        for fragment in fragments:
+            builder = calls.get(fragment.index)
+            if builder is None:
+                builder = calls[fragment.index] = ToolCallBuilder(index=fragment.index)
+            if fragment.id:
+                builder.id = fragment.id
+            function = fragment.function
+            if function is not None:
+                if function.name:
+                    builder.name += function.name
+                if function.arguments:
+                    builder.arguments += function.arguments
 
     @property
     def text(self) -> str:
         """The answer so far."""
-        return "".join(self.content)
+        return _joined(self.content)
 
     @property
     def reasoning_text(self) -> str:
         """The reasoning so far."""
-        return "".join(self.reasoning)
+        return _joined(self.reasoning)
 
     @property
     def finished(self) -> bool:
@@ -125,3 +138,14 @@ class StreamAccumulator:
             choices=[Choice(message=message, finish_reason=self.finish_reason)],
             usage=self.usage,
         )
+
+
+def _joined(parts: list[str]) -> str:
+    # The joined text replaces the parts, so a caller reading it after every chunk (the
+    # LlamaIndex adapter's cumulative messages) copies each character once per read, not the
+    # whole list; and reading twice without new parts returns the same object.
+    if len(parts) > 1:
+        joined = "".join(parts)
+        parts[:] = (joined,)
+        return joined
+    return parts[0] if parts else ""

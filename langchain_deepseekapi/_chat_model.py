@@ -7,9 +7,8 @@ live in the core. This module turns LangChain messages and options into a core
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal, cast
 
@@ -47,9 +46,18 @@ from deepseekapi_core import (
     InvalidRequestError,
     ReasoningEffort,
     RetryPolicy,
+    get_model_profile,
+)
+from deepseekapi_core.integration import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    ClientHolder,
+    ClientOptions,
+    StreamAccumulator,
+    ToolChoice,
     coerce_chat_request,
     forced_tool_choice_allowed,
-    get_model_profile,
+    resolve_tool_choice,
     tool_spec_from,
 )
 
@@ -80,11 +88,29 @@ _PARAM_FIELDS = (
     "reasoning_effort",
     "user_id",
 )
-# Client construction is rare (once per instance and flavour); one lock for all of them keeps the
-# instances copyable (a lock in a private attribute would not deep-copy).
-_CLIENT_LOCK = threading.Lock()
-
-ToolChoice = str | bool | dict[str, Any] | None
+# Fields that configure the core clients, by the name ClientOptions gives them.
+_CLIENT_FIELDS = {
+    "api_key": "api_key",
+    "base_url": "base_url",
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "retry_policy": "retry_policy",
+    "era": "era",
+    "reasoning_replay": "reasoning_replay",
+    "default_headers": "default_headers",
+    "transport": "transport",
+    "async_transport": "async_transport",
+    "http_client": "http_client",
+    "http_async_client": "async_http_client",
+}
+# Objects a deep copy shares: they hold locks and connections, or are immutable.
+_SHARED_FIELDS = (
+    "transport",
+    "async_transport",
+    "http_client",
+    "http_async_client",
+    "retry_policy",
+)
 
 
 class ChatDeepSeekAPI(BaseChatModel):
@@ -133,11 +159,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     model_name: str = Field(default="deepseek-chat", alias="model")
     """Model id: ``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash``, ..."""
     api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(["DEEPSEEKAPI_API_KEY", "DEEPSEEK_API_KEY"], default=None)
+        default_factory=secret_from_env(list(API_KEY_ENV_VARS), default=None)
     )
     """API key; else ``DEEPSEEKAPI_API_KEY``, else ``DEEPSEEK_API_KEY``."""
     base_url: str | None = Field(
-        default_factory=from_env("DEEPSEEKAPI_BASE_URL", default=None), alias="api_base"
+        default_factory=from_env(BASE_URL_ENV_VAR, default=None), alias="api_base"
     )
     """Base URL; else ``DEEPSEEKAPI_BASE_URL``, else the core's default."""
     temperature: float | None = None
@@ -192,42 +218,24 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
-    sleep: Callable[[float], None] | None = Field(default=None, exclude=True)
-    """How synchronous calls wait between retries (``time.sleep``; tests inject a recorder)."""
-    async_sleep: Callable[[float], Awaitable[None]] | None = Field(default=None, exclude=True)
-    """How asynchronous calls wait between retries (``asyncio.sleep`` by default)."""
 
-    _client: DeepSeekClient | None = PrivateAttr(default=None)
-    _async_client: AsyncDeepSeekClient | None = PrivateAttr(default=None)
+    _clients: ClientHolder | None = PrivateAttr(default=None)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
         connections) and build their own core clients."""
         memo = {} if memo is None else memo
-        for shared in (
-            self.http_client,
-            self.http_async_client,
-            self.transport,
-            self.async_transport,
-            self.retry_policy,
-        ):
+        for name in _SHARED_FIELDS:
+            shared = getattr(self, name)
             if shared is not None:
                 memo[id(shared)] = shared
-        shallow = self.__copy__()
-        shallow.__pydantic_private__ = {
-            **(shallow.__pydantic_private__ or {}),
-            "_client": None,
-            "_async_client": None,
-        }
-        return super(ChatDeepSeekAPI, shallow).__deepcopy__(memo)
+        return super().__deepcopy__(memo)
 
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickle without the built clients (connection pools); copies build their own."""
-        state = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {**private, "_client": None, "_async_client": None}
-        return state
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        option = _CLIENT_FIELDS.get(name)
+        if option is not None and self._clients is not None:
+            self._clients.update(**{option: value})
 
     @model_validator(mode="before")
     @classmethod
@@ -335,67 +343,26 @@ class ChatDeepSeekAPI(BaseChatModel):
         )
 
     # ------------------------------------------------------------------------------------
-    # Clients (built once per instance, on first use)
+    # Clients (built on first use; async ones per event loop)
 
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "retry_policy": self.retry_policy,
-            "era": self.era,
-            "reasoning_replay": self.reasoning_replay,
-            "default_headers": self.default_headers,
-        }
+    @property
+    def clients(self) -> ClientHolder:
+        """The core's client holder: the options, the sync client and the async clients."""
+        clients = self._clients
+        if clients is None:
+            options = {option: getattr(self, name) for name, option in _CLIENT_FIELDS.items()}
+            clients = self._clients = ClientHolder(ClientOptions(**options))
+        return clients
 
     @property
     def client(self) -> DeepSeekClient:
         """The core's synchronous client this model uses (built on first use)."""
-        client = self._client
-        if client is None:
-            with _CLIENT_LOCK:
-                client = self._client
-                if client is None:
-                    transport = self.transport
-                    if transport is not None and not isinstance(transport, httpx.BaseTransport):
-                        raise InvalidRequestError(
-                            f"transport {type(transport).__name__} is async-only; "
-                            "use ainvoke/astream, or pass a sync transport",
-                            param="transport",
-                        )
-                    options = self._client_options()
-                    if self.sleep is not None:
-                        options["sleep"] = self.sleep
-                    client = self._client = DeepSeekClient(
-                        **options, http_client=self.http_client, transport=transport
-                    )
-        return client
+        return self.clients.client
 
     @property
     def async_client(self) -> AsyncDeepSeekClient:
-        """The core's asynchronous client this model uses (built on first use)."""
-        client = self._async_client
-        if client is None:
-            with _CLIENT_LOCK:
-                client = self._async_client
-                if client is None:
-                    transport = self.async_transport
-                    if transport is None and self.transport is not None:
-                        if not isinstance(self.transport, httpx.AsyncBaseTransport):
-                            raise InvalidRequestError(
-                                f"transport {type(self.transport).__name__} is sync-only; "
-                                "pass async_transport=... for async calls",
-                                param="transport",
-                            )
-                        transport = self.transport
-                    options = self._client_options()
-                    if self.async_sleep is not None:
-                        options["sleep"] = self.async_sleep
-                    client = self._async_client = AsyncDeepSeekClient(
-                        **options, http_client=self.http_async_client, transport=transport
-                    )
-        return client
+        """The core's asynchronous client for the running event loop."""
+        return self.clients.async_client
 
     # ------------------------------------------------------------------------------------
     # Requests
@@ -524,10 +491,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             kwargs: further call options bound with the tools.
         """
         formatted = [_tool_wire(tool, strict) for tool in tools]
-        if tool_choice is not None and tool_choice is not False:
-            kwargs["tool_choice"] = _tool_choice_wire(tool_choice, formatted)
-        elif tool_choice is False:
-            kwargs["tool_choice"] = "none"
+        choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
+        if choice is not None:
+            kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
         if parallel_tool_calls is False:
             warnings.warn(
                 "DeepSeek has no parallel_tool_calls switch; the model may still call "
@@ -661,41 +627,6 @@ def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
     return tool_spec_from(converted).model_dump(exclude_none=True)
 
 
-def _tool_choice_wire(choice: str | bool | dict[str, Any], tools: list[dict[str, Any]]) -> Any:
-    names = [tool["function"]["name"] for tool in tools]
-    if choice is True:
-        return _named(names[0]) if len(names) == 1 else "required"
-    if isinstance(choice, str):
-        if choice in ("auto", "none", "required"):
-            return choice
-        if choice == "any":
-            return "required"
-        if choice in names:
-            return _named(choice)
-        raise InvalidRequestError(
-            f"tool_choice {choice!r} is neither 'auto', 'none', 'any', 'required' nor one of "
-            f"the tools {names}",
-            param="tool_choice",
-        )
-    if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name") or choice.get("name")
-        if isinstance(name, str):
-            if name not in names:
-                raise InvalidRequestError(
-                    f"tool_choice names {name!r}, which is not among the tools {names}",
-                    param="tool_choice",
-                )
-            return _named(name)
-        raise InvalidRequestError(
-            f"tool_choice dict {choice!r} names no function", param="tool_choice"
-        )
-    raise InvalidRequestError(f"unsupported tool_choice {choice!r}", param="tool_choice")
-
-
-def _named(name: str) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": name}}
-
-
 def _chat_result(completion: ChatCompletion) -> ChatResult:
     message = ai_message_from_completion(completion)
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
@@ -728,26 +659,18 @@ class _StreamFolder:
 
     __slots__ = (
         "content",
-        "fingerprint",
-        "finish_reason",
         "kind",
-        "model",
         "next_index",
         "reasoning",
-        "response_id",
+        "reply",
         "tool_chunks",
         "tool_index",
-        "usage",
         "v1",
     )
 
     def __init__(self, *, v1: bool = False) -> None:
         self.v1 = v1
-        self.model = ""
-        self.response_id = ""
-        self.fingerprint: str | None = None
-        self.finish_reason: str | None = None
-        self.usage: Any = None
+        self.reply = StreamAccumulator()
         # what the held-back final chunk carries
         self.content: list[str] = []
         self.reasoning: list[str] = []
@@ -758,19 +681,9 @@ class _StreamFolder:
         self.tool_index: dict[int | None, int] = {}
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        if chunk.model:
-            self.model = chunk.model
-        if chunk.id:
-            self.response_id = chunk.id
-        if chunk.system_fingerprint:
-            self.fingerprint = chunk.system_fingerprint
-        if chunk.usage is not None:
-            self.usage = chunk.usage
+        self.reply.add(chunk)
         message = chunk_message(chunk)
-        finish = chunk.finish_reason
-        if finish is not None:
-            self.finish_reason = finish
-        if self.finish_reason is not None:
+        if self.reply.finished:
             if message is not None:
                 self.content.append(cast("str", message.content))
                 self.reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
@@ -822,11 +735,12 @@ class _StreamFolder:
     def last(self) -> ChatGenerationChunk:
         content = "".join(self.content)
         reasoning = "".join(self.reasoning)
+        reply = self.reply
         metadata = response_metadata_from(
-            model=self.model,
-            finish_reason=self.finish_reason,
-            system_fingerprint=self.fingerprint,
-            response_id=self.response_id,
+            model=reply.model,
+            finish_reason=reply.finish_reason,
+            system_fingerprint=reply.system_fingerprint,
+            response_id=reply.id,
         )
         if self.v1:
             metadata["output_version"] = "v1"
@@ -834,11 +748,11 @@ class _StreamFolder:
             content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
             tool_call_chunks=self.tool_chunks,
-            usage_metadata=usage_metadata_from(self.usage) if self.usage is not None else None,
+            usage_metadata=usage_metadata_from(reply.usage) if reply.usage is not None else None,
             response_metadata=metadata,
-            id=self.response_id or None,
+            id=reply.id or None,
             chunk_position="last",
         )
         return ChatGenerationChunk(
-            message=message, generation_info={"finish_reason": self.finish_reason}
+            message=message, generation_info={"finish_reason": reply.finish_reason}
         )

@@ -7,9 +7,8 @@ importing the adapter costs little more than llama-index itself.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from llama_index.core.base.llms.types import (
@@ -23,7 +22,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_validator
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -38,8 +37,14 @@ if TYPE_CHECKING:
         ChatRequest,
         DeepSeekClient,
         ModelProfile,
+        ReasoningEffort,
         RetryPolicy,
     )
+    from deepseekapi_core.integration import ClientHolder
+else:
+    # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
+    # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
+    ReasoningEffort = str
 
 __all__ = ["DeepSeekAPI"]
 
@@ -50,11 +55,6 @@ DEFAULT_MODEL = "deepseek-chat"
 _CONNECTION_FIELDS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
 )
-
-# Kept in step with deepseekapi_core.ReasoningEffort (a test checks); not imported from the core
-# so that importing the adapter stays cheap (the core loads on first use).
-ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
-EraName = Literal["r1", "v3.1", "v3.2", "v4"]
 
 
 class DeepSeekAPI(FunctionCallingLLM):
@@ -81,12 +81,10 @@ class DeepSeekAPI(FunctionCallingLLM):
         additional_kwargs: further request parameters (``top_p``, ``stop``, ``user_id``,
             ``response_format``, ``extra_body`` ...) sent with every request.
         default_headers: extra HTTP headers.
-        transport: an httpx transport for the sync client (the emulator's serves both).
-        async_transport: an httpx async transport (defaults to ``transport`` when it is one).
+        transport: an httpx transport (the emulator's serves both sync and async calls).
+        async_transport: an httpx async transport for async calls, when it differs.
         http_client: an ``httpx.Client`` to use instead of building one.
         async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
-        sleep: how sync calls wait between retries (tests inject a recorder).
-        async_sleep: how async calls wait between retries.
         retry_policy: the core's full :class:`~deepseekapi_core.RetryPolicy` (backoff, the
             ``Retry-After`` cap); overrides ``max_retries``.
 
@@ -116,7 +114,9 @@ class DeepSeekAPI(FunctionCallingLLM):
     reasoning_replay: Literal["auto", "always", "never"] = Field(
         default="auto", description="How earlier turns' reasoning is sent back."
     )
-    era: EraName = Field(default="v4", description="Which era's wire rules to follow.")
+    era: str | None = Field(
+        default=None, description="Which era's wire rules to follow (None: the newest)."
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request parameters sent with every request."
     )
@@ -124,16 +124,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
     )
 
-    _client: DeepSeekClient | None = PrivateAttr(default=None)
-    _aclient: AsyncDeepSeekClient | None = PrivateAttr(default=None)
-    _aclient_loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
-    _transport: httpx.BaseTransport | None = PrivateAttr(default=None)
-    _async_transport: httpx.AsyncBaseTransport | None = PrivateAttr(default=None)
-    _http_client: httpx.Client | None = PrivateAttr(default=None)
-    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
-    _sleep: Callable[[float], None] | None = PrivateAttr(default=None)
-    _async_sleep: Callable[[float], Awaitable[None]] | None = PrivateAttr(default=None)
-    _retry_policy: RetryPolicy | None = PrivateAttr(default=None)
+    _clients: ClientHolder = PrivateAttr()
 
     def __init__(
         self,
@@ -148,15 +139,13 @@ class DeepSeekAPI(FunctionCallingLLM):
         thinking: bool | None = None,
         reasoning_effort: ReasoningEffort | None = None,
         reasoning_replay: Literal["auto", "always", "never"] = "auto",
-        era: EraName = "v4",
+        era: str | None = None,
         additional_kwargs: Mapping[str, Any] | None = None,
         default_headers: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], None] | None = None,
-        async_sleep: Callable[[float], Awaitable[None]] | None = None,
         retry_policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
@@ -176,22 +165,46 @@ class DeepSeekAPI(FunctionCallingLLM):
             default_headers=dict(default_headers) if default_headers else None,
             **kwargs,
         )
-        self._transport = transport
-        if async_transport is None and _is_async_transport(transport):
-            async_transport = transport  # type: ignore[assignment]
-        self._async_transport = async_transport
-        self._http_client = http_client
-        self._async_http_client = async_http_client
-        self._sleep = sleep
-        self._async_sleep = async_sleep
-        self._retry_policy = retry_policy
+        from deepseekapi_core.integration import ClientHolder, ClientOptions
+
+        options = {name: getattr(self, name) for name in _CONNECTION_FIELDS}
+        self._clients = ClientHolder(
+            ClientOptions(
+                **options,
+                retry_policy=retry_policy,
+                transport=transport,
+                async_transport=async_transport,
+                http_client=http_client,
+                async_http_client=async_http_client,
+            )
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if name in _CONNECTION_FIELDS:
-            # The clients were built from the old settings: build new ones on next use.
-            self._client = None
-            self._aclient = None
+            # Clients built from the old settings are closed; new ones are built on next use.
+            self._clients.update(**{name: getattr(self, name)})
+
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _check_reasoning_effort(cls, value: str | None) -> str | None:
+        from typing import get_args
+
+        from deepseekapi_core import ReasoningEffort
+
+        allowed = get_args(ReasoningEffort)
+        if value is not None and value not in allowed:
+            raise ValueError(f"reasoning_effort must be one of {allowed}, not {value!r}")
+        return value
+
+    @field_validator("era")
+    @classmethod
+    def _check_era(cls, value: str | None) -> str | None:
+        from deepseekapi_core import Era
+
+        if value is not None and value not in {era.value for era in Era}:
+            raise ValueError(f"era must be one of {[era.value for era in Era]}, not {value!r}")
+        return value
 
     @classmethod
     def class_name(cls) -> str:
@@ -202,9 +215,14 @@ class DeepSeekAPI(FunctionCallingLLM):
     # Configuration
 
     def _profile(self) -> ModelProfile:
-        from deepseekapi_core import Era, get_model_profile
+        from deepseekapi_core import get_model_profile
 
-        return get_model_profile(self.model, Era(self.era))
+        return get_model_profile(self.model, self._clients.options.era)
+
+    @property
+    def clients(self) -> ClientHolder:
+        """The core's client holder: the options, the sync client and the async clients."""
+        return self._clients
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -222,59 +240,15 @@ class DeepSeekAPI(FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    def _client_options(self) -> dict[str, Any]:
-        from deepseekapi_core import Era
-
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "era": Era(self.era),
-            "reasoning_replay": self.reasoning_replay,
-            "default_headers": self.default_headers,
-            "retry_policy": self._retry_policy,
-        }
-
     @property
     def client(self) -> DeepSeekClient:
         """The core's sync client, built on first use and reused."""
-        client = self._client
-        if client is None:
-            from deepseekapi_core import DeepSeekClient
-
-            options = self._client_options()
-            if self._sleep is not None:
-                options["sleep"] = self._sleep
-            client = DeepSeekClient(
-                **options, http_client=self._http_client, transport=self._transport
-            )
-            self._client = client
-        return client
+        return self._clients.client
 
     @property
     def async_client(self) -> AsyncDeepSeekClient:
-        """The core's async client for the running event loop, built on first use.
-
-        Pooled connections belong to one event loop, so a client built here is rebuilt when
-        called from another loop (an injected ``async_http_client`` is always reused).
-        """
-        client = self._aclient
-        loop = _running_loop()
-        if client is None or (self._aclient_loop is not loop and self._async_http_client is None):
-            from deepseekapi_core import AsyncDeepSeekClient
-
-            options = self._client_options()
-            if self._async_sleep is not None:
-                options["sleep"] = self._async_sleep
-            client = AsyncDeepSeekClient(
-                **options,
-                http_client=self._async_http_client,
-                transport=self._async_transport,
-            )
-            self._aclient = client
-            self._aclient_loop = loop
-        return client
+        """The core's async client for the running event loop, built on first use."""
+        return self._clients.async_client
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
         from deepseekapi_core import coerce_chat_request
@@ -442,9 +416,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         service refuses forced choices; there the tools are offered with ``"auto"``. A
         ``tool_choice`` that names a tool forces that tool.
         """
-        from deepseekapi_core import Era, forced_tool_choice_allowed
+        from deepseekapi_core.integration import forced_tool_choice_allowed, resolve_tool_choice
 
-        from ._messages import resolve_tool_choice, tool_specs
+        from ._messages import tool_specs
 
         messages = list(chat_history or [])
         if user_msg is not None:
@@ -454,13 +428,17 @@ class DeepSeekAPI(FunctionCallingLLM):
         prepared: dict[str, Any] = {"messages": messages, **kwargs}
         if tools:
             thinking = kwargs.get("thinking", self.thinking)
-            prepared["tools"] = tool_specs(tools)
+            specs = prepared["tools"] = tool_specs(tools)
             forcing_allowed = forced_tool_choice_allowed(
-                self.model, thinking=thinking, era=Era(self.era)
+                self.model, thinking=thinking, era=self._clients.options.era
             )
-            prepared["tool_choice"] = resolve_tool_choice(
-                tool_choice, tool_required=tool_required, forcing_allowed=forcing_allowed
+            choice = resolve_tool_choice(
+                tool_choice,
+                [spec.function.name for spec in specs],
+                tool_required=tool_required,
+                forcing_allowed=forcing_allowed,
             )
+            prepared["tool_choice"] = choice or "auto"
         return prepared
 
     def _validate_chat_with_tools_response(
@@ -497,35 +475,16 @@ class DeepSeekAPI(FunctionCallingLLM):
     # Lifecycle
 
     def close(self) -> None:
-        """Close the sync client's connection pool (an injected ``http_client`` stays open)."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Close the clients' connection pools (injected HTTP clients stay open)."""
+        self._clients.close()
 
     async def aclose(self) -> None:
-        """Close the async client's connection pool (an injected client stays open)."""
-        if self._aclient is not None:
-            await self._aclient.aclose()
-            self._aclient = None
+        """Close the clients' connection pools, awaiting the running loop's."""
+        await self._clients.aclose()
 
 
 def _prompt_messages(prompt: str) -> list[ChatMessage]:
     return [ChatMessage(role=MessageRole.USER, content=prompt)]
-
-
-def _is_async_transport(transport: object) -> bool:
-    if transport is None:
-        return False
-    import httpx
-
-    return isinstance(transport, httpx.AsyncBaseTransport)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _keep_first_tool_call(message: ChatMessage) -> None:

@@ -33,11 +33,12 @@ from deepseekapi_core import (
     ChatMessage,
     FunctionCall,
     InvalidRequestError,
-    NamedToolChoice,
-    StreamAccumulator,
     ToolCall,
     ToolSpec,
     Usage,
+)
+from deepseekapi_core.integration import (
+    StreamAccumulator,
     join_text_parts,
     parse_tool_arguments,
     tool_spec_from,
@@ -48,7 +49,6 @@ __all__ = [
     "StreamFolder",
     "chat_response",
     "completion_response",
-    "resolve_tool_choice",
     "to_core_messages",
     "tool_selections",
     "tool_specs",
@@ -227,34 +227,6 @@ def _tool_spec(tool: Any) -> ToolSpec:
     return tool_spec_from(tool)
 
 
-def resolve_tool_choice(
-    tool_choice: str | Mapping[str, Any] | NamedToolChoice | None,
-    *,
-    tool_required: bool,
-    forcing_allowed: bool,
-) -> str | NamedToolChoice:
-    """The wire ``tool_choice`` for llama-index's ``tool_choice``/``tool_required``.
-
-    A plain tool name means "call this tool". ``tool_required`` asks for ``"required"`` where
-    the request may force a tool (see :func:`deepseekapi_core.forced_tool_choice_allowed`);
-    thinking mode refuses forced choices, so there it becomes ``"auto"``. An explicit
-    ``tool_choice`` is sent as given (the core refuses a forced one in thinking mode).
-    """
-    if tool_choice is None:
-        return "required" if tool_required and forcing_allowed else "auto"
-    if isinstance(tool_choice, NamedToolChoice):
-        return tool_choice
-    if isinstance(tool_choice, str):
-        if tool_choice in ("auto", "none", "required"):
-            return tool_choice
-        return NamedToolChoice.model_validate({"function": {"name": tool_choice}})
-    if "function" in tool_choice:
-        return NamedToolChoice.model_validate(
-            {"function": {"name": tool_choice["function"].get("name", "")}}
-        )
-    return NamedToolChoice.model_validate({"function": {"name": tool_choice.get("name", "")}})
-
-
 def tool_selections(
     response: ChatResponse | LIChatMessage, *, error_on_no_tool_call: bool
 ) -> list[ToolSelection]:
@@ -419,40 +391,37 @@ class StreamFolder:
     """
 
     def __init__(self) -> None:
-        self._accumulator = StreamAccumulator()
+        self._reply = StreamAccumulator()
         self._text = ""
         self._reasoning = ""
         self._tool_blocks: list[ToolCallBlock] = []
         self._tool_dicts: list[Any] = []
         self._final_tools = False
-        self._finish_reason: str | None = None
         self._text_block: TextBlock | None = None
         self._thinking_block: ThinkingBlock | None = None
 
     def _fold(self, chunk: ChatCompletionChunk) -> tuple[str, str, dict[str, Any]]:
+        reply = self._reply
+        reply.add(chunk)
         delta = chunk.delta
         text = reasoning = ""
         if delta is not None:
             if delta.content:
                 text = delta.content
-                self._text += text
+                self._text = reply.text
             if delta.reasoning_content:
                 reasoning = delta.reasoning_content
-                self._reasoning += reasoning
+                self._reasoning = reply.reasoning_text
             if delta.tool_calls:
-                self._accumulator.add(chunk)
                 self._tool_blocks, self._tool_dicts = _tool_parts(
-                    self._accumulator.completed_tool_calls(), final=False
+                    reply.completed_tool_calls(), final=False
                 )
-        finish_reason = chunk.finish_reason
         extra: dict[str, Any] = {}
-        if finish_reason is not None or chunk.usage is not None:
-            if finish_reason is not None:
-                self._finish_reason = finish_reason
-            extra = _usage_kwargs(chunk.usage, self._finish_reason)
+        if chunk.finish_reason is not None or chunk.usage is not None:
+            extra = _usage_kwargs(chunk.usage, reply.finish_reason)
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
-                    self._accumulator.completed_tool_calls(), final=True
+                    reply.completed_tool_calls(), final=True
                 )
                 self._final_tools = True
         if reasoning:

@@ -32,11 +32,12 @@ def llm(backend: Backend, **options: Any) -> DeepSeekAPI:
         "model": "deepseek-chat",
         "api_key": backend.api_key,
         "base_url": backend.base_url,
-        "sleep": backend.sleeps,
-        "async_sleep": backend.sleeps.asleep(),
     }
     params.update(options)
-    return DeepSeekAPI(**params)
+    model = DeepSeekAPI(**params)
+    model.clients.sleep = backend.sleeps
+    model.clients.async_sleep = backend.sleeps.asleep()
+    return model
 
 
 def prompt(text: str) -> list[ChatMessage]:

@@ -171,6 +171,16 @@ def test_retry_after_beyond_cap_is_raised_not_slept(mode: str) -> None:
     assert "Rate limit reached for TPM" in str(caught.value)
 
 
+def test_retry_after_of_exactly_the_cap_is_slept(mode: str) -> None:
+    # The cap is the longest wait slept, not the first one refused.
+    script = Script([_rate_limited({"Retry-After": "60"}), ok()])
+    driver = Driver(mode, script, retry_policy=NO_JITTER)
+    driver.chat(model="deepseek-chat", messages=HELLO)
+    assert NO_JITTER.max_retry_after == 60.0
+    assert driver.waits == [60.0]
+    assert len(script.requests) == 2
+
+
 def test_retry_after_cap_is_configurable(mode: str) -> None:
     policy = RetryPolicy(max_retry_after=300, jitter=lambda: 0.0)
     script = Script([_rate_limited({"Retry-After": "120"}), ok()])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from deepseekapi_core import (
     APITimeoutError,
     AsyncDeepSeekClient,
     BadRequestError,
+    ChatCompletionChunk,
     DeepSeekClient,
     StreamAccumulator,
     StreamInterruptedError,
@@ -416,7 +418,62 @@ def test_accumulator_direct() -> None:
     accumulator = StreamAccumulator()
     assert accumulator.to_completion().message.reasoning_content is None
     assert not accumulator.finished
-    assert accumulator.text == "" and accumulator.chunks == 0
+    assert accumulator.text == "" and accumulator.reasoning_text == ""
+
+
+def _wire_chunk(**fields: Any) -> ChatCompletionChunk:
+    return ChatCompletionChunk.model_validate({"id": "r1", "model": "deepseek-chat", **fields})
+
+
+def _tool_delta(index: int, **fields: Any) -> dict[str, Any]:
+    return {"index": 0, "delta": {"tool_calls": [{"index": index, **fields}]}}
+
+
+def test_accumulator_folds_a_whole_reply() -> None:
+    accumulator = StreamAccumulator()
+    pieces = [
+        {"choices": [{"index": 0, "delta": {"reasoning_content": "Think"}}]},
+        {"choices": [{"index": 0, "delta": {"reasoning_content": "ing."}}]},
+        {"choices": [{"index": 0, "delta": {"content": "Hel"}}], "system_fingerprint": "fp_1"},
+        {"choices": [{"index": 0, "delta": {"content": "lo"}}]},
+        # A name split across fragments (seen from some proxies) must be joined, not replaced.
+        {"choices": [_tool_delta(1, id="call_b", function={"name": "get_", "arguments": ""})]},
+        {"choices": [_tool_delta(1, function={"name": "weather", "arguments": '{"city"'})]},
+        {"choices": [_tool_delta(0, id="call_a", function={"name": "add", "arguments": "{}"})]},
+        {"choices": [_tool_delta(1, function={"arguments": ': "Oslo"}'})]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}},
+    ]
+    visible = [accumulator.add(_wire_chunk(**piece)) for piece in pieces]
+    assert visible == [True] * 8 + [False, False]
+    assert accumulator.text == "Hello" and accumulator.text is accumulator.text
+    assert accumulator.reasoning_text == "Thinking."
+    assert accumulator.finished and accumulator.finish_reason == "tool_calls"
+    assert accumulator.usage is not None and accumulator.usage.total_tokens == 8
+    assert (accumulator.id, accumulator.model) == ("r1", "deepseek-chat")
+    assert accumulator.system_fingerprint == "fp_1"
+    calls = accumulator.completed_tool_calls()
+    assert [(call.id, call.function.name) for call in calls] == [
+        ("call_a", "add"),
+        ("call_b", "get_weather"),
+    ]
+    assert calls[1].function.arguments == '{"city": "Oslo"}'
+    completion = accumulator.to_completion()
+    assert completion.message.content == "Hello"
+    assert completion.message.reasoning_content == "Thinking."
+    assert completion.usage == accumulator.usage
+
+
+def test_accumulator_takes_usage_from_the_finish_chunk() -> None:
+    accumulator = StreamAccumulator()
+    accumulator.add(
+        _wire_chunk(
+            choices=[{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}],
+            usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        )
+    )
+    assert accumulator.usage is not None and accumulator.usage.total_tokens == 2
+    assert accumulator.to_completion().message.reasoning_content is None
 
 
 @pytest.mark.parametrize("piece_size", [1, 3, 64])

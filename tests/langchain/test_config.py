@@ -118,22 +118,19 @@ def test_unknown_constructor_arguments_go_to_model_kwargs(make_llm: ModelFactory
 
 def test_clients_built_once_and_reused(make_llm: ModelFactory) -> None:
     llm = make_llm()
-    assert llm._client is None and llm._async_client is None  # nothing built eagerly
     llm.invoke("one")
-    first = llm._client
+    first = llm.client
     llm.invoke("two")
     list(llm.stream("three"))
-    assert first is not None and llm._client is first
-    assert llm._async_client is None
+    assert llm.client is first
 
 
-async def test_async_client_built_once(make_llm: ModelFactory) -> None:
+async def test_async_client_built_once_per_loop(make_llm: ModelFactory) -> None:
     llm = make_llm()
     await llm.ainvoke("one")
-    first = llm._async_client
+    first = llm.async_client
     await llm.ainvoke("two")
-    assert first is not None and llm._async_client is first
-    assert llm._client is None
+    assert llm.async_client is first
 
 
 def test_injected_http_clients_are_used() -> None:
@@ -189,8 +186,8 @@ def test_picklable_copy_keeps_working(make_llm: ModelFactory) -> None:
     used = ChatDeepSeekAPI(api_key="k", temperature=0.4)
     _ = used.client  # a built connection pool is not pickled
     clone = pickle.loads(pickle.dumps(used))
-    assert clone.temperature == 0.4 and clone._client is None
-    assert used._client is not None
+    assert clone.temperature == 0.4
+    assert clone.client is not used.client
 
 
 def test_deep_copy_shares_the_transport_and_builds_its_own_client(
@@ -200,6 +197,5 @@ def test_deep_copy_shares_the_transport_and_builds_its_own_client(
     llm.invoke("warm up")
     clone = copy.deepcopy(llm)
     assert clone.transport is llm.transport
-    assert clone._client is None
     assert clone.invoke("hi").content
-    assert clone._client is not None and clone._client is not llm._client
+    assert clone.client is not llm.client

@@ -89,7 +89,8 @@ def test_model_the_service_does_not_know(make_llm: ModelFactory) -> None:
 
 def test_retry_waits_go_through_the_injected_sleep(emulator: Emulator) -> None:
     waits: list[float] = []
-    llm = ChatDeepSeekAPI(api_key=KEY, transport=emulator.transport(), sleep=waits.append)
+    llm = ChatDeepSeekAPI(api_key=KEY, transport=emulator.transport())
+    llm.clients.sleep = waits.append
     emulator.faults.status(429, retry_after=7, times=1)
     emulator.faults.status(503, retry_after_ms=250, times=1)
     assert llm.invoke("hi").content
@@ -103,7 +104,8 @@ async def test_async_retry_waits_go_through_the_injected_sleep(emulator: Emulato
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    llm = ChatDeepSeekAPI(api_key=KEY, transport=emulator.transport(), async_sleep=record)
+    llm = ChatDeepSeekAPI(api_key=KEY, transport=emulator.transport())
+    llm.clients.async_sleep = record
     emulator.faults.status(429, retry_after=3, times=1)
     assert (await llm.ainvoke("hi")).content
     assert waits == [3.0]

@@ -310,12 +310,9 @@ def test_rate_limit_is_retried_by_the_core(emulator: Emulator, mode: str) -> Non
     async def async_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    llm = DeepSeekAPI(
-        api_key=API_KEY,
-        transport=emulator.transport(),
-        sleep=waits.append,
-        async_sleep=async_sleep,
-    )
+    llm = DeepSeekAPI(api_key=API_KEY, transport=emulator.transport())
+    llm.clients.sleep = waits.append
+    llm.clients.async_sleep = async_sleep
     response = _call(llm, mode, "chat", USER)
     assert response.message.content and waits == [0.0]
     assert emulator.request_count == 2

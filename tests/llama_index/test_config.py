@@ -254,9 +254,8 @@ def test_retry_policy_reaches_the_core_clients() -> None:
     emulator = Emulator()
     waits: list[float] = []
     policy = RetryPolicy(max_retries=1, max_retry_after=5)
-    llm = DeepSeekAPI(
-        api_key="sk-test", transport=emulator.transport(), retry_policy=policy, sleep=waits.append
-    )
+    llm = DeepSeekAPI(api_key="sk-test", transport=emulator.transport(), retry_policy=policy)
+    llm.clients.sleep = waits.append
     assert llm.client.retry_policy is policy
     emulator.faults.status(429, retry_after=2, times=1)
     assert llm.complete("hi").text
@@ -270,11 +269,15 @@ def test_retry_policy_reaches_the_core_clients() -> None:
     assert waits[0] == 2.0 and len(waits) == 2 and 0 < waits[1] <= 2.0
 
 
-def test_reasoning_effort_values_match_the_core() -> None:
-    # The adapter keeps its own copy so that its import stays cheap; it must not drift.
+def test_reasoning_effort_takes_the_cores_values() -> None:
+    # The adapter checks against the core's ReasoningEffort rather than keeping a copy.
     from typing import get_args
 
     import deepseekapi_core
-    from llama_index_deepseekapi import _llm
 
-    assert get_args(_llm.ReasoningEffort) == get_args(deepseekapi_core.ReasoningEffort)
+    for effort in get_args(deepseekapi_core.ReasoningEffort):
+        assert DeepSeekAPI(reasoning_effort=effort).reasoning_effort == effort
+    with pytest.raises(ValueError, match="reasoning_effort must be one of"):
+        DeepSeekAPI(reasoning_effort="extreme")
+    with pytest.raises(ValueError, match="era must be one of"):
+        DeepSeekAPI(era="v9")

@@ -16,8 +16,8 @@ from llama_index.core.base.llms.types import (
 )
 
 from deepseekapi_core import InvalidRequestError
+from deepseekapi_core.integration import resolve_tool_choice
 from llama_index_deepseekapi._messages import (
-    resolve_tool_choice,
     to_core_messages,
     tool_selections,
 )
@@ -111,24 +111,37 @@ def test_assistant_tool_call_id_from_return_direct_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("choice", "required", "forcing_allowed", "expected"),
     [
-        (None, False, True, "auto"),
+        (None, False, True, None),
         (None, True, True, "required"),
         (None, True, False, "auto"),
         ("none", True, True, "none"),
+        (False, False, True, "none"),
+        ("any", False, True, "required"),
+        (True, False, True, "required"),  # several tools: any of them
         ("required", False, False, "required"),  # explicit choices are sent as given
     ],
 )
 def test_tool_choice(
-    choice: str | None, required: bool, forcing_allowed: bool, expected: str
+    choice: str | bool | None, required: bool, forcing_allowed: bool, expected: str | None
 ) -> None:
-    resolved = resolve_tool_choice(choice, tool_required=required, forcing_allowed=forcing_allowed)
+    resolved = resolve_tool_choice(
+        choice, ["add", "mul"], tool_required=required, forcing_allowed=forcing_allowed
+    )
     assert resolved == expected
 
 
 def test_named_tool_choice_forms() -> None:
     for choice in ("add", {"type": "function", "function": {"name": "add"}}, {"name": "add"}):
-        named = resolve_tool_choice(choice, tool_required=False, forcing_allowed=True)
-        assert not isinstance(named, str) and named.function.name == "add"
+        named = resolve_tool_choice(choice, ["add", "mul"])
+        assert not isinstance(named, str) and named is not None and named.function.name == "add"
+    only = resolve_tool_choice(True, ["add"])  # True with one tool forces that tool
+    assert not isinstance(only, str) and only is not None and only.function.name == "add"
+
+
+@pytest.mark.parametrize("choice", ["sub", {"name": "sub"}, {"function": {}}, 3])
+def test_tool_choice_naming_no_offered_tool_is_refused(choice: object) -> None:
+    with pytest.raises(InvalidRequestError, match="tool_choice"):
+        resolve_tool_choice(choice, ["add"])  # type: ignore[arg-type]
 
 
 def test_tool_selections_from_openai_style_kwargs_only() -> None:

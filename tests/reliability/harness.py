@@ -4,7 +4,7 @@ plain and streamed, against the emulator (in process or on loopback) or a real s
 Waits are recorded, never slept, wherever a layer lets a test inject them:
 
 - the core takes ``sleep=`` (sync and async);
-- the LlamaIndex adapter takes ``sleep=``/``async_sleep=``;
+- the LlamaIndex adapter's client holder takes ``sleep``/``async_sleep`` (``llm.clients``);
 - the LangChain adapter takes no sleep function, but takes a core ``retry_policy``: a
   :class:`RecordingPolicy` records each wait the policy chooses and lets the client sleep 0 s.
 """
@@ -252,10 +252,11 @@ def make_llama_index(setup: Setup, recorder: SleepRecorder | None) -> Any:
         "transport": setup.transport,
         **setup.options,
     }
+    llm = DeepSeekAPI(MODEL, **options)
     if recorder is not None:
-        options["sleep"] = recorder.sync
-        options["async_sleep"] = recorder.async_
-    return DeepSeekAPI(MODEL, **options)
+        llm.clients.sleep = recorder.sync
+        llm.clients.async_sleep = recorder.async_
+    return llm
 
 
 def _token_handler(sink: list[str]) -> Any:

@@ -1,0 +1,289 @@
+"""Client lifecycle for the adapters: the options, one sync client, one async client per loop.
+
+An ``httpx.AsyncClient`` pools connections that belong to the event loop that opened them. A
+client kept across ``asyncio.run`` calls (scripts, notebooks, pytest's per-test loops) would
+reuse a connection of a closed loop and fail with ``RuntimeError: Event loop is closed``. The
+holder therefore builds one async client per running loop and lets go of it with its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import threading
+import time
+import weakref
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._client import AsyncDeepSeekClient, DeepSeekClient
+from ._config import DEFAULT_MAX_RETRIES
+from ._exceptions import InvalidRequestError
+from ._prepare import ReasoningReplay
+from ._retry import RetryPolicy
+from .models import DEFAULT_ERA, Era
+
+__all__ = ["ClientHolder", "ClientOptions"]
+
+SyncSleep = Callable[[float], None]
+AsyncSleep = Callable[[float], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Everything the core clients are built from; checked when created.
+
+    ``transport`` may be sync, async, or both (the emulator's serves both); ``async_transport``
+    overrides it for async calls. Injected ``http_client``/``async_http_client`` are used as
+    they are and never closed here.
+    """
+
+    api_key: str | SecretStr | None = None
+    base_url: str | None = None
+    timeout: float | httpx.Timeout | None = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_policy: RetryPolicy | None = None
+    era: Era = DEFAULT_ERA
+    reasoning_replay: ReasoningReplay = "auto"
+    default_headers: Mapping[str, str] | None = None
+    default_query: Mapping[str, str] | None = None
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+    async_transport: httpx.AsyncBaseTransport | None = None
+    http_client: httpx.Client | None = None
+    async_http_client: httpx.AsyncClient | None = None
+
+    def __post_init__(self) -> None:
+        _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
+        _expect("async_transport", self.async_transport, (httpx.AsyncBaseTransport,))
+        _expect("http_client", self.http_client, (httpx.Client,))
+        _expect("async_http_client", self.async_http_client, (httpx.AsyncClient,))
+        _expect("retry_policy", self.retry_policy, (RetryPolicy,))
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise InvalidRequestError(
+                f"max_retries must be an int, not {type(self.max_retries).__name__}",
+                param="max_retries",
+            )
+        if self.max_retries < 0:
+            raise InvalidRequestError("max_retries must be 0 or more", param="max_retries")
+        if not isinstance(self.era, Era):  # adapters may pass the value, or None for the default
+            object.__setattr__(self, "era", DEFAULT_ERA if self.era is None else Era(self.era))
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "retry_policy": self.retry_policy,
+            "era": self.era,
+            "reasoning_replay": self.reasoning_replay,
+            "default_headers": self.default_headers,
+            "default_query": self.default_query,
+        }
+
+    def sync_transport(self) -> httpx.BaseTransport | None:
+        """The transport for sync calls; an async-only one is a clear error."""
+        transport = self.transport
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise InvalidRequestError(
+                f"transport {type(transport).__name__} is async-only; "
+                "use the async methods, or pass a sync transport",
+                param="transport",
+            )
+        return transport
+
+    def async_transport_to_use(self) -> httpx.AsyncBaseTransport | None:
+        """The transport for async calls; a sync-only one is a clear error."""
+        if self.async_transport is not None:
+            return self.async_transport
+        transport = self.transport
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise InvalidRequestError(
+                f"transport {type(transport).__name__} is sync-only; "
+                "pass async_transport=... for async calls",
+                param="transport",
+            )
+        return transport
+
+
+def _expect(name: str, value: object, kinds: tuple[type, ...]) -> None:
+    if value is not None and not isinstance(value, kinds):
+        wanted = " or ".join(f"{kind.__module__}.{kind.__qualname__}" for kind in kinds)
+        raise InvalidRequestError(
+            f"{name} must be {wanted}, not {type(value).__name__}", param=name
+        )
+
+
+class ClientHolder:
+    """Owns an adapter's core clients: built on first use, closed when replaced or dropped.
+
+    ``client`` is the one sync client; ``async_client`` is the client of the running event loop
+    (one per loop, so a second ``asyncio.run`` gets a fresh pool instead of a dead loop's).
+    With an injected ``async_http_client`` that one client serves every loop: its owner
+    answers for it. ``sleep``/``async_sleep`` replace how retries wait (tests record them);
+    assigning them takes effect at once.
+
+    Args:
+        options: the client options (see :class:`ClientOptions`).
+        sleep: the sync wait between retries (``time.sleep`` when None).
+        async_sleep: the async wait between retries (``asyncio.sleep`` when None).
+    """
+
+    def __init__(
+        self,
+        options: ClientOptions | None = None,
+        *,
+        sleep: SyncSleep | None = None,
+        async_sleep: AsyncSleep | None = None,
+    ) -> None:
+        self._options = options or ClientOptions()
+        self.sleep = sleep
+        self.async_sleep = async_sleep
+        self._lock = threading.Lock()
+        self._client: DeepSeekClient | None = None
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncDeepSeekClient
+        ] = weakref.WeakKeyDictionary()
+        # The injected async_http_client's client serves every loop; a client asked for with no
+        # loop running is kept for later callers with none (its pool binds to the loop that
+        # first uses it).
+        self._shared_async: AsyncDeepSeekClient | None = None
+
+    def __repr__(self) -> str:
+        return f"ClientHolder(base_url={self._options.base_url!r})"
+
+    @property
+    def options(self) -> ClientOptions:
+        """The options the clients are built from."""
+        return self._options
+
+    def update(self, **changes: Any) -> None:
+        """Change options; clients built from the old ones are closed and rebuilt on next use."""
+        options = dataclasses.replace(self._options, **changes)
+        with self._lock:
+            self._options = options
+            self._drop_clients()
+
+    @property
+    def client(self) -> DeepSeekClient:
+        """The sync client, built on first use."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                client = self._client
+                if client is None:
+                    options = self._options
+                    client = self._client = DeepSeekClient(
+                        **options._common(),
+                        http_client=options.http_client,
+                        transport=options.sync_transport(),
+                        sleep=self._wait,
+                    )
+        return client
+
+    @property
+    def async_client(self) -> AsyncDeepSeekClient:
+        """The async client for the running event loop (any loop with an injected client)."""
+        shared = self._shared_async
+        if shared is not None and self._options.async_http_client is not None:
+            return shared
+        loop = _running_loop()
+        client = self._async_clients.get(loop) if loop is not None else None
+        if client is None:
+            with self._lock:
+                client = self._async_clients.get(loop) if loop is not None else self._shared_async
+                if client is None:
+                    client = self._build_async(loop)
+        return client
+
+    def _build_async(self, loop: asyncio.AbstractEventLoop | None) -> AsyncDeepSeekClient:
+        options = self._options
+        client = AsyncDeepSeekClient(
+            **options._common(),
+            http_client=options.async_http_client,
+            transport=options.async_transport_to_use(),
+            sleep=self._async_wait,
+        )
+        if options.async_http_client is not None or loop is None:
+            self._shared_async = client
+        elif loop is not None:
+            # Clients of loops that have ended hold only dead connections: let them go.
+            for old_loop in [old for old in self._async_clients if old.is_closed()]:
+                del self._async_clients[old_loop]
+            self._async_clients[loop] = client
+        return client
+
+    def _wait(self, seconds: float) -> None:
+        (self.sleep or time.sleep)(seconds)
+
+    async def _async_wait(self, seconds: float) -> None:
+        await (self.async_sleep or asyncio.sleep)(seconds)
+
+    def _drop_clients(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        for loop, async_client in list(self._async_clients.items()):
+            _close_in_loop(loop, async_client)
+        self._async_clients.clear()
+        self._shared_async = None
+
+    def close(self) -> None:
+        """Close the clients built here (injected HTTP clients stay open)."""
+        with self._lock:
+            self._drop_clients()
+
+    async def aclose(self) -> None:
+        """Close the clients built here, awaiting the running loop's async client."""
+        loop = _running_loop()
+        with self._lock:
+            current = self._async_clients.pop(loop, None) if loop is not None else None
+            self._drop_clients()
+        if current is not None:
+            await current.aclose()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._drop_clients()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientHolder:
+        """A copy shares the options (transports, HTTP clients) and builds its own clients."""
+        return ClientHolder(self._options, sleep=self.sleep, async_sleep=self.async_sleep)
+
+    def __copy__(self) -> ClientHolder:
+        return self.__deepcopy__({})
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"options": self._options, "sleep": self.sleep, "async_sleep": self.async_sleep}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["options"], sleep=state["sleep"], async_sleep=state["async_sleep"]
+        )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+_closing: set[concurrent.futures.Future[None]] = set()
+
+
+def _close_in_loop(loop: asyncio.AbstractEventLoop, client: AsyncDeepSeekClient) -> None:
+    """Close ``client`` in its own loop if that loop still runs; a closed loop took its
+    connections with it (their sockets close when collected)."""
+    if loop.is_closed() or not loop.is_running():
+        return
+    with contextlib.suppress(RuntimeError):
+        future = asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+        _closing.add(future)
+        future.add_done_callback(_closing.discard)
