@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import SecretStr
 
-from ._exceptions import APIStatusError, DeepSeekAPIError
+from ._exceptions import APIStatusError, DeepSeekAPIError, InvalidRequestError
 
 if TYPE_CHECKING:
     import redis
@@ -49,6 +49,7 @@ __all__ = [
     "RedisLimiter",
     "Ticket",
     "account_id",
+    "check_limiter_options",
     "concurrency_cap",
     "default_limiter",
     "reset_default_limiter",
@@ -118,6 +119,13 @@ class ConcurrencyLimiter(abc.ABC):
     def __init__(self, *, max_concurrency: int | None = None) -> None:
         self.max_concurrency = _check_cap(max_concurrency, "max_concurrency")
 
+    def __copy__(self) -> ConcurrencyLimiter:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConcurrencyLimiter:
+        # A copied model or client must keep sharing its limit, not start a pool of its own.
+        return self
+
     @abc.abstractmethod
     def _acquire(self, pool: _Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
         """Wait out the account's pause (unless ``waived`` covers it) and for a slot."""
@@ -141,7 +149,22 @@ class ConcurrencyLimiter(abc.ABC):
         """Slots of ``account`` held now (in the pool of ``model``, or the caller-set pool)."""
 
 
-def _check_cap(value: int | None, name: str) -> int | None:
+def check_limiter_options(limiter: object, max_concurrency: object) -> None:
+    """Refuse a limiter or a cap no client could use, naming the setting (adapters call this
+    when a model is built, before its first request)."""
+    if not (limiter is None or limiter == "off" or isinstance(limiter, ConcurrencyLimiter)):
+        raise InvalidRequestError(
+            "limiter must be an InProcessLimiter, a RedisLimiter, 'off' or None, "
+            f"not {type(limiter).__name__}",
+            param="limiter",
+        )
+    try:
+        _check_cap(max_concurrency, "max_concurrency")
+    except ValueError as exc:
+        raise InvalidRequestError(str(exc), param="max_concurrency") from None
+
+
+def _check_cap(value: object, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -60,6 +60,7 @@ from deepseekapi_core.integration import (
     resolve_tool_choice,
     tool_spec_from,
 )
+from deepseekapi_core.limiter import ConcurrencyLimiter
 
 from ._messages import (
     MODEL_PROVIDER,
@@ -102,6 +103,8 @@ _CLIENT_FIELDS = {
     "async_transport": "async_transport",
     "http_client": "http_client",
     "http_async_client": "async_http_client",
+    "limiter": "limiter",
+    "max_concurrency": "max_concurrency",
 }
 # Objects a deep copy shares: they hold locks and connections, or are immutable.
 _SHARED_FIELDS = (
@@ -218,6 +221,13 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    max_concurrency: int | None = None
+    """The account's requests in flight at most, across every model instance using it (None:
+    the limiter's cap, else the model's documented one). Not LangChain's per-call
+    ``config={"max_concurrency": ...}``, which sizes one ``batch``'s thread pool."""
+    limiter: ConcurrencyLimiter | Literal["off"] | None = Field(default=None, exclude=True)
+    """Where that limit lives: None for the process-wide one, a ``RedisLimiter`` for a fleet,
+    ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         RetryPolicy,
     )
     from deepseekapi_core.integration import ClientHolder
+    from deepseekapi_core.limiter import ConcurrencyLimiter
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -53,7 +54,17 @@ logger = logging.getLogger("llama_index_deepseekapi")
 DEFAULT_MODEL = "deepseek-chat"
 
 _CONNECTION_FIELDS = frozenset(
-    {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "reasoning_replay",
+        "era",
+        "default_headers",
+        "max_concurrency",
+        "limiter",
+    }
 )
 
 
@@ -87,6 +98,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
         retry_policy: the core's full :class:`~deepseekapi_core.RetryPolicy` (backoff, the
             ``Retry-After`` cap); overrides ``max_retries``.
+        max_concurrency: the account's requests in flight at most, shared by every instance
+            and client using the account (None: the limiter's cap, else the model's documented
+            one).
+        limiter: where that limit lives: None for the process-wide one, a
+            ``deepseekapi_core.limiter.RedisLimiter`` for a fleet of processes, ``"off"`` for
+            none (docs/scaling.md).
 
     Example:
         >>> from llama_index_deepseekapi import DeepSeekAPI
@@ -123,6 +140,18 @@ class DeepSeekAPI(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
     )
+    max_concurrency: int | None = Field(
+        default=None,
+        description="The account's requests in flight at most, across every instance using it.",
+    )
+    # A field, not a private attribute: LlamaIndex rebuilds a pickled LLM from its fields, and
+    # a worker process (IngestionPipeline's num_workers) must keep the fleet's limiter. Typed
+    # Any so that importing the adapter does not load the core; the core checks the value.
+    limiter: Any = Field(
+        default=None,
+        exclude=True,
+        description="Where the limit lives: None (this process), a RedisLimiter, or 'off'.",
+    )
 
     _clients: ClientHolder = PrivateAttr()
 
@@ -147,6 +176,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_concurrency: int | None = None,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -163,6 +194,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             era=era,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=dict(default_headers) if default_headers else None,
+            max_concurrency=max_concurrency,
+            limiter=limiter,
             **kwargs,
         )
         from deepseekapi_core.integration import ClientHolder, ClientOptions
