@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._script import Script, ScriptedError, ScriptedReply, ScriptedToolCall
     from ._server import EmulatorServer
     from ._transport import EmulatorTransport
+    from ._vision import ImageServer
     from ._wire import EmulatedResponse, RecordedRequest
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "FaultKind",
     "FaultRule",
     "Faults",
+    "ImageServer",
     "RecordedRequest",
     "Script",
     "ScriptedError",
@@ -65,6 +67,7 @@ _WHERE = {
     "ScriptedToolCall": "._script",
     "EmulatorServer": "._server",
     "EmulatorTransport": "._transport",
+    "ImageServer": "._vision",
     "EmulatedResponse": "._wire",
     "RecordedRequest": "._wire",
 }

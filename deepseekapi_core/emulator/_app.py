@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..models import DEFAULT_ERA, Era, known_model_ids
+from ..models import DEFAULT_ERA, Era, known_model_ids, listed_model_ids
 from ._cache import PrefixCache
 from ._checks import ChatRequest, Rejected, check_chat
 from ._checks.eras import ERA_RULES
@@ -135,8 +135,12 @@ class Emulator:
         return EmulatorTransport(self)
 
     def model_ids(self) -> tuple[str, ...]:
-        """The model ids this emulator accepts (and lists at ``GET /models``)."""
+        """The model ids this emulator accepts (aliases included)."""
         return known_model_ids(self.era) + self.extra_models
+
+    def listed_model_ids(self) -> tuple[str, ...]:
+        """The model ids ``GET /models`` lists: the era's own (not its aliases), then extras."""
+        return listed_model_ids(self.era) + self.extra_models
 
     # ----------------------------------------------------------------------------------------
     # The service
@@ -199,7 +203,8 @@ class Emulator:
         self._authenticate(headers)
         if route == "models":
             models = [
-                {"id": m, "object": "model", "owned_by": "deepseek"} for m in self.model_ids()
+                {"id": m, "object": "model", "owned_by": "deepseek"}
+                for m in self.listed_model_ids()
             ]
             return self._json({"object": "list", "data": models})
         if route == "balance":

@@ -22,6 +22,7 @@ from ._replies import (
     snippet,
 )
 from ._script import ScriptedReply
+from ._vision import SeenImage, describe_images
 
 __all__ = ["Reply", "ToolCall", "compose", "limit", "scripted"]
 
@@ -130,7 +131,7 @@ def _tool_call(chat: ChatRequest, user_text: str, call_id: str) -> ToolCall:
 def _tool_summary(chat: ChatRequest) -> str:
     summary = " ".join(
         f"The {name} tool returned: {snippet(result, 300)}"
-        for name, result in _tool_results(chat.messages)
+        for name, result in _tool_results(chat.messages, chat.images)
     )
     if chat.json_mode:
         return json.dumps({"result": summary}, ensure_ascii=False, indent=2)
@@ -145,7 +146,18 @@ def _answer(chat: ChatRequest, user_text: str) -> str:
         return json.dumps(
             {"result": f"{_label(chat)} {snippet(user_text, 200)}"}, ensure_ascii=False, indent=2
         )
-    return f'{_label(chat)} You said: "{snippet(user_text)}"'
+    said = f'{_label(chat)} You said: "{snippet(user_text)}"'
+    shown = describe_images(_images_of_last_user_message(chat.messages, chat.images))
+    return f"{said} {shown}" if shown else said
+
+
+def _images_of_last_user_message(
+    messages: list[dict[str, Any]], images: tuple[SeenImage, ...]
+) -> list[SeenImage]:
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index]["role"] == "user":
+            return [image for image in images if image.message_index == index]
+    return []
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -158,17 +170,26 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _tool_results(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _tool_results(
+    messages: list[dict[str, Any]], images: tuple[SeenImage, ...] = ()
+) -> list[tuple[str, str]]:
+    """Each trailing tool result's tool name and text, its images described by what can be
+    known of them (format and size)."""
     names: dict[str, str] = {}
     for message in messages:
         for call in message.get("tool_calls") or ():
             names[call["id"]] = call["function"]["name"]
     trailing: list[tuple[str, str]] = []
-    for message in reversed(messages):
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
         if message["role"] != "tool":
             break
         call_id = message["tool_call_id"]
-        trailing.append((names.get(call_id, "tool"), content_text(message.get("content"))))
+        result = content_text(message.get("content"))
+        shown = describe_images(
+            [image for image in images if image.message_index == index], received=False
+        )
+        trailing.append((names.get(call_id, "tool"), f"{result} {shown}".strip()))
     trailing.reverse()
     return trailing
 

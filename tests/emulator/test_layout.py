@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from deepseekapi_core.emulator import Emulator, FaultKind, Script, ScriptedReply
@@ -14,7 +16,8 @@ from deepseekapi_core.models import Era
 @pytest.mark.parametrize("era", list(Era))
 def test_every_era_has_rules_and_every_accepted_part_a_check(era: Era) -> None:
     rules = ERA_RULES[era]
-    assert rules.fingerprint.startswith("fp_")
+    # "fp_<hash>_prod..." until mid-2026, a bare 32-hex hash since August 2026 (reference 1.4).
+    assert re.fullmatch(r"fp_[0-9a-f]{10}_prod\w+|[0-9a-f]{32}", rules.fingerprint)
     assert "text" in rules.content_parts
     assert set(rules.content_parts) <= set(CONTENT_PART_CHECKS)
     assert Emulator(era=era).model_ids()

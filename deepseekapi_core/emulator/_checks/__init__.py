@@ -16,7 +16,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from ...models import Era, ModelProfile, get_model_profile
+from ...models import Era, ModelProfile, get_model_profile, known_model_ids, listed_model_ids
+from .._vision import ImageRejected, SeenImage, inspect_request_images
 from .._wire import plain_error
 from .context import check_context_length
 from .eras import ERA_RULES, check_mode, check_switches
@@ -45,6 +46,8 @@ class ChatRequest:
     max_tokens: int | None
     stop: list[str]
     prompt_tokens: int
+    images: tuple[SeenImage, ...] = ()
+    """The images the model sees (V4.1 vision models), with their token counts."""
 
 
 def check_chat(body: object, size: int, *, era: Era, models: Collection[str]) -> ChatRequest:
@@ -67,6 +70,10 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
     model: str = request["model"]
     messages: list[dict[str, Any]] = request["messages"]
     if model not in models:
+        if rules.names_supported_models:
+            raise bad_request(
+                f"The supported API model names are {', '.join(_listed(era, models))}"
+            )
         raise bad_request("Model Not Exist")
     profile = get_model_profile(model, era)
     thinking_switch = check_switches(request, rules)
@@ -76,6 +83,10 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
     tools = check_tools(request.get("tools"), request.get("tool_choice"))
     check_tool_sequence(messages)
     mode = check_mode(request, era, profile, thinking_switch, tools)
+    try:
+        images = tuple(inspect_request_images(messages, profile, era))
+    except ImageRejected as refusal:
+        raise bad_request(refusal.message) from None
     max_tokens = request.get("max_tokens")
     stream = request.get("stream") is True
     stream_options = request.get("stream_options")
@@ -94,5 +105,14 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
         ),
         max_tokens=max_tokens,
         stop=stop_sequences(request),
-        prompt_tokens=check_context_length(messages, tools, max_tokens, profile),
+        prompt_tokens=check_context_length(
+            messages, tools, max_tokens, profile, sum(image.tokens for image in images)
+        ),
+        images=images,
     )
+
+
+def _listed(era: Era, models: Collection[str]) -> tuple[str, ...]:
+    """The ids an unknown-model refusal names: the era's listed ids, then any extra ones."""
+    known = known_model_ids(era)
+    return listed_model_ids(era) + tuple(sorted(m for m in models if m not in known))

@@ -51,9 +51,11 @@ def check_context_length(
     tools: list[dict[str, Any]],
     max_tokens: int | None,
     profile: ModelProfile,
+    image_tokens: int = 0,
 ) -> int:
-    """The prompt's tokens, refused when they and ``max_tokens`` overflow the context window."""
-    prompt = prompt_tokens(messages, tools)
+    """The prompt's tokens (``image_tokens`` included), refused when they and ``max_tokens``
+    overflow the context window."""
+    prompt = prompt_tokens(messages, tools) + image_tokens
     completion_budget = max_tokens or 0
     requested = prompt + completion_budget
     if requested > profile.context_window:

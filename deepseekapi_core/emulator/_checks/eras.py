@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...models import Era, ModelProfile
+from ...models import Era, ModelProfile, get_model_profile, known_model_ids
 from .errors import ShapeError, bad_request, expected
 from .shape import is_json_mode
 
@@ -19,6 +19,8 @@ __all__ = ["ERA_RULES", "EraRules", "Mode", "check_mode", "check_switches"]
 
 _THINKING_TYPES = ("enabled", "disabled")
 _V4_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra")
+# V4.1 documents "none" too (thinking off); see deepseekapi_core.models.REASONING_EFFORTS.
+_V4_1_EFFORTS = ("none", *_V4_EFFORTS)
 _UNFORCED_TOOL_CHOICES = (None, "auto", "none")
 _REJECTED_WHEN_THINKING = ("logprobs", "top_logprobs")
 
@@ -39,6 +41,19 @@ class EraRules:
     """Whether thinking-mode parameter errors name the model rather than "Thinking mode"."""
     answered_as: Mapping[str, str] = field(default_factory=dict)
     """Model ids whose replies carry another model id (legacy aliases)."""
+    names_supported_models: bool = False
+    """Whether an unknown model id is refused with the list of supported ids (V4.1) rather
+    than "Model Not Exist"."""
+
+
+def _answered_as(era: Era) -> dict[str, str]:
+    """The registry's routed aliases of ``era``: requested id -> id in the reply."""
+    routed: dict[str, str] = {}
+    for model in known_model_ids(era):
+        target = get_model_profile(model, era).answered_as
+        if target is not None:
+            routed[model] = target
+    return routed
 
 
 ERA_RULES: dict[Era, EraRules] = {
@@ -55,6 +70,15 @@ ERA_RULES: dict[Era, EraRules] = {
             "deepseek-chat": "deepseek-v4-flash",
             "deepseek-reasoner": "deepseek-v4-flash",
         },
+    ),
+    Era.V4_1: EraRules(
+        # The bare-hash form the service reports since August 2026 (reference 1.4).
+        fingerprint="a26a7955944dc5c60445bff77fac9c8e",
+        thinking_switch=True,
+        reasoning_efforts=_V4_1_EFFORTS,
+        content_parts=("text", "image_url"),
+        answered_as=_answered_as(Era.V4_1),
+        names_supported_models=True,
     ),
 }
 
@@ -82,6 +106,8 @@ def check_switches(body: Mapping[str, Any], rules: EraRules) -> bool | None:
     efforts = rules.reasoning_efforts
     if effort is not None and efforts and effort not in efforts:
         raise ShapeError(f"reasoning_effort: unknown variant `{effort}`, {expected(efforts)}")
+    if effort == "none" and switch is None:
+        switch = False  # the effort scale's way of saying thinking off
     return switch
 
 

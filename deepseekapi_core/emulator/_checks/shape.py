@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._vision import image_part_problem
 from .errors import ShapeError, describe, expected
 
 __all__ = ["CONTENT_PART_CHECKS", "ROLES", "check_shape", "is_json_mode"]
@@ -27,8 +28,15 @@ def _text_part(where: str, part: Mapping[str, Any]) -> None:
         raise ShapeError(f"{where}: missing field `text`")
 
 
+def _image_part(where: str, part: Mapping[str, Any]) -> None:
+    problem = image_part_problem(part)
+    if problem is not None:
+        raise ShapeError(f"{where}: {problem}")
+
+
 CONTENT_PART_CHECKS: dict[str, Callable[[str, Mapping[str, Any]], None]] = {
     "text": _text_part,
+    "image_url": _image_part,
 }
 """The check of each content-part ``type`` (the part has that type when it runs)."""
 
