@@ -20,9 +20,10 @@ from ._cache import PrefixCache
 from ._checks import ChatRequest, Rejected, check_chat
 from ._checks.eras import ERA_RULES
 from ._compose import Reply, compose, limit, scripted
-from ._effects import alter_on_wire, answer_at_gateway, delays
+from ._effects import alter_on_wire, alter_reply, answer_at_gateway, delays
 from ._faults import Faults, FaultStage
 from ._ids import Ids
+from ._in_flight import InFlight
 from ._render import Envelope, completion_response, stream_response, usage
 from ._script import Script, ScriptedError
 from ._wire import (
@@ -32,6 +33,7 @@ from ._wire import (
     dumps,
     error_response,
     plain_error,
+    retry_headers,
     status_error,
 )
 
@@ -71,6 +73,10 @@ class Emulator:
         extra_models: Model ids to accept besides the registry's ones for ``era``.
         record_requests: Keep every request in :attr:`requests` (turn off on hot paths;
             :attr:`request_count` is always kept).
+        max_in_flight_per_key: Answer 429 (with ``Retry-After``) to a chat request that
+            would put more than this many in flight for one API key, as the service caps each
+            account's concurrency (None, the default: no cap). See :attr:`in_flight`.
+        in_flight_retry_after: The ``Retry-After`` seconds sent with those 429s.
     """
 
     def __init__(
@@ -82,6 +88,8 @@ class Emulator:
         keep_alive_comments: int = 1,
         extra_models: Iterable[str] = (),
         record_requests: bool = True,
+        max_in_flight_per_key: int | None = None,
+        in_flight_retry_after: float = 1.0,
     ) -> None:
         self.era = Era(era)
         self.api_key = api_key
@@ -96,6 +104,8 @@ class Emulator:
         """Every request received, oldest first (unless ``record_requests`` is off)."""
         self.request_count = 0
         """How many requests arrived, faulted ones included."""
+        self.in_flight = InFlight(max_in_flight_per_key, retry_after=in_flight_retry_after)
+        """Chat requests in flight per key, their cap and counters (see :class:`InFlight`)."""
         self._lock = threading.Lock()
         self._ids = Ids(seed)
         self._cache = PrefixCache()
@@ -125,6 +135,7 @@ class Emulator:
             self.request_count = 0
         self._cache.clear()
         self._ids.reset()
+        self.in_flight.reset_counters()
         self.script.clear()
         self.faults.clear()
 
@@ -156,10 +167,7 @@ class Emulator:
         gateway = self.faults.take(FaultStage.GATEWAY, streaming=streaming)
         response = answer_at_gateway(gateway, self._ids.trace_id)
         if response is None:
-            try:
-                response = self._serve(route, method, headers, body, parsed)
-            except Rejected as rejected:
-                response = rejected.response
+            response = self._serve_in_flight(route, method, headers, body, parsed)
             if response.status == 200 and route == "chat":
                 alter_on_wire(response, self.faults.take(FaultStage.WIRE, streaming=streaming))
         before, between = delays(gateway)
@@ -187,6 +195,34 @@ class Emulator:
                     )
                 )
 
+    def _serve_in_flight(
+        self,
+        route: str | None,
+        method: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        parsed: Any,
+    ) -> EmulatedResponse:
+        """Serve the request, holding a slot of its key's in-flight cap until it is delivered."""
+        key = _bearer_key(headers) if route == "chat" else ""
+        release = self.in_flight.enter(key) if key else None
+        if key and release is None:
+            return status_error(
+                429,
+                trace_id=self._ids.trace_id(),
+                headers=retry_headers(self.in_flight.retry_after, None),
+            )
+        try:
+            response = self._serve(route, method, headers, body, parsed)
+        except Rejected as rejected:
+            response = rejected.response
+        except BaseException:
+            if release is not None:
+                release()
+            raise
+        response.on_close = release
+        return response
+
     def _serve(
         self,
         route: str | None,
@@ -212,10 +248,10 @@ class Emulator:
         return self._chat(headers, body, parsed)
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
-        scheme, _, key = headers.get("authorization", "").partition(" ")
-        key = key.strip()
-        accepted = self.api_key is None or key == self.api_key
-        if scheme.lower() != "bearer" or not key or not accepted:
+        key = _bearer_key(headers)
+        if not key or (self.api_key is not None and key != self.api_key):
+            # The service echoes the end of whatever credential came, bearer or not.
+            key = headers.get("authorization", "").partition(" ")[2].strip()
             masked = "****" + (key[-4:] if len(key) >= 4 else "")
             raise Rejected(
                 error_response(
@@ -246,12 +282,18 @@ class Emulator:
             reply = scripted(item, chat, self._ids.call_id)
         else:
             reply = compose(chat, self._ids.call_id)
-        return self._render(chat, limit(reply, chat))
+        reply = limit(reply, chat)
+        faults = self.faults.take(
+            FaultStage.REPLY,
+            streaming=chat.stream,
+            calls_tools=bool(reply.tool_calls),
+            json_mode=chat.json_mode,
+        )
+        return self._render(chat, alter_reply(reply, faults))
 
     def _render(self, chat: ChatRequest, reply: Reply) -> EmulatedResponse:
-        completion_id = self._ids.completion_id()
         envelope = Envelope(
-            completion_id=completion_id,
+            completion_id=self._ids.completion_id(),
             created=int(time.time()),
             model=chat.response_model,
             fingerprint=self._fingerprint,
@@ -288,6 +330,12 @@ def _route(path: str) -> str | None:
             path = path[len(prefix) :]
             break
     return {"/chat/completions": "chat", "/models": "models", "/user/balance": "balance"}.get(path)
+
+
+def _bearer_key(headers: Mapping[str, str]) -> str:
+    """The key of an ``Authorization: Bearer <key>`` header ("" when there is none)."""
+    scheme, _, key = headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""
 
 
 def _parse_chat_body(body: bytes) -> Any:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+from ._compose import Reply
 from ._faults import FaultKind, FaultRule
-from ._render import KEEP_ALIVE_FRAME
+from ._leaks import leaked_text
+from ._render import KEEP_ALIVE_FRAME, text_pieces
 from ._wire import (
     EMULATOR_HEADER,
     HTML_PAGE,
@@ -16,7 +19,7 @@ from ._wire import (
     status_error,
 )
 
-__all__ = ["alter_on_wire", "answer_at_gateway", "delays"]
+__all__ = ["alter_on_wire", "alter_reply", "answer_at_gateway", "delays"]
 
 
 def delays(rules: list[FaultRule]) -> tuple[float, float]:
@@ -51,6 +54,33 @@ def answer_at_gateway(
     return None
 
 
+def alter_reply(reply: Reply, rules: list[FaultRule]) -> Reply:
+    """Apply reply faults to the composed reply (at most one applies)."""
+    for rule in rules:
+        if rule.kind is FaultKind.LEAKED_TOOL_CALL:
+            calls = [(call.name, call.arguments) for call in reply.tool_calls]
+            leaked = leaked_text(rule.shape, calls)
+            content = f"{rule.text}{leaked}" if rule.text else leaked
+            return replace(reply, content=content, tool_calls=[], finish_reason="stop")
+        if rule.kind is FaultKind.JSON_WHITESPACE:
+            return replace(reply, content=rule.text, tool_calls=[], finish_reason="stop")
+        if rule.kind is FaultKind.INSUFFICIENT_RESOURCE:
+            return _cut_short(reply, rule.count)
+    return reply
+
+
+def _cut_short(reply: Reply, delivered: int) -> Reply:
+    """The reply as far as ``delivered`` stream pieces, ended for lack of resources."""
+    reasoning_pieces = text_pieces(reply.reasoning or "")[:delivered]
+    content_pieces = text_pieces(reply.content)[: max(delivered - len(reasoning_pieces), 0)]
+    return Reply(
+        content="".join(content_pieces),
+        reasoning=None if reply.reasoning is None else "".join(reasoning_pieces),
+        tool_calls=[],
+        finish_reason="insufficient_system_resource",
+    )
+
+
 def alter_on_wire(response: EmulatedResponse, rules: list[FaultRule]) -> None:
     """Apply wire faults to a successful reply's body or stream frames, in place."""
     for rule in rules:
@@ -67,6 +97,9 @@ def alter_on_wire(response: EmulatedResponse, rules: list[FaultRule]) -> None:
                 _truncate_event(events, rule.after_events)
         elif rule.kind is FaultKind.CUT_STREAM and events is not None:
             response.cut_after = _frame_after(events, rule.after_events)
+        elif rule.kind is FaultKind.STALL_STREAM and events is not None:
+            response.stall_after = _frame_after(events, rule.after_events)
+            response.stall_seconds = rule.duration
         elif rule.kind is FaultKind.STREAM_ERROR and events is not None:
             position = _frame_after(events, rule.after_events)
             del events[position:]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -63,9 +64,12 @@ REASONS: dict[int, str] = {
 }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON with non-ASCII text kept as UTF-8, as the service sends it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,13 @@ class EmulatedResponse:
     """A transport-neutral response: a body, or a list of SSE frames to stream.
 
     ``events`` holds complete frames (``data: ...\\n\\n`` or ``: keep-alive\\n\\n``).
-    ``cut_after`` drops the connection after that many frames; ``drop`` drops it before any
-    response; ``delay``/``event_delay`` are waits before the headers and between frames.
+    ``cut_after`` drops the connection after that many frames; ``stall_after`` goes silent
+    after that many frames for ``stall_seconds`` (None: until the client leaves) and then
+    closes it; ``drop`` drops it before any response; ``delay``/``event_delay`` are waits
+    before the headers and between frames.
+
+    Whoever delivers the response calls :meth:`close` once it is delivered or abandoned
+    (the transports and the server do), which frees the request's in-flight slot.
     """
 
     status: int
@@ -99,7 +108,16 @@ class EmulatedResponse:
     delay: float = 0.0
     event_delay: float = 0.0
     cut_after: int | None = None
+    stall_after: int | None = None
+    stall_seconds: float | None = None
     drop: bool = False
+    on_close: Callable[[], None] | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Mark the response delivered or abandoned (idempotent)."""
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
 
 
 def error_response(

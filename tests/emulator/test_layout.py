@@ -6,10 +6,17 @@ import re
 
 import pytest
 
-from deepseekapi_core.emulator import Emulator, FaultKind, Script, ScriptedReply
+from deepseekapi_core.emulator import (
+    Emulator,
+    FaultKind,
+    FaultRule,
+    Faults,
+    FaultStage,
+    Script,
+    ScriptedReply,
+)
 from deepseekapi_core.emulator._checks.eras import ERA_RULES
 from deepseekapi_core.emulator._checks.shape import CONTENT_PART_CHECKS
-from deepseekapi_core.emulator._faults import FaultRule, Faults, FaultStage
 from deepseekapi_core.models import Era
 
 
