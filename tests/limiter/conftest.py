@@ -1,4 +1,4 @@
-"""Fixtures of the limiter tests: a real redis-server on loopback, a capped emulator server."""
+"""Fixtures of the limiter tests: a real redis-server on loopback."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-
-from .capped_server import CappedServer
 
 REDIS_MISSING = (
     "redis-server is not installed, so the Redis limiter cannot be tested "
@@ -86,10 +84,3 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def capped_server() -> Iterator[CappedServer]:
-    """The emulator on loopback with a per-key cap of 4 in flight and 30 ms per request."""
-    with CappedServer(cap=4, latency=0.03, retry_after=0.2) as server:
-        yield server
