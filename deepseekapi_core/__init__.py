@@ -6,7 +6,16 @@ history rules. It imports no agent framework; the LangChain and LlamaIndex adapt
 """
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Endpoint,
+    resolve_endpoint,
+)
 from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
@@ -16,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -40,6 +50,7 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
+from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
@@ -89,8 +100,11 @@ from .models import (
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "ENV_VARS",
     "MAX_IMAGE_BYTES",
     "REASONING_EFFORTS",
     "SUPPORTED_IMAGE_TYPES",
@@ -110,10 +124,12 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ConflictError",
     "ContentPart",
     "DeepSeekAPIError",
     "DeepSeekClient",
     "Delta",
+    "Endpoint",
     "Era",
     "FunctionCall",
     "FunctionCallDelta",
@@ -136,10 +152,12 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
+    "SortedOptions",
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
@@ -170,6 +188,8 @@ __all__ = [
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "resolve_endpoint",
+    "sort_options",
     "tool_spec_from",
     "usage_summary",
 ]

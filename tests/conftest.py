@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from deepseekapi_core import ENV_VARS
 from deepseekapi_core.limiter import reset_default_limiter
 
 # On CI, hypothesis draws the same examples every run, so a submission never fails on a rare
@@ -15,6 +16,13 @@ from deepseekapi_core.limiter import reset_default_limiter
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _no_key_or_base_url_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's keys or base URLs (either family of variables)."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)
