@@ -40,6 +40,7 @@ from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, Mod
 from ._version import __version__
 from .limiter import AccountGate, ConcurrencyLimiter, Ticket
 from .models import DEFAULT_ERA, Era
+from .preflight import check_context_window
 from .sse import DONE, ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
@@ -167,7 +168,7 @@ class _BaseClient:
         body = self.build_body(coerce_chat_request(request, params), stream=stream)
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         try:
-            return text.encode()
+            encoded = text.encode()
         except UnicodeEncodeError:
             where = _surrogate_path(body) or "request"
             raise InvalidRequestError(
@@ -175,6 +176,8 @@ class _BaseClient:
                 "so it cannot be sent as UTF-8); decode your input with errors='replace'",
                 param=where,
             ) from None
+        check_context_window(body, len(encoded), era=self.era)
+        return encoded
 
     def _build(
         self,

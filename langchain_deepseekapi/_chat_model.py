@@ -28,7 +28,16 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 from deepseekapi_core import (
@@ -40,10 +49,13 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidRequestError,
+    PriceTable,
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
+    Usage,
     get_model_profile,
+    resolve_price_table,
 )
 from deepseekapi_core.integration import (
     IGNORED_OPTIONS,
@@ -79,6 +91,7 @@ from ._messages import (
     to_core_messages,
     usage_metadata_from,
 )
+from ._tokens import add_cost, count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
 
@@ -257,6 +270,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
+    """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
+    DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
     max_concurrency: int | None = None
     """The account's requests in flight at most, across every model instance using it (None:
     the limiter's cap, else the model's documented one). Not LangChain's per-call
@@ -284,6 +300,15 @@ class ChatDeepSeekAPI(BaseChatModel):
         option = _CLIENT_FIELDS.get(name)
         if option is not None and self._clients is not None:
             self._clients.update(**{option: value})
+
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(
+        cls, value: dict[str, Any] | PriceTable | None
+    ) -> dict[str, Any] | PriceTable | None:
+        if value is not None:
+            resolve_price_table(value)  # a bad price is refused here, naming it
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -444,6 +469,32 @@ class ChatDeepSeekAPI(BaseChatModel):
         )
 
     # ------------------------------------------------------------------------------------
+    # Token counts (offline, with the optional tokenizer) and cost
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The DeepSeek token ids of ``text`` (exact with the ``[tokenizer]`` extra)."""
+        if self.custom_get_token_ids is None:
+            ids = token_ids(text, "get_token_ids")
+            if ids is not None:
+                return ids
+        return super().get_token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (and ``tools``),
+        chat template included; offline and exact with the ``[tokenizer]`` extra."""
+        if self.custom_get_token_ids is None:
+            thinking = get_model_profile(self.model_name, self.era).thinks(self.thinking)
+            counted = count_message_tokens(messages, tools=tools, thinking=thinking, era=self.era)
+            if counted is not None:
+                return counted
+        return super().get_num_tokens_from_messages(messages, tools=tools)
+
+    def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
+        add_cost(message, usage, self.model_name, self.prices, self.era)
+
+    # ------------------------------------------------------------------------------------
     # Clients (built on first use; async ones per event loop)
 
     @property
@@ -527,7 +578,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = self.client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     async def _agenerate(
         self,
@@ -538,7 +591,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = await self.async_client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None], /) -> dict[str, Any]:
         return combine_llm_outputs(llm_outputs, self.model_name)
@@ -586,7 +641,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     async def _astream(
         self,
@@ -600,7 +657,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -44,10 +44,13 @@ if TYPE_CHECKING:
         ChatCompletionChunk,
         ChatRequest,
         DeepSeekClient,
+        DeepSeekTokenizer,
         ModelProfile,
+        PriceTable,
         ReasoningEffort,
         RequestOptions,
         RetryPolicy,
+        Usage,
     )
     from deepseekapi_core.integration import ClientHolder
     from deepseekapi_core.limiter import ConcurrencyLimiter
@@ -61,6 +64,7 @@ __all__ = ["DeepSeekAPI"]
 logger = logging.getLogger("llama_index_deepseekapi")
 
 DEFAULT_MODEL = "deepseek-chat"
+_ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
 _CONNECTION_FIELDS = frozenset(
     {
@@ -135,6 +139,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: return log probabilities (rejected in thinking mode).
         top_logprobs: how many alternatives per token (needs ``logprobs``).
         reuse_client: ``False`` builds a new connection pool for each request.
+        prices: the proxy's prices for ``additional_kwargs["cost"]``: a
+            :class:`~deepseekapi_core.PriceTable` or ``{model: [hit, miss, output]}`` per
+            million tokens (else ``DEEPSEEKAPI_PRICES``, else DeepSeek's published prices).
         transport: an httpx transport (the emulator's serves both sync and async calls).
         async_transport: an httpx async transport for async calls, when it differs.
         http_client: an ``httpx.Client`` to use instead of building one.
@@ -189,6 +196,13 @@ class DeepSeekAPI(FunctionCallingLLM):
     )
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
+    )
+    prices: Any = Field(
+        default=None,
+        exclude=True,
+        description="The proxy's prices for additional_kwargs['cost']: a PriceTable or "
+        "{model: [hit, miss, output]} per million tokens (else DEEPSEEKAPI_PRICES, else "
+        "DeepSeek's published prices).",
     )
     context_window: int | None = Field(
         default=None, gt=0, description="The context window metadata reports."
@@ -251,6 +265,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
         reuse_client: bool = True,
+        prices: PriceTable | Mapping[str, Any] | None = None,
         max_concurrency: int | None = None,
         limiter: ConcurrencyLimiter | Literal["off"] | None = None,
         **kwargs: Any,
@@ -283,6 +298,7 @@ class DeepSeekAPI(FunctionCallingLLM):
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             reuse_client=reuse_client,
+            prices=prices,
             max_retries=max_retries,
             thinking=thinking,
             reasoning_effort=reasoning_effort,
@@ -333,6 +349,15 @@ class DeepSeekAPI(FunctionCallingLLM):
             raise ValueError(f"reasoning_effort must be one of {allowed}, not {value!r}")
         return value
 
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(cls, value: Any) -> Any:
+        if value is not None:
+            from ._tokens import check_prices
+
+            check_prices(value)
+        return value
+
     @field_validator("era")
     @classmethod
     def _check_era(cls, value: str | None) -> str | None:
@@ -380,6 +405,39 @@ class DeepSeekAPI(FunctionCallingLLM):
             image_inputs=profile.accepts_images,
             input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
         )
+
+    @property
+    def tokenizer(self) -> DeepSeekTokenizer:
+        """The DeepSeek tokenizer (``text -> ids``; ``Settings.tokenizer = llm.tokenizer``)."""
+        from ._tokens import deepseek_tokenizer
+
+        return deepseek_tokenizer()
+
+    def count_message_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (chat template and
+        ``tools`` included), offline; needs the ``[tokenizer]`` extra."""
+        from deepseekapi_core import count_prompt_tokens
+
+        from ._messages import to_core_messages, tool_specs
+
+        wire_tools = [spec.model_dump(exclude_none=True) for spec in tool_specs(tools or [])]
+        return count_prompt_tokens(
+            to_core_messages(messages),
+            tools=wire_tools,
+            thinking=self._profile().thinks(self.thinking),
+            era=self._clients.options.era,
+        )
+
+    def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
+        """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
+        if usage is not None:
+            from ._tokens import cost_kwargs
+
+            era = self._clients.options.era
+            response.additional_kwargs.update(cost_kwargs(usage, self.model, self.prices, era))
+        return response
 
     @property
     def client(self) -> DeepSeekClient:
@@ -433,9 +491,11 @@ class DeepSeekAPI(FunctionCallingLLM):
 
         request, options = self._request(messages, kwargs)
         if self.reuse_client:
-            return chat_response(self.client.chat(request, options=options))
-        with self._new_client() as client:
-            return chat_response(client.chat(request, options=options))
+            completion = self.client.chat(request, options=options)
+        else:
+            with self._new_client() as client:
+                completion = client.chat(request, options=options)
+        return self._priced(chat_response(completion), completion.usage)
 
     async def _achat(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -444,9 +504,11 @@ class DeepSeekAPI(FunctionCallingLLM):
 
         request, options = self._request(messages, kwargs)
         if self.reuse_client:
-            return chat_response(await self.async_client.chat(request, options=options))
-        async with self._new_async_client() as client:
-            return chat_response(await client.chat(request, options=options))
+            completion = await self.async_client.chat(request, options=options)
+        else:
+            async with self._new_async_client() as client:
+                completion = await client.chat(request, options=options)
+        return self._priced(chat_response(completion), completion.usage)
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -539,7 +601,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -555,7 +617,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -611,7 +673,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
@@ -631,7 +693,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
