@@ -7,8 +7,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -38,6 +38,7 @@ from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
 from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, ModelList
 from ._version import __version__
+from .limiter import AccountGate, ConcurrencyLimiter, Ticket
 from .models import DEFAULT_ERA, Era
 from .preflight import check_context_window
 from .sse import DONE, ServerSentEvent, SSEDecoder
@@ -119,6 +120,8 @@ class _BaseClient:
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
         default_query: Mapping[str, str] | None = None,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         endpoint = resolve_endpoint(api_key, base_url)
         self._api_key = endpoint.api_key
@@ -136,6 +139,13 @@ class _BaseClient:
         self.reasoning_replay: ReasoningReplay = reasoning_replay
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
+        self.limits = AccountGate(
+            limiter,
+            max_concurrency,
+            base_url=self.base_url,
+            api_key=self._api_key,
+            max_pause=self.retry_policy.max_retry_after,
+        )
 
     def __repr__(self) -> str:
         key = "set" if self._api_key is not None else "missing"
@@ -390,7 +400,11 @@ class DeepSeekClient(_BaseClient):
         default_query: query parameters added to every request's URL.
         http_client: an ``httpx.Client`` to use (not closed by this client).
         transport: an httpx transport (e.g. the emulator's) for a client built here.
-        sleep: how to wait between retries (tests inject a recorder).
+        sleep: how to wait between retries and out a shared pause (tests inject a recorder).
+        limiter: where the account's in-flight limit lives (:mod:`deepseekapi_core.limiter`):
+            None for the process-wide one, a ``RedisLimiter`` for a fleet, or ``"off"``.
+        max_concurrency: this client's cap on the account's requests in flight (None: the
+            limiter's, else the model's documented cap).
     """
 
     def __init__(
@@ -408,6 +422,8 @@ class DeepSeekClient(_BaseClient):
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -419,6 +435,8 @@ class DeepSeekClient(_BaseClient):
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
             default_query=default_query,
+            limiter=limiter,
+            max_concurrency=max_concurrency,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -440,7 +458,9 @@ class DeepSeekClient(_BaseClient):
         request's timeout, extra headers and query parameters.
         """
         content = self._encode_chat(request, params, stream=False)
-        response = self._send(lambda: self._post_request(self._http, content, options))
+        response = self._send(
+            lambda: self._post_request(self._http, content, options), _model_of(request, params)
+        )
         return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
@@ -457,17 +477,20 @@ class DeepSeekClient(_BaseClient):
         any data was delivered is retried; after that it raises :class:`StreamInterruptedError`.
         """
         content = self._encode_chat(request, params, stream=True)
-        return self._stream(content, options)
+        ticket = self.limits.ticket(_model_of(request, params), self._sleep)
+        return _hold_slot(self._stream(content, options, ticket), ticket)
 
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
         response = self._send(lambda: self._get_request(self._http))
         return _parse_body(ModelList, response).data
 
-    def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+    def _send(self, build: Callable[[], httpx.Request], model: str | None = None) -> httpx.Response:
         retries = 0
+        ticket = self.limits.ticket(model, self._sleep)
         while True:
             request = build()
+            ticket.acquire()
             try:
                 response = self._http.send(request)
             except httpx.RequestError as exc:
@@ -476,16 +499,20 @@ class DeepSeekClient(_BaseClient):
                 if response.is_success:
                     return response
                 error = _status_error(response)
+            finally:
+                ticket.release()
+            ticket.note(error)
             self._sleep(self._next_wait(error, retries))
             retries += 1
 
     def _stream(
-        self, content: bytes, options: RequestOptions | None
+        self, content: bytes, options: RequestOptions | None, ticket: Ticket
     ) -> Iterator[ChatCompletionChunk]:
         retries = 0
         while True:
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content, options)
+            ticket.acquire()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -515,6 +542,8 @@ class DeepSeekClient(_BaseClient):
                             error = _stream_failure(exc, request)
                 finally:
                     response.close()
+            ticket.release()
+            ticket.note(error)
             self._sleep(self._next_wait(error, retries))
             retries += 1
 
@@ -552,6 +581,8 @@ class AsyncDeepSeekClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -563,6 +594,8 @@ class AsyncDeepSeekClient(_BaseClient):
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
             default_query=default_query,
+            limiter=limiter,
+            max_concurrency=max_concurrency,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -580,7 +613,9 @@ class AsyncDeepSeekClient(_BaseClient):
     ) -> ChatCompletion:
         """Send a chat request and return the completion (``options`` as in the sync client)."""
         content = self._encode_chat(request, params, stream=False)
-        response = await self._send(lambda: self._post_request(self._http, content, options))
+        response = await self._send(
+            lambda: self._post_request(self._http, content, options), _model_of(request, params)
+        )
         return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
@@ -596,17 +631,22 @@ class AsyncDeepSeekClient(_BaseClient):
         Validation happens now; the request is sent when iteration starts.
         """
         content = self._encode_chat(request, params, stream=True)
-        return self._stream(content, options)
+        ticket = self.limits.ticket(_model_of(request, params), self._sleep)
+        return _ahold_slot(self._stream(content, options, ticket), ticket)
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
         response = await self._send(lambda: self._get_request(self._http))
         return _parse_body(ModelList, response).data
 
-    async def _send(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+    async def _send(
+        self, build: Callable[[], httpx.Request], model: str | None = None
+    ) -> httpx.Response:
         retries = 0
+        ticket = self.limits.ticket(model, self._sleep)
         while True:
             request = build()
+            await ticket.aacquire()
             try:
                 response = await self._http.send(request)
             except httpx.RequestError as exc:
@@ -615,16 +655,20 @@ class AsyncDeepSeekClient(_BaseClient):
                 if response.is_success:
                     return response
                 error = _status_error(response)
+            finally:
+                ticket.release()
+            ticket.note(error)
             await self._sleep(self._next_wait(error, retries))
             retries += 1
 
     async def _stream(
-        self, content: bytes, options: RequestOptions | None
-    ) -> AsyncIterator[ChatCompletionChunk]:
+        self, content: bytes, options: RequestOptions | None, ticket: Ticket
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
         retries = 0
         while True:
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content, options)
+            await ticket.aacquire()
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -656,6 +700,8 @@ class AsyncDeepSeekClient(_BaseClient):
                             error = _stream_failure(exc, request)
                 finally:
                     await response.aclose()
+            ticket.release()
+            ticket.note(error)
             await self._sleep(self._next_wait(error, retries))
             retries += 1
 
@@ -669,6 +715,33 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def _model_of(request: ChatRequest | None, params: Mapping[str, Any]) -> str | None:
+    model = request.model if request is not None else params.get("model")
+    return model if isinstance(model, str) else None
+
+
+def _hold_slot(
+    chunks: Iterator[ChatCompletionChunk], ticket: Ticket
+) -> Iterator[ChatCompletionChunk]:
+    """The stream, its slot given back however it ends (done, failed, closed, collected)."""
+    try:
+        yield from chunks
+    finally:
+        ticket.release()
+
+
+async def _ahold_slot(
+    chunks: AsyncGenerator[ChatCompletionChunk, None], ticket: Ticket
+) -> AsyncIterator[ChatCompletionChunk]:
+    """As :func:`_hold_slot`; a cancelled task or an abandoned loop ends up here too."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        ticket.release()
+        await chunks.aclose()
 
 
 def _stream_failure(exc: Exception, request: httpx.Request) -> APIConnectionError:
