@@ -7,8 +7,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -54,6 +54,7 @@ from ._types import (
     json_problem,
 )
 from ._version import __version__
+from .limiter import AccountGate, ConcurrencyLimiter, Ticket
 from .models import DEFAULT_ERA, Era
 from .preflight import check_context_window
 from .sse import DONE, ServerSentEvent, SSEDecoder
@@ -136,6 +137,8 @@ class _BaseClient:
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
         default_query: Mapping[str, str] | None = None,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
         deadline: float | None = None,
         recover_tool_calls: bool = True,
     ) -> None:
@@ -163,6 +166,13 @@ class _BaseClient:
         self.reasoning_replay: ReasoningReplay = reasoning_replay
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
+        self.limits = AccountGate(
+            limiter,
+            max_concurrency,
+            base_url=self.base_url,
+            api_key=self._api_key,
+            max_pause=self.retry_policy.max_retry_after,
+        )
 
     def __repr__(self) -> str:
         key = "set" if self._api_key is not None else "missing"
@@ -672,7 +682,11 @@ class DeepSeekClient(_BaseClient):
             default; see ``deepseekapi_core._tool_recovery``).
         http_client: an ``httpx.Client`` to use (not closed by this client).
         transport: an httpx transport (e.g. the emulator's) for a client built here.
-        sleep: how to wait between retries (tests inject a recorder).
+        sleep: how to wait between retries and out a shared pause (tests inject a recorder).
+        limiter: where the account's in-flight limit lives (:mod:`deepseekapi_core.limiter`):
+            None for the process-wide one, a ``RedisLimiter`` for a fleet, or ``"off"``.
+        max_concurrency: this client's cap on the account's requests in flight (None: the
+            limiter's, else the model's documented cap).
     """
 
     def __init__(
@@ -692,6 +706,8 @@ class DeepSeekClient(_BaseClient):
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -703,6 +719,8 @@ class DeepSeekClient(_BaseClient):
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
             default_query=default_query,
+            limiter=limiter,
+            max_concurrency=max_concurrency,
             deadline=deadline,
             recover_tool_calls=recover_tool_calls,
         )
@@ -738,6 +756,7 @@ class DeepSeekClient(_BaseClient):
                 _finish_completion(_parse_body(ChatCompletion, response), response.request, tools),
                 response,
             ),
+            _model_of(request, params),
         )
 
     def stream_chat(
@@ -754,7 +773,8 @@ class DeepSeekClient(_BaseClient):
         any data was delivered is retried; after that it raises :class:`StreamInterruptedError`.
         """
         content, tools = self._encode_chat(request, params, stream=True)
-        return self._stream(content, tools, options)
+        ticket = self.limits.ticket(_model_of(request, params), self._sleep)
+        return _hold_slot(self._stream(content, tools, options, ticket), ticket)
 
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -764,13 +784,18 @@ class DeepSeekClient(_BaseClient):
         )
 
     def _send(
-        self, build: Callable[[], httpx.Request], parse: Callable[[httpx.Response], _T]
+        self,
+        build: Callable[[], httpx.Request],
+        parse: Callable[[httpx.Response], _T],
+        model: str | None = None,
     ) -> _T:
         deadline = Deadline(self.deadline)
         retries = 0
+        ticket = self.limits.ticket(model, self._sleep)
         while True:
             request = build()
             deadline.cap(request)
+            ticket.acquire()
             try:
                 response = self._http.send(request, stream=True)
                 try:
@@ -787,11 +812,18 @@ class DeepSeekClient(_BaseClient):
                         error = exc
                 else:
                     error = _status_error(response)
+            finally:
+                ticket.release()
+            ticket.note(error)
             self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
     def _stream(
-        self, content: bytes, tools: list[ToolSpec] | None, options: RequestOptions | None
+        self,
+        content: bytes,
+        tools: list[ToolSpec] | None,
+        options: RequestOptions | None,
+        ticket: Ticket,
     ) -> Iterator[ChatCompletionChunk]:
         deadline = Deadline(self.deadline)
         retries = 0
@@ -799,6 +831,7 @@ class DeepSeekClient(_BaseClient):
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content, options)
             deadline.cap(request)
+            ticket.acquire()
             try:
                 response = self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -834,6 +867,8 @@ class DeepSeekClient(_BaseClient):
                             error = _stream_failure(exc, request)
                 finally:
                     response.close()
+            ticket.release()
+            ticket.note(error)
             self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
@@ -873,6 +908,8 @@ class AsyncDeepSeekClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -884,6 +921,8 @@ class AsyncDeepSeekClient(_BaseClient):
             reasoning_replay=reasoning_replay,
             default_headers=default_headers,
             default_query=default_query,
+            limiter=limiter,
+            max_concurrency=max_concurrency,
             deadline=deadline,
             recover_tool_calls=recover_tool_calls,
         )
@@ -913,6 +952,7 @@ class AsyncDeepSeekClient(_BaseClient):
                 _finish_completion(_parse_body(ChatCompletion, response), response.request, tools),
                 response,
             ),
+            _model_of(request, params),
         )
 
     def stream_chat(
@@ -928,7 +968,8 @@ class AsyncDeepSeekClient(_BaseClient):
         Validation happens now; the request is sent when iteration starts.
         """
         content, tools = self._encode_chat(request, params, stream=True)
-        return self._stream(content, tools, options)
+        ticket = self.limits.ticket(_model_of(request, params), self._sleep)
+        return _ahold_slot(self._stream(content, tools, options, ticket), ticket)
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -938,13 +979,18 @@ class AsyncDeepSeekClient(_BaseClient):
         )
 
     async def _send(
-        self, build: Callable[[], httpx.Request], parse: Callable[[httpx.Response], _T]
+        self,
+        build: Callable[[], httpx.Request],
+        parse: Callable[[httpx.Response], _T],
+        model: str | None = None,
     ) -> _T:
         deadline = Deadline(self.deadline)
         retries = 0
+        ticket = self.limits.ticket(model, self._sleep)
         while True:
             request = build()
             deadline.cap(request)
+            await ticket.aacquire()
             try:
                 response = await self._http.send(request, stream=True)
                 try:
@@ -961,18 +1007,26 @@ class AsyncDeepSeekClient(_BaseClient):
                         error = exc
                 else:
                     error = _status_error(response)
+            finally:
+                ticket.release()
+            ticket.note(error)
             await self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
     async def _stream(
-        self, content: bytes, tools: list[ToolSpec] | None, options: RequestOptions | None
-    ) -> AsyncIterator[ChatCompletionChunk]:
+        self,
+        content: bytes,
+        tools: list[ToolSpec] | None,
+        options: RequestOptions | None,
+        ticket: Ticket,
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
         deadline = Deadline(self.deadline)
         retries = 0
         while True:
             accumulator = StreamAccumulator()
             request = self._post_request(self._http, content, options)
             deadline.cap(request)
+            await ticket.aacquire()
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -1010,6 +1064,8 @@ class AsyncDeepSeekClient(_BaseClient):
                             error = _stream_failure(exc, request)
                 finally:
                     await response.aclose()
+            ticket.release()
+            ticket.note(error)
             await self._sleep(self._next_wait(error, retries, deadline, request))
             retries += 1
 
@@ -1045,8 +1101,8 @@ def _copy_client(client: _ClientT, memo: dict[int, Any]) -> _ClientT:
 
 
 # Shared by reference: a transport (the emulator's holds its state), the sleep function, the
-# retry policy (frozen) and the key (immutable).
-_SHARED_ON_COPY = frozenset({"_transport", "_sleep", "retry_policy", "_api_key"})
+# retry policy (frozen), the key (immutable) and the concurrency limits (shared on purpose).
+_SHARED_ON_COPY = frozenset({"_transport", "_sleep", "retry_policy", "_api_key", "limits"})
 
 
 def _deepcopy(value: Any, memo: dict[int, Any]) -> Any:
@@ -1091,6 +1147,33 @@ def _check_deadline(
             partial_reasoning=accumulator.reasoning_text,
             partial_tool_calls=[call.as_dict() for call in accumulator.tool_calls.values()],
         ) from cause
+
+
+def _model_of(request: ChatRequest | None, params: Mapping[str, Any]) -> str | None:
+    model = request.model if request is not None else params.get("model")
+    return model if isinstance(model, str) else None
+
+
+def _hold_slot(
+    chunks: Iterator[ChatCompletionChunk], ticket: Ticket
+) -> Iterator[ChatCompletionChunk]:
+    """The stream, its slot given back however it ends (done, failed, closed, collected)."""
+    try:
+        yield from chunks
+    finally:
+        ticket.release()
+
+
+async def _ahold_slot(
+    chunks: AsyncGenerator[ChatCompletionChunk, None], ticket: Ticket
+) -> AsyncIterator[ChatCompletionChunk]:
+    """As :func:`_hold_slot`; a cancelled task or an abandoned loop ends up here too."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        ticket.release()
+        await chunks.aclose()
 
 
 def _stream_failure(exc: Exception, request: httpx.Request) -> APIConnectionError:

@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
@@ -27,6 +27,7 @@ from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
 from ._exceptions import InvalidRequestError
 from ._prepare import ReasoningReplay
 from ._retry import RetryPolicy
+from .limiter import ConcurrencyLimiter, check_limiter_options
 from .models import DEFAULT_ERA, Era
 
 __all__ = ["ClientHolder", "ClientOptions"]
@@ -57,6 +58,8 @@ class ClientOptions:
     async_transport: httpx.AsyncBaseTransport | None = None
     http_client: httpx.Client | None = None
     async_http_client: httpx.AsyncClient | None = None
+    limiter: ConcurrencyLimiter | Literal["off"] | None = None
+    max_concurrency: int | None = None
     deadline: float | None = None
     recover_tool_calls: bool = True
 
@@ -85,6 +88,7 @@ class ClientOptions:
             )
         if self.max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more", param="max_retries")
+        check_limiter_options(self.limiter, self.max_concurrency)
         if not isinstance(self.era, Era):  # adapters may pass the value, or None for the default
             object.__setattr__(self, "era", DEFAULT_ERA if self.era is None else Era(self.era))
 
@@ -99,6 +103,8 @@ class ClientOptions:
             "reasoning_replay": self.reasoning_replay,
             "default_headers": self.default_headers,
             "default_query": self.default_query,
+            "limiter": self.limiter,
+            "max_concurrency": self.max_concurrency,
             "deadline": self.deadline,
             "recover_tool_calls": self.recover_tool_calls,
         }

@@ -76,6 +76,7 @@ from deepseekapi_core.integration import (
     sort_options,
     tool_spec_from,
 )
+from deepseekapi_core.limiter import ConcurrencyLimiter
 
 from ._compat import (
     RequiredJsonToolParser,
@@ -129,6 +130,8 @@ _CLIENT_FIELDS = {
     "async_transport": "async_transport",
     "http_client": "http_client",
     "http_async_client": "async_http_client",
+    "limiter": "limiter",
+    "max_concurrency": "max_concurrency",
     "deadline": "deadline",
     "recover_tool_calls": "recover_tool_calls",
 }
@@ -281,6 +284,13 @@ class ChatDeepSeekAPI(BaseChatModel):
     prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
     """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
     DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
+    max_concurrency: int | None = None
+    """The account's requests in flight at most, across every model instance using it (None:
+    the limiter's cap, else the model's documented one). Not LangChain's per-call
+    ``config={"max_concurrency": ...}``, which sizes one ``batch``'s thread pool."""
+    limiter: ConcurrencyLimiter | Literal["off"] | None = Field(default=None, exclude=True)
+    """Where that limit lives: None for the process-wide one, a ``RedisLimiter`` for a fleet,
+    ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
     _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         Usage,
     )
     from deepseekapi_core.integration import ClientHolder
+    from deepseekapi_core.limiter import ConcurrencyLimiter
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -74,6 +75,8 @@ _CONNECTION_FIELDS = frozenset(
         "reasoning_replay",
         "era",
         "default_headers",
+        "max_concurrency",
+        "limiter",
         "deadline",
         "recover_tool_calls",
     }
@@ -147,6 +150,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
         retry_policy: the core's full :class:`~deepseekapi_core.RetryPolicy` (backoff, the
             ``Retry-After`` cap); overrides ``max_retries``.
+        max_concurrency: the account's requests in flight at most, shared by every instance
+            and client using the account (None: the limiter's cap, else the model's documented
+            one).
+        limiter: where that limit lives: None for the process-wide one, a
+            ``deepseekapi_core.limiter.RedisLimiter`` for a fleet of processes, ``"off"`` for
+            none (docs/scaling.md).
 
     Example:
         >>> from llama_index_deepseekapi import DeepSeekAPI
@@ -222,6 +231,18 @@ class DeepSeekAPI(FunctionCallingLLM):
     reuse_client: bool = Field(
         default=True, description="Reuse one connection pool; False builds one per request."
     )
+    max_concurrency: int | None = Field(
+        default=None,
+        description="The account's requests in flight at most, across every instance using it.",
+    )
+    # A field, not a private attribute: LlamaIndex rebuilds a pickled LLM from its fields, and
+    # a worker process (IngestionPipeline's num_workers) must keep the fleet's limiter. Typed
+    # Any so that importing the adapter does not load the core; the core checks the value.
+    limiter: Any = Field(
+        default=None,
+        exclude=True,
+        description="Where the limit lives: None (this process), a RedisLimiter, or 'off'.",
+    )
 
     _clients: ClientHolder = PrivateAttr()
 
@@ -259,6 +280,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         deadline: float | None = None,
         recover_tool_calls: bool = True,
         prices: PriceTable | Mapping[str, Any] | None = None,
+        max_concurrency: int | None = None,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
         **kwargs: Any,
     ) -> None:
         from deepseekapi_core.integration import resolve_timeout, sort_options
@@ -300,6 +323,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             allow_dropped_images=allow_dropped_images,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=dict(default_headers) if default_headers else None,
+            max_concurrency=max_concurrency,
+            limiter=limiter,
             **kwargs,
         )
         from deepseekapi_core.integration import ClientHolder, ClientOptions
