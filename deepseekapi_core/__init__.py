@@ -26,9 +26,13 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    DeadlineExceededError,
     DeepSeekAPIError,
+    EmptyJSONReplyError,
     InsufficientCreditsError,
+    InsufficientSystemResourceError,
     InternalServerError,
+    InvalidAPIKeyError,
     InvalidRequestError,
     MissingAPIKeyError,
     NotFoundError,
@@ -50,10 +54,12 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
+from ._json_mode import parse_json_reply
 from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator, ToolCallBuilder
+from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._types import (
     AssistantMessage,
     ChatCompletion,
@@ -144,10 +150,12 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "ContextWindowExceededError",
+    "DeadlineExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
     "DeepSeekTokenizer",
     "Delta",
+    "EmptyJSONReplyError",
     "Endpoint",
     "Era",
     "FunctionCall",
@@ -158,7 +166,9 @@ __all__ = [
     "ImagePart",
     "ImageURL",
     "InsufficientCreditsError",
+    "InsufficientSystemResourceError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "Model",
@@ -173,6 +183,7 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RecoveredToolCalls",
     "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
@@ -211,11 +222,14 @@ __all__ = [
     "invalid_request_from",
     "join_text_parts",
     "listed_model_ids",
+    "parse_json_reply",
     "parse_retry_after",
     "parse_tool_arguments",
     "prepare_messages",
+    "recover_tool_calls",
     "resolve_endpoint",
     "resolve_price_table",
+    "schema_problems",
     "sort_options",
     "tokenizer_available",
     "tool_spec_from",

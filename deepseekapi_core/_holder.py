@@ -23,7 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient
-from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
 from ._exceptions import InvalidRequestError
 from ._prepare import ReasoningReplay
 from ._retry import RetryPolicy
@@ -60,8 +60,22 @@ class ClientOptions:
     async_http_client: httpx.AsyncClient | None = None
     limiter: ConcurrencyLimiter | Literal["off"] | None = None
     max_concurrency: int | None = None
+    deadline: float | None = None
+    recover_tool_calls: bool = True
 
     def __post_init__(self) -> None:
+        # A key a header cannot carry is refused now, when the adapter is built, not at the
+        # first request (the error names the problem, never the key).
+        resolve_api_key(self.api_key)
+        if self.deadline is not None and (
+            isinstance(self.deadline, bool)
+            or not isinstance(self.deadline, (int, float))
+            or not self.deadline > 0
+        ):
+            raise InvalidRequestError(
+                f"deadline must be a positive number of seconds or None, not {self.deadline!r}",
+                param="deadline",
+            )
         _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
         _expect("async_transport", self.async_transport, (httpx.AsyncBaseTransport,))
         _expect("http_client", self.http_client, (httpx.Client,))
@@ -91,6 +105,8 @@ class ClientOptions:
             "default_query": self.default_query,
             "limiter": self.limiter,
             "max_concurrency": self.max_concurrency,
+            "deadline": self.deadline,
+            "recover_tool_calls": self.recover_tool_calls,
         }
 
     def sync_transport(self) -> httpx.BaseTransport | None:

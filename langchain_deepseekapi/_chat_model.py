@@ -24,7 +24,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -48,6 +48,7 @@ from deepseekapi_core import (
     ChatRequest,
     DeepSeekClient,
     Era,
+    InvalidAPIKeyError,
     InvalidRequestError,
     PriceTable,
     ReasoningEffort,
@@ -59,6 +60,7 @@ from deepseekapi_core import (
 )
 from deepseekapi_core.integration import (
     IGNORED_OPTIONS,
+    TOOL_CALLS_RECOVERED,
     ClientHolder,
     ClientOptions,
     StreamAccumulator,
@@ -67,6 +69,7 @@ from deepseekapi_core.integration import (
     coerce_chat_request,
     forced_tool_choice_allowed,
     known_option_names,
+    parse_json_reply,
     resolve_endpoint,
     resolve_timeout,
     resolve_tool_choice,
@@ -129,6 +132,8 @@ _CLIENT_FIELDS = {
     "http_async_client": "async_http_client",
     "limiter": "limiter",
     "max_concurrency": "max_concurrency",
+    "deadline": "deadline",
+    "recover_tool_calls": "recover_tool_calls",
 }
 # Objects a deep copy shares: they hold locks and connections, or are immutable.
 _SHARED_FIELDS = (
@@ -270,6 +275,12 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    deadline: float | None = None
+    """Seconds one request may take in all (attempts, waits, streaming); None (the default)
+    for no limit. Past it: the core's ``DeadlineExceededError``."""
+    recover_tool_calls: bool = True
+    """Recover tool calls the service leaked into the text (marked in ``response_metadata``
+    as ``tool_calls_recovered``)."""
     prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
     """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
     DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
@@ -282,8 +293,15 @@ class ChatDeepSeekAPI(BaseChatModel):
     ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
+    _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
     _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
     _base_url_given: bool = PrivateAttr(default=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A key a header cannot carry fails here, not at the first request (never quoted).
+        if self._key_error is not None:
+            raise self._key_error
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
@@ -363,7 +381,14 @@ class ChatDeepSeekAPI(BaseChatModel):
     def _resolve_endpoint(self) -> Self:
         """Key and base URL as a pair (one family of environment variables, or arguments)."""
         self._base_url_given = self.base_url is not None
-        endpoint = resolve_endpoint(self.api_key, self.base_url)
+        try:
+            endpoint = resolve_endpoint(self.api_key, self.base_url)
+        except InvalidAPIKeyError as exc:
+            # Raised by __init__ once validation is over: raised here, pydantic would wrap it
+            # in a ValidationError whose text quotes the input, the key with it.
+            self._key_error = exc
+            self.api_key = None
+            return self
         self.api_key = endpoint.api_key
         self.base_url = endpoint.base_url
         if endpoint.source == "deepseek":
@@ -789,6 +814,8 @@ class ChatDeepSeekAPI(BaseChatModel):
                 parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
             else:
                 parser = JsonOutputParser()
+            # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
+            parser = RunnableLambda(_refuse_empty_json) | parser
         else:
             raise ValueError(
                 f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
@@ -825,10 +852,20 @@ def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
     return tool_spec_from(converted).model_dump(exclude_none=True)
 
 
+def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
+    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
+    content = message.content
+    if isinstance(content, str) and not content.strip():
+        parse_json_reply(content, message.response_metadata.get("finish_reason"))
+    return message
+
+
 def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatResult:
     message = ai_message_from_completion(completion)
     if headers:
         message.response_metadata["headers"] = completion.response_headers
+    if completion.tool_calls_recovered is not None:
+        message.response_metadata[TOOL_CALLS_RECOVERED] = completion.tool_calls_recovered
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -948,6 +985,8 @@ class _StreamFolder:
         )
         if self.v1:
             metadata["output_version"] = "v1"
+        if reply.tool_calls_recovered is not None:
+            metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
         if self.headers is not None:
             metadata["headers"] = self.headers
         message = AIMessageChunk(

@@ -77,6 +77,8 @@ _CONNECTION_FIELDS = frozenset(
         "default_headers",
         "max_concurrency",
         "limiter",
+        "deadline",
+        "recover_tool_calls",
     }
 )
 
@@ -197,6 +199,16 @@ class DeepSeekAPI(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
     )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one request may take in all (None: no limit, the default).",
+    )
+    recover_tool_calls: bool = Field(
+        default=True,
+        description="Recover tool calls the service leaked into the text (marked in "
+        "additional_kwargs as tool_calls_recovered).",
+    )
     prices: Any = Field(
         default=None,
         exclude=True,
@@ -265,6 +277,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
         reuse_client: bool = True,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
         prices: PriceTable | Mapping[str, Any] | None = None,
         max_concurrency: int | None = None,
         limiter: ConcurrencyLimiter | Literal["off"] | None = None,
@@ -298,6 +312,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             reuse_client=reuse_client,
+            deadline=deadline,
+            recover_tool_calls=recover_tool_calls,
             prices=prices,
             max_retries=max_retries,
             thinking=thinking,
@@ -799,6 +815,13 @@ def _one_of(name: str, value: Any, alias: str, alias_value: Any) -> Any:
 def _prompt_messages(
     prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
 ) -> list[ChatMessage]:
+    if not isinstance(prompt, str):
+        # Before this check None became an empty user message, sent (and billed) as such.
+        from deepseekapi_core import InvalidRequestError
+
+        raise InvalidRequestError(
+            f"prompt must be a string, not {type(prompt).__name__}", param="prompt"
+        )
     if not image_documents:
         return [ChatMessage(role=MessageRole.USER, content=prompt)]
     from ._images import image_blocks_from_documents, prompt_with_images
