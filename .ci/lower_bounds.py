@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-RUNTIME_EXTRAS = ("langchain", "llama-index", "agents")
+RUNTIME_EXTRAS = ("langchain", "llama-index", "agents", "tokenizer", "redis")
 SELF = "deepseekapi-integrations"
 
 
