@@ -199,6 +199,12 @@ def _reasoning_of(message: LIChatMessage) -> str | None:
 def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
     listed = message.additional_kwargs.get("tool_calls")
     if listed:
+        if not isinstance(listed, (list, tuple)):  # found by the fuzzer on Python 3.10
+            raise InvalidRequestError(
+                "additional_kwargs['tool_calls'] must be a list of tool calls, "
+                f"not {type(listed).__name__}",
+                param="messages",
+            )
         return [_tool_call_from_any(call) for call in listed]
     return [
         ToolCall(
