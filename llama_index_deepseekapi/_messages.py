@@ -199,11 +199,11 @@ def _reasoning_of(message: LIChatMessage) -> str | None:
 def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
     listed = message.additional_kwargs.get("tool_calls")
     if listed:
-        if not isinstance(listed, (list, tuple)):  # found by the fuzzer on Python 3.10
+        # A string or a mapping would iterate as characters or keys: name the real problem.
+        if isinstance(listed, (str, bytes, Mapping)) or not isinstance(listed, Iterable):
             raise InvalidRequestError(
                 "additional_kwargs['tool_calls'] must be a list of tool calls, "
-                f"not {type(listed).__name__}",
-                param="messages",
+                f"not {type(listed).__name__}"
             )
         return [_tool_call_from_any(call) for call in listed]
     return [
