@@ -681,8 +681,7 @@ class _StreamFolder:
         self.tool_index: dict[int | None, int] = {}
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        self.reply.add(chunk)
-        message = chunk_message(chunk)
+        message = chunk_message(chunk) if self.reply.add(chunk) else None
         if self.reply.finished:
             if message is not None:
                 self.content.append(cast("str", message.content))
