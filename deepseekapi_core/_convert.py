@@ -112,7 +112,9 @@ def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
 
 
 def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
-    """Flatten multi-part content into text; DeepSeek's chat models read text only.
+    """Flatten multi-part content into text, for messages that take text only (system and
+    assistant messages; images go in user messages and tool results, see
+    :func:`deepseekapi_core.content_from_blocks`).
 
     Accepts strings and ``{"type": "text", "text": ...}`` parts; anything else (an image, audio)
     raises :class:`InvalidRequestError` naming the part, instead of being dropped silently.
@@ -128,7 +130,8 @@ def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
         else:
             kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
             raise InvalidRequestError(
-                f"{where} part {index} is {kind!r}; DeepSeek chat models accept text only",
+                f"{where} part {index} is {kind!r}; this message takes text only (images go "
+                "in user messages and tool results, for vision models such as deepseek-flash)",
                 param="messages",
             )
     return "".join(texts)

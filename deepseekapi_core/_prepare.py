@@ -12,7 +12,11 @@ The reasoner rules live here, once, for the clients and both adapters:
   parameters it ignores (sampling, and the V4-deprecated penalties) are dropped with a warning.
 * A forced ``tool_choice`` ("required" or a named function), which V3.2/V4 thinking mode answers
   with 400, is sent as "auto" with a warning: the tools stay on offer and agents keep working.
-* ``thinking`` and ``reasoning_effort`` are sent only to model ids that accept them.
+* ``thinking`` and ``reasoning_effort`` are sent only to model ids that accept them; ids whose
+  service default differs from this registry's promise (the V4.1 legacy names) always get the
+  switch; ``reasoning_effort="none"`` is sent as ``thinking: {"type": "disabled"}``.
+* Image parts are checked (format, size, a model that can see them) by
+  :func:`deepseekapi_core._images.check_request_images`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from types import FrameType
 from typing import Any, Literal
 
 from ._exceptions import UnsupportedParameterError
+from ._images import check_request_images
 from ._types import ChatMessage, ChatRequest
 from .models import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
 
@@ -98,10 +103,14 @@ def build_request_body(
 ) -> dict[str, Any]:
     """The JSON body for ``POST /chat/completions``.
 
-    Raises :class:`UnsupportedParameterError` for a parameter the model's mode rejects, and
-    warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
+    Raises :class:`UnsupportedParameterError` for a parameter the model's mode rejects,
+    :class:`InvalidRequestError` for an image the model cannot see or the service cannot read,
+    and warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
     """
     profile = get_model_profile(request.model, era)
+    check_request_images(
+        request.messages, profile, allow_dropped_images=request.allow_dropped_images
+    )
     thinking = profile.thinks(request.thinking_switch)
     with_tools = uses_tools(request)
     body: dict[str, Any] = {
@@ -194,7 +203,9 @@ def _apply_thinking_switch(
                 "use deepseek-reasoner",
                 param="thinking",
             )
-    if request.reasoning_effort is not None:
+    if profile.explicit_thinking and "thinking" not in body:
+        body["thinking"] = {"type": "enabled" if thinking else "disabled"}
+    if request.reasoning_effort is not None and request.reasoning_effort != "none":
         if not thinking:
             raise UnsupportedParameterError(
                 f"reasoning_effort needs thinking mode, and {profile.id} is not thinking here; "

@@ -21,10 +21,13 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ContentPart",
     "Delta",
     "FunctionCall",
     "FunctionCallDelta",
     "FunctionSpec",
+    "ImagePart",
+    "ImageURL",
     "Model",
     "ModelList",
     "NamedToolChoice",
@@ -33,6 +36,7 @@ __all__ = [
     "ResponseFormat",
     "Role",
     "StreamOptions",
+    "TextPart",
     "ThinkingConfig",
     "ToolCall",
     "ToolCallDelta",
@@ -41,8 +45,9 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
-ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
-"""Values the service accepts; it maps them onto its own levels (e.g. xhigh -> max in V4)."""
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
+"""Values the service documents; ``none`` means thinking off, the others are mapped onto the
+service's own levels (see :data:`deepseekapi_core.models.REASONING_EFFORTS`)."""
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -133,11 +138,63 @@ class NamedToolChoice(_Request):
 # Messages
 
 
+class TextPart(_Request):
+    """A text part of multi-part content."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageURL(_Request):
+    """Where an image is: a ``data:`` URL with the bytes in base64, or an http(s) URL."""
+
+    url: str = Field(min_length=1)
+    detail: Literal["auto", "low", "high"] | None = None
+    """OpenAI's resolution hint, passed through; DeepSeek does not document whether it acts."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_scheme(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme not in ("data", "http", "https"):
+            raise ValueError(
+                "an image url must be a data: URL or an http(s) URL, "
+                f"not {url[:40]!r}{'...' if len(url) > 40 else ''}"
+            )
+        return url
+
+
+class ImagePart(_Request):
+    """An image part (OpenAI's ``image_url`` shape), read by vision models only.
+
+    Build one with :func:`deepseekapi_core.image_part_from_bytes`, ``image_part_from_path`` or
+    ``image_part_from_url``; its bytes are checked before sending (format, size, model).
+    """
+
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageURL
+
+    def __repr__(self) -> str:
+        # A data: URL can be megabytes; a repr names the image without dumping it.
+        url = self.image_url.url
+        if url.startswith("data:"):
+            url = url.split(",", 1)[0] + f",<{len(url)} chars>"
+        return f"ImagePart(url={url!r}, detail={self.image_url.detail!r})"
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+"""One part of multi-part content: text or an image."""
+
+
 class ChatMessage(_Request):
-    """One message of a conversation, as sent to the service."""
+    """One message of a conversation, as sent to the service.
+
+    ``content`` is a string, or (user messages and tool results only) a list of text and
+    image parts.
+    """
 
     role: Role
-    content: str | None = None
+    content: str | list[ContentPart] | None = None
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
@@ -146,11 +203,19 @@ class ChatMessage(_Request):
 
     @model_validator(mode="after")
     def _check_shape(self) -> ChatMessage:
+        if isinstance(self.content, list):
+            if self.role not in ("user", "tool"):
+                raise ValueError(
+                    f"a {self.role} message takes text content only; content parts (images) "
+                    "go in user messages and tool results"
+                )
+            if not self.content:
+                raise ValueError(f"a {self.role} message needs content, not an empty part list")
         if self.role == "tool":
             if not self.tool_call_id:
                 raise ValueError("a tool message needs the tool_call_id of the call it answers")
             if self.content is None:
-                raise ValueError("a tool message needs content (the tool's result as text)")
+                raise ValueError("a tool message needs content (the tool's result)")
         elif self.tool_call_id is not None:
             raise ValueError(f"tool_call_id is only allowed on tool messages, not {self.role}")
         if self.role != "assistant":
@@ -170,7 +235,10 @@ class ChatMessage(_Request):
 
     def to_wire(self) -> dict[str, Any]:
         """The message as a JSON-ready dict, without empty optional fields."""
-        wire: dict[str, Any] = {"role": self.role, "content": self.content}
+        content: Any = self.content
+        if isinstance(content, list):
+            content = [part.model_dump(exclude_none=True) for part in content]
+        wire: dict[str, Any] = {"role": self.role, "content": content}
         if self.name is not None:
             wire["name"] = self.name
         if self.tool_calls:
@@ -240,11 +308,18 @@ class ChatRequest(_Request):
     reasoning_effort: ReasoningEffort | None = None
     user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,512}$")] | None = None
     extra_body: dict[str, Any] | None = None
+    allow_dropped_images: bool = False
+    """Send image parts to a model known to drop them silently (``deepseek-v4-pro``).
+
+    Not a wire field. Without it such a request is refused before sending, because the reply
+    would come back as if the model had seen the image."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatRequest:
         if self.top_logprobs is not None and not self.logprobs:
             raise ValueError("top_logprobs needs logprobs=True")
+        if self.reasoning_effort == "none" and self.thinking_switch:
+            raise ValueError("reasoning_effort 'none' means thinking off, but thinking is on")
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
             raise ValueError("tool_choice needs tools")
         if isinstance(self.tool_choice, NamedToolChoice):
@@ -263,9 +338,14 @@ class ChatRequest(_Request):
 
     @property
     def thinking_switch(self) -> bool | None:
-        """``thinking`` as a bool, or None when the request leaves it to the model."""
+        """``thinking`` as a bool, or None when the request leaves it to the model.
+
+        ``reasoning_effort="none"`` is the effort scale's way of saying thinking off.
+        """
         if isinstance(self.thinking, ThinkingConfig):
             return self.thinking.type == "enabled"
+        if self.thinking is None and self.reasoning_effort == "none":
+            return False
         return self.thinking
 
 

@@ -50,6 +50,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from .models import DEFAULT_ERA
+
 if TYPE_CHECKING:
     import httpx
 
@@ -386,7 +388,9 @@ def _parser() -> _Parser:
     emulator.add_argument(
         "--port", type=int, default=8000, help="TCP port, 0 for any free one (default: 8000)"
     )
-    emulator.add_argument("--era", default="v4", help="r1, v3.1, v3.2 or v4 (default: v4)")
+    emulator.add_argument(
+        "--era", default=DEFAULT_ERA.value, help="r1, v3.1, v3.2, v4 or v4.1 (default: v4.1)"
+    )
     emulator.add_argument("--api-key", default=None, help="accept only this key (default: any)")
 
     demo = commands.add_parser("demo", help="run the end-to-end demo")

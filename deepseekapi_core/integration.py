@@ -18,6 +18,7 @@ from ._convert import (
     usage_summary,
 )
 from ._holder import ClientHolder, ClientOptions
+from ._images import content_from_blocks, content_from_parts
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -33,6 +34,8 @@ __all__ = [
     "WireToolChoice",
     "__version__",
     "coerce_chat_request",
+    "content_from_blocks",
+    "content_from_parts",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",

@@ -3,24 +3,42 @@
 The service has changed under the same names more than once (see ``Era``): ``deepseek-chat`` was
 DeepSeek-V3, then V3.1/V3.2 non-thinking, then an alias of ``deepseek-v4-flash`` non-thinking.
 Each :class:`ModelProfile` therefore describes a model *in one era*; :func:`get_model_profile`
-answers for the newest era unless told otherwise. Unknown ids are allowed (the proxy may add
-models) and get a conservative profile.
+answers for the newest era (V4.1) unless told otherwise. Unknown ids are allowed (the proxy may
+add models) and get a conservative profile.
+
+The V4.1 era (2026-09-10 on), per the reference's section 1.16:
+
+============================  =============  ==========================  ===================
+id                            answered as    thinking                    input
+============================  =============  ==========================  ===================
+deepseek-flash                itself         switchable, on (``high``)   text, image
+deepseek-v4-pro               itself         switchable, on (``high``)   text (images dropped)
+deepseek-v4-flash             deepseek-flash switchable, on (``high``)   text, image
+deepseek-v4-flash-vision-exp  deepseek-flash switchable, on (``high``)   text, image
+deepseek-chat                 deepseek-flash off unless asked (sent)     text
+deepseek-reasoner             deepseek-flash always (sent)               text
+============================  =============  ==========================  ===================
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from typing import Any, Final
 
 __all__ = [
     "DEFAULT_ERA",
+    "IMAGE",
+    "REASONING_EFFORTS",
     "SAMPLING_PARAMETERS",
+    "TEXT",
     "Era",
     "ModelProfile",
     "ThinkingSupport",
     "forced_tool_choice_allowed",
     "get_model_profile",
     "known_model_ids",
+    "listed_model_ids",
 ]
 
 
@@ -35,11 +53,14 @@ class Era(str, enum.Enum):
     """V3.2 (2025-12 to 2026-04): thinking mode calls tools and requires its reasoning back."""
     V4 = "v4"
     """V4 (2026-04 on): ``thinking``/``reasoning_effort`` switches, 1M context, legacy aliases."""
+    V4_1 = "v4.1"
+    """V4.1 (2026-09-10 on): ``deepseek-flash`` (V4.1 Flash) reads images; the legacy names and
+    ``deepseek-v4-flash`` are answered as ``deepseek-flash``; ``deepseek-v4-pro`` drops images."""
 
     @property
     def replays_reasoning_in_tool_turns(self) -> bool:
         """Whether thinking-mode tool-call turns must carry their ``reasoning_content`` back."""
-        return self in (Era.V3_2, Era.V4)
+        return self in (Era.V3_2, Era.V4, Era.V4_1)
 
     @property
     def rejects_forced_tool_choice_when_thinking(self) -> bool:
@@ -48,15 +69,20 @@ class Era(str, enum.Enum):
         Only "auto" and "none" are accepted there ("Thinking mode does not support this
         tool_choice", widely reported against V4 since 2026-07).
         """
-        return self in (Era.V3_2, Era.V4)
+        return self in (Era.V3_2, Era.V4, Era.V4_1)
 
     @property
     def rejects_reasoning_in_input(self) -> bool:
         """Whether any ``reasoning_content`` in the input messages is answered with a 400."""
         return self in (Era.R1, Era.V3_1)
 
+    @property
+    def has_thinking_switch(self) -> bool:
+        """Whether the service reads the ``thinking: {"type": ...}`` request field."""
+        return self in (Era.V3_2, Era.V4, Era.V4_1)
 
-DEFAULT_ERA = Era.V4
+
+DEFAULT_ERA = Era.V4_1
 
 SAMPLING_PARAMETERS: frozenset[str] = frozenset(
     {"temperature", "top_p", "presence_penalty", "frequency_penalty"}
@@ -64,6 +90,34 @@ SAMPLING_PARAMETERS: frozenset[str] = frozenset(
 """Accepted but without effect in thinking mode (documented in every era)."""
 
 _REJECTED_WHEN_THINKING: frozenset[str] = frozenset({"logprobs", "top_logprobs"})
+
+TEXT: Final = "text"
+"""The input modality every model takes."""
+IMAGE: Final = "image"
+"""Image input (``image_url`` content parts): V4.1 Flash and the vision preview."""
+
+_TEXT_ONLY: frozenset[str] = frozenset({TEXT})
+_TEXT_AND_IMAGE: frozenset[str] = frozenset({TEXT, IMAGE})
+
+REASONING_EFFORTS: tuple[str, ...] = (
+    "none",
+    "minimal",
+    "low",
+    "medium",
+    "high",
+    "xhigh",
+    "max",
+    "ultra",
+)
+"""Every ``reasoning_effort`` value the service documents, weakest first.
+
+``none`` means thinking off: the core sends ``thinking: {"type": "disabled"}`` instead of the
+effort. The service maps the others onto the levels it runs (the thinking-mode guide of late
+2026): ``minimal``/``low`` -> ``low``, ``medium``/``high``/``xhigh`` -> ``high``,
+``max``/``ultra`` -> ``max``. The April 2026 guide mapped ``low``/``medium`` -> ``high`` and
+``xhigh`` -> ``max``; one third-party listing says ``minimal`` turns thinking off. The values
+are sent as given, so whichever mapping the service runs applies.
+"""
 
 
 class ThinkingSupport(str, enum.Enum):
@@ -95,6 +149,31 @@ class ModelProfile:
     """Accepted without effect in every mode (V4 deprecated the penalties)."""
     era: Era = DEFAULT_ERA
     known: bool = True
+    input_modalities: frozenset[str] = _TEXT_ONLY
+    """What the model reads: ``{"text"}`` or ``{"text", "image"}``."""
+    drops_images: bool = False
+    """Image parts are answered 200 but never reach the model (``deepseek-v4-pro`` in V4.1)."""
+    answered_as: str | None = None
+    """The id the service reports in replies when it is not this one (a routed alias)."""
+    listed: bool = True
+    """Whether ``GET /models`` lists this id in its era (aliases are answered, not listed)."""
+    explicit_thinking: bool = False
+    """Send the thinking switch even when the caller leaves it unset.
+
+    The V4.1 service routes the legacy names to ``deepseek-flash``, which thinks by default;
+    whether the alias still pins a mode is not documented. This registry promises plain replies
+    for ``deepseek-chat`` and reasoning for ``deepseek-reasoner``, so the switch is sent.
+    """
+
+    @property
+    def accepts_images(self) -> bool:
+        """Whether the model sees image parts (not merely accepts and drops them)."""
+        return IMAGE in self.input_modalities
+
+    @property
+    def reply_model(self) -> str:
+        """The ``model`` the service puts in its replies to a request naming this id."""
+        return self.answered_as or self.id
 
     def thinks(self, thinking: bool | None) -> bool:
         """Whether a request with this ``thinking`` switch runs in thinking mode."""
@@ -117,7 +196,12 @@ _V4_FLASH = ModelProfile(
     accepts_thinking_parameter=True,
     accepts_reasoning_effort=True,
     ignored_always=frozenset({"presence_penalty", "frequency_penalty"}),
+    era=Era.V4,
 )
+
+# V4.1 Flash: same limits and switches as V4 Flash, and it reads images (2026-09-10).
+_FLASH = replace(_V4_FLASH, id="deepseek-flash", era=Era.V4_1, input_modalities=_TEXT_AND_IMAGE)
+_ROUTED_TO_FLASH: dict[str, Any] = {"answered_as": "deepseek-flash", "listed": False}
 
 _PROFILES: dict[Era, dict[str, ModelProfile]] = {
     Era.R1: {
@@ -181,16 +265,52 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             thinking=ThinkingSupport.NEVER,
             thinking_by_default=False,
             accepts_thinking_parameter=True,
+            answered_as="deepseek-v4-flash",
+            listed=False,
         ),
         "deepseek-reasoner": replace(
             _V4_FLASH,
             id="deepseek-reasoner",
             thinking=ThinkingSupport.ALWAYS,
             accepts_thinking_parameter=False,
+            answered_as="deepseek-v4-flash",
+            listed=False,
         ),
         "deepseek-v4-flash": _V4_FLASH,
-        "deepseek-flash": replace(_V4_FLASH, id="deepseek-flash"),
+        "deepseek-flash": replace(_V4_FLASH, id="deepseek-flash", listed=False),
         "deepseek-v4-pro": replace(_V4_FLASH, id="deepseek-v4-pro"),
+    },
+    Era.V4_1: {
+        "deepseek-flash": _FLASH,
+        # Accepts image parts with a 200 but bills and reads only the text (deepseek-harness).
+        "deepseek-v4-pro": replace(
+            _FLASH, id="deepseek-v4-pro", input_modalities=_TEXT_ONLY, drops_images=True
+        ),
+        "deepseek-v4-flash": replace(_FLASH, id="deepseek-v4-flash", **_ROUTED_TO_FLASH),
+        "deepseek-v4-flash-vision-exp": replace(
+            _FLASH, id="deepseek-v4-flash-vision-exp", **_ROUTED_TO_FLASH
+        ),
+        # The legacy names keep their promise (plain chat / always reasoning) by sending the
+        # switch; "deepseek-chat reportedly does not take the vision path" (1.16), so both are
+        # text only here: an image for them is an error naming deepseek-flash.
+        "deepseek-chat": replace(
+            _FLASH,
+            id="deepseek-chat",
+            thinking=ThinkingSupport.NEVER,
+            thinking_by_default=False,
+            input_modalities=_TEXT_ONLY,
+            explicit_thinking=True,
+            **_ROUTED_TO_FLASH,
+        ),
+        "deepseek-reasoner": replace(
+            _FLASH,
+            id="deepseek-reasoner",
+            thinking=ThinkingSupport.ALWAYS,
+            accepts_thinking_parameter=False,
+            input_modalities=_TEXT_ONLY,
+            explicit_thinking=True,
+            **_ROUTED_TO_FLASH,
+        ),
     },
 }
 
@@ -198,6 +318,11 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
 def known_model_ids(era: Era = DEFAULT_ERA) -> tuple[str, ...]:
     """The model ids the registry knows in ``era``, in a stable order."""
     return tuple(_PROFILES[era])
+
+
+def listed_model_ids(era: Era = DEFAULT_ERA) -> tuple[str, ...]:
+    """The ids ``GET /models`` lists in ``era`` (aliases are answered but not listed)."""
+    return tuple(model for model, profile in _PROFILES[era].items() if profile.listed)
 
 
 def get_model_profile(model: str, era: Era = DEFAULT_ERA) -> ModelProfile:
@@ -210,9 +335,10 @@ def get_model_profile(model: str, era: Era = DEFAULT_ERA) -> ModelProfile:
     profile = _PROFILES[era].get(model)
     if profile is not None:
         return profile
-    if model in _PROFILES[Era.V4]:
-        # A V4-only id asked for under an older era: it exists only as V4 describes it.
-        return _PROFILES[Era.V4][model]
+    for newer in (Era.V4, Era.V4_1):
+        if model in _PROFILES[newer]:
+            # A newer id asked for under an older era: it exists only as its era describes it.
+            return _PROFILES[newer][model]
     reasons = "reasoner" in model or model.endswith("-r1")
     return ModelProfile(
         id=model,

@@ -149,6 +149,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     prompt), and ``"json_schema"``, which the service does not offer natively and which is
     therefore served by function calling with the same schema.
 
+    Images: ``deepseek-flash`` (V4.1) reads them, in ``HumanMessage`` and ``ToolMessage``
+    content as standard image blocks (``{"type": "image", "base64" | "url": ...}``, v1 or v0)
+    or OpenAI ``image_url`` parts; each is checked before sending (JPEG/PNG/GIF/WebP, 20 MiB,
+    a model that can see it) and a failure names the message and part.
+
     Errors are the core's (:mod:`deepseekapi_core`): e.g. ``InsufficientCreditsError`` on 402
     (top up the balance), ``RateLimitError`` after retries, ``UnsupportedParameterError`` for a
     parameter the reasoner rejects, before anything is sent.
@@ -157,7 +162,8 @@ class ChatDeepSeekAPI(BaseChatModel):
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
     model_name: str = Field(default="deepseek-chat", alias="model")
-    """Model id: ``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash``, ..."""
+    """Model id: ``deepseek-flash`` (reads images), ``deepseek-v4-pro``, ``deepseek-chat``,
+    ``deepseek-reasoner``, ..."""
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(list(API_KEY_ENV_VARS), default=None)
     )
@@ -188,6 +194,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     """Reasoning effort in thinking mode (``"high"``, ``"max"``, ...)."""
     user_id: str | None = None
     """End-user id for the service's safety and cache isolation."""
+    allow_dropped_images: bool = False
+    """Send images to a model that accepts but silently drops them (``deepseek-v4-pro``).
+
+    Off by default: such a request fails before sending, since the reply would read as if the
+    model had seen the image. Vision models (``deepseek-flash``) need no opt-in."""
     reasoning_replay: Literal["auto", "always", "never"] = "auto"
     """Whether earlier turns' reasoning is sent back: by the service's rules, always, never."""
     era: Era = DEFAULT_ERA
@@ -326,7 +337,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             max_input_tokens=profile.context_window,
             max_output_tokens=profile.max_output_tokens,
             text_inputs=True,
-            image_inputs=False,
+            image_inputs=profile.accepts_images,
+            image_url_inputs=profile.accepts_images,
+            image_tool_message=profile.accepts_images,
             audio_inputs=False,
             video_inputs=False,
             pdf_inputs=False,
@@ -380,6 +393,8 @@ class ChatDeepSeekAPI(BaseChatModel):
             value = getattr(self, name)
             if value is not None:
                 params[name] = value
+        if self.allow_dropped_images:
+            params["allow_dropped_images"] = True
         if self.stop:
             params["stop"] = self.stop
         extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}

@@ -39,6 +39,7 @@ from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatMessage,
+    ContentPart,
     FunctionCall,
     InvalidRequestError,
     ToolCall,
@@ -46,6 +47,7 @@ from deepseekapi_core import (
     join_text_parts,
     parse_tool_arguments,
 )
+from deepseekapi_core.integration import content_from_blocks
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -108,7 +110,7 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
         return _make(
             where,
             role="tool",
-            content=_text(message.content, where),
+            content=_with_images(message.content, where),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, LCChatMessage):
@@ -143,13 +145,24 @@ def _make(where: str, **fields: Any) -> ChatMessage:
 
 
 def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
-    return _make(where, role=role, content=_text(message.content, where), name=message.name)
+    content = (
+        _with_images(message.content, where) if role == "user" else _text(message.content, where)
+    )
+    return _make(where, role=role, content=content, name=message.name)
 
 
 def _text(content: str | list[str | dict[Any, Any]], where: str) -> str:
     if isinstance(content, str):
         return content
     return join_text_parts(content, where=where)
+
+
+def _with_images(content: str | list[str | dict[Any, Any]], where: str) -> str | list[ContentPart]:
+    """User and tool-result content: text, and images in any of LangChain's spellings (standard
+    v1/v0 image blocks, OpenAI ``image_url`` parts), converted and checked by the core."""
+    if isinstance(content, str):
+        return content
+    return content_from_blocks(content, where=where)
 
 
 def _assistant_text(content: str | list[str | dict[Any, Any]], where: str) -> str:

@@ -19,6 +19,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     CompletionResponseAsyncGen,
     CompletionResponseGen,
+    ImageBlock,
     LLMMetadata,
     MessageRole,
 )
@@ -26,6 +27,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, fiel
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.schema import ImageNode
 
 if TYPE_CHECKING:
     import httpx
@@ -57,12 +59,25 @@ _CONNECTION_FIELDS = frozenset(
 )
 
 
+class DeepSeekLLMMetadata(LLMMetadata):
+    """llama-index's ``LLMMetadata`` plus what the model reads (it has no field for that)."""
+
+    image_inputs: bool = Field(
+        default=False, description="Whether the model reads image blocks (vision models)."
+    )
+    input_modalities: list[str] = Field(
+        default_factory=lambda: ["text"], description='What the model reads: "text", "image".'
+    )
+
+
 class DeepSeekAPI(FunctionCallingLLM):
     """DeepSeek chat models (``deepseek-chat``, ``deepseek-reasoner``, V4 ids) for LlamaIndex.
 
     A function-calling LLM: ``chat``/``stream_chat``/``complete``/``stream_complete`` and their
     async forms, tool calling for ``FunctionAgent``/``ReActAgent``, ``structured_predict``, and
-    reasoning surfaced as thinking blocks and ``additional_kwargs["reasoning_content"]``.
+    reasoning surfaced as thinking blocks and ``additional_kwargs["reasoning_content"]``. Vision
+    models (``deepseek-flash``) read ``ImageBlock`` in user messages and tool results, and
+    ``complete(prompt, image_documents=[...])``.
 
     Args:
         model: the model id (``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash`` ...).
@@ -77,7 +92,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         reasoning_effort: how hard a thinking model reasons.
         reasoning_replay: how earlier turns' reasoning is sent back (``"auto"``: the service's
             rules).
-        era: whose wire rules to follow (newest by default).
+        era: whose wire rules to follow (``None``: the newest, V4.1).
+        allow_dropped_images: send images to a model that accepts but silently drops them
+            (``deepseek-v4-pro``); otherwise that is an error before sending.
         additional_kwargs: further request parameters (``top_p``, ``stop``, ``user_id``,
             ``response_format``, ``extra_body`` ...) sent with every request.
         default_headers: extra HTTP headers.
@@ -117,6 +134,10 @@ class DeepSeekAPI(FunctionCallingLLM):
     era: str | None = Field(
         default=None, description="Which era's wire rules to follow (None: the newest)."
     )
+    allow_dropped_images: bool = Field(
+        default=False,
+        description="Send images to a model that drops them silently (deepseek-v4-pro).",
+    )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request parameters sent with every request."
     )
@@ -140,6 +161,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         reasoning_effort: ReasoningEffort | None = None,
         reasoning_replay: Literal["auto", "always", "never"] = "auto",
         era: str | None = None,
+        allow_dropped_images: bool = False,
         additional_kwargs: Mapping[str, Any] | None = None,
         default_headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
@@ -161,6 +183,7 @@ class DeepSeekAPI(FunctionCallingLLM):
             reasoning_effort=reasoning_effort,
             reasoning_replay=reasoning_replay,
             era=era,
+            allow_dropped_images=allow_dropped_images,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=dict(default_headers) if default_headers else None,
             **kwargs,
@@ -225,19 +248,22 @@ class DeepSeekAPI(FunctionCallingLLM):
         return self._clients
 
     @property
-    def metadata(self) -> LLMMetadata:
-        """Context window, output size and capabilities from the core's model registry."""
+    def metadata(self) -> DeepSeekLLMMetadata:
+        """Context window, output size and capabilities from the core's model registry,
+        including whether the model reads images (``image_inputs``, ``input_modalities``)."""
         profile = self._profile()
         tools = profile.supports_tools and (
             profile.supports_tools_when_thinking or not profile.thinks(self.thinking)
         )
-        return LLMMetadata(
+        return DeepSeekLLMMetadata(
             context_window=profile.context_window,
             num_output=self.max_tokens or profile.max_output_tokens,
             is_chat_model=True,
             is_function_calling_model=tools,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
+            image_inputs=profile.accepts_images,
+            input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
         )
 
     @property
@@ -264,6 +290,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             params["thinking"] = self.thinking
         if self.reasoning_effort is not None:
             params["reasoning_effort"] = self.reasoning_effort
+        if self.allow_dropped_images:
+            params["allow_dropped_images"] = True
         if self.additional_kwargs:
             params.update(self.additional_kwargs)
         if kwargs:
@@ -349,29 +377,50 @@ class DeepSeekAPI(FunctionCallingLLM):
     # Completion (a single user message)
 
     @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``."""
+    def complete(
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
+    ) -> CompletionResponse:
+        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``.
+
+        ``image_documents`` (``ImageNode`` or ``ImageBlock`` objects, as llama-index's
+        multimodal LLMs take them) go in the same message, before the prompt; a vision model
+        (``deepseek-flash``) reads them.
+        """
         from ._messages import completion_response
 
-        return completion_response(self._chat(_prompt_messages(prompt), kwargs))
+        messages = _prompt_messages(prompt, image_documents)
+        return completion_response(self._chat(messages, kwargs))
 
     @llm_completion_callback()
     async def acomplete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
         from ._messages import completion_response
 
-        return completion_response(await self._achat(_prompt_messages(prompt), kwargs))
+        messages = _prompt_messages(prompt, image_documents)
+        return completion_response(await self._achat(messages, kwargs))
 
     @llm_completion_callback()
     def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponseGen:
         """Stream the completion of ``prompt``: the text so far and the new ``delta``."""
         from ._messages import StreamFolder
 
-        chunks = self._stream(_prompt_messages(prompt), kwargs)
+        chunks = self._stream(_prompt_messages(prompt, image_documents), kwargs)
 
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
@@ -382,12 +431,16 @@ class DeepSeekAPI(FunctionCallingLLM):
 
     @llm_completion_callback()
     async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
+        self,
+        prompt: str,
+        formatted: bool = False,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+        **kwargs: Any,
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
         from ._messages import StreamFolder
 
-        chunks = self._astream(_prompt_messages(prompt), kwargs)
+        chunks = self._astream(_prompt_messages(prompt, image_documents), kwargs)
 
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
@@ -483,8 +536,15 @@ class DeepSeekAPI(FunctionCallingLLM):
         await self._clients.aclose()
 
 
-def _prompt_messages(prompt: str) -> list[ChatMessage]:
-    return [ChatMessage(role=MessageRole.USER, content=prompt)]
+def _prompt_messages(
+    prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
+) -> list[ChatMessage]:
+    if not image_documents:
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+    from ._images import image_blocks_from_documents, prompt_with_images
+
+    blocks = prompt_with_images(prompt, image_blocks_from_documents(image_documents))
+    return [ChatMessage(role=MessageRole.USER, blocks=blocks)]
 
 
 def _keep_first_tool_call(message: ChatMessage) -> None:

@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     CitableBlock,
     CitationBlock,
     CompletionResponse,
+    ImageBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -32,18 +33,23 @@ from deepseekapi_core import (
     ChatCompletionChunk,
     ChatMessage,
     FunctionCall,
+    ImagePart,
     InvalidRequestError,
+    TextPart,
     ToolCall,
     ToolSpec,
     Usage,
 )
 from deepseekapi_core.integration import (
     StreamAccumulator,
+    content_from_parts,
     join_text_parts,
     parse_tool_arguments,
     tool_spec_from,
     usage_summary,
 )
+
+from ._images import image_part_from_block
 
 __all__ = [
     "StreamFolder",
@@ -77,7 +83,8 @@ _ASSISTANT = MessageRole.ASSISTANT
 
 
 def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
-    """The conversation as core messages (text only; anything else fails, naming the part).
+    """The conversation as core messages: text everywhere, images (``ImageBlock``) in user
+    messages and tool results; anything else fails, naming the part.
 
     An assistant message keeps its reasoning (thinking blocks, else
     ``additional_kwargs["reasoning_content"]``) and its tool calls (the exact argument strings of
@@ -96,6 +103,8 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
         )
     blocks = message.blocks
     extra = message.additional_kwargs
+    if role in ("user", "tool") and any(isinstance(block, ImageBlock) for block in blocks):
+        return _with_images(role, blocks, extra, index)
     if not extra and len(blocks) == 1 and isinstance(blocks[0], TextBlock):
         # The common case: one text block and nothing else.
         if role == "tool":
@@ -116,14 +125,42 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
             reasoning_content=reasoning,
         )
     if role == "tool":
-        call_id = extra.get("tool_call_id")
-        if not call_id:
-            raise InvalidRequestError(
-                f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
-                param="messages",
-            )
-        return ChatMessage(role="tool", content=content, tool_call_id=str(call_id))
+        return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
     return ChatMessage(role=role, content=content, name=extra.get("name"))  # type: ignore[arg-type]
+
+
+def _tool_call_id(extra: Mapping[str, Any], index: int) -> str:
+    call_id = extra.get("tool_call_id")
+    if not call_id:
+        raise InvalidRequestError(
+            f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
+            param="messages",
+        )
+    return str(call_id)
+
+
+def _with_images(
+    role: str, blocks: Sequence[Any], extra: Mapping[str, Any], index: int
+) -> ChatMessage:
+    """A user message or tool result holding images: text and image parts, in block order."""
+    where = f"messages[{index}]"
+    parts: list[str | TextPart | ImagePart] = []
+    for position, block in enumerate(blocks):
+        if isinstance(block, ImageBlock):
+            parts.append(image_part_from_block(block, f"{where} part {position}"))
+            continue
+        for piece in _parts([block]):
+            if not isinstance(piece, str):
+                raise InvalidRequestError(
+                    f"{where} part {position} is {piece['type']!r}; DeepSeek reads text and, "  # type: ignore[index]
+                    "on vision models, images only",
+                    param="messages",
+                )
+            parts.append(piece)
+    content = content_from_parts(parts)
+    if role == "tool":
+        return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
+    return ChatMessage(role="user", content=content, name=extra.get("name"))
 
 
 def _text_of(blocks: Sequence[Any], index: int) -> str:

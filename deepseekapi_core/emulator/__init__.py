@@ -12,6 +12,7 @@ In-process (no sockets)::
     emulator = Emulator()                       # newest era; Emulator(era="r1") for the old rules
     emulator.script.reply_text("Hello!")        # optional: decide the next replies
     emulator.faults.status(429, retry_after=1)  # optional: inject faults
+    emulator.faults.leaked_tool_call("dsml")    # ... including the service's own bad replies
     client = httpx.Client(transport=emulator.transport(), base_url="https://emulated/v1")
 
 On the loopback interface (for the OpenAI SDK, curl, other processes)::
@@ -31,13 +32,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..models import Era
     from ._app import Emulator
-    from ._faults import FaultKind, FaultRule, Faults
+    from ._faults import LEAK_SHAPES, FaultKind, FaultRule, Faults, FaultStage
+    from ._in_flight import InFlight
     from ._script import Script, ScriptedError, ScriptedReply, ScriptedToolCall
     from ._server import EmulatorServer
     from ._transport import EmulatorTransport
+    from ._vision import ImageServer
     from ._wire import EmulatedResponse, RecordedRequest
 
 __all__ = [
+    "LEAK_SHAPES",
     "EmulatedResponse",
     "Emulator",
     "EmulatorServer",
@@ -45,7 +49,10 @@ __all__ = [
     "Era",
     "FaultKind",
     "FaultRule",
+    "FaultStage",
     "Faults",
+    "ImageServer",
+    "InFlight",
     "RecordedRequest",
     "Script",
     "ScriptedError",
@@ -59,12 +66,16 @@ _WHERE = {
     "FaultKind": "._faults",
     "FaultRule": "._faults",
     "Faults": "._faults",
+    "FaultStage": "._faults",
+    "LEAK_SHAPES": "._faults",
+    "InFlight": "._in_flight",
     "Script": "._script",
     "ScriptedError": "._script",
     "ScriptedReply": "._script",
     "ScriptedToolCall": "._script",
     "EmulatorServer": "._server",
     "EmulatorTransport": "._transport",
+    "ImageServer": "._vision",
     "EmulatedResponse": "._wire",
     "RecordedRequest": "._wire",
 }

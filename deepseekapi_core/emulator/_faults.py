@@ -1,4 +1,5 @@
-"""Fault injection: errors, latency, dropped connections and broken bodies on demand."""
+"""Fault injection: errors, latency, dropped connections, broken bodies and the service's own
+odd replies (leaked tool calls, whitespace JSON, resource exhaustion, stalls) on demand."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-__all__ = ["FaultKind", "FaultRule", "Faults"]
+__all__ = ["LEAK_SHAPES", "FaultKind", "FaultRule", "FaultStage", "Faults"]
 
 
 class FaultKind(str, enum.Enum):
@@ -29,17 +30,68 @@ class FaultKind(str, enum.Enum):
     """Truncate the JSON body (or, in a stream, one event's JSON)."""
     KEEP_ALIVE = "keep_alive"
     """Precede the reply with keep-alive lines (blank lines, or ``: keep-alive`` in streams)."""
+    STALL_STREAM = "stall_stream"
+    """Go silent after N events of a streamed reply, connection open (streams only)."""
+    LEAKED_TOOL_CALL = "leaked_tool_call"
+    """Write a reply's tool calls into ``content`` (``finish_reason: "stop"``, no tool calls)."""
+    JSON_WHITESPACE = "json_whitespace"
+    """Answer a JSON-mode request with whitespace only (``finish_reason: "stop"``)."""
+    INSUFFICIENT_RESOURCE = "insufficient_resource"
+    """End the reply early with ``finish_reason: "insufficient_system_resource"``."""
 
 
-_STREAM_ONLY = frozenset({FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR})
-_BEFORE_REPLY = frozenset({FaultKind.STATUS, FaultKind.HTML_ERROR, FaultKind.DROP})
+LEAK_SHAPES = ("dsml", "tool_call_tag", "fenced_json", "bare_json")
+"""The shapes a leaked tool call takes in ``content`` (see :meth:`Faults.leaked_tool_call`)."""
+
+
+class FaultStage(str, enum.Enum):
+    """When a fault acts on a request."""
+
+    GATEWAY = "gateway"
+    """Before the service sees the request, as a gateway in front of it would."""
+    REPLY = "reply"
+    """On the reply the service composed, before it is put on the wire."""
+    WIRE = "wire"
+    """On the bytes of a successful reply."""
+
+
+_STREAM_ONLY = frozenset({FaultKind.CUT_STREAM, FaultKind.STREAM_ERROR, FaultKind.STALL_STREAM})
+_EXCLUSIVE = frozenset(
+    {
+        FaultKind.STATUS,
+        FaultKind.HTML_ERROR,
+        FaultKind.DROP,
+        FaultKind.LEAKED_TOOL_CALL,
+        FaultKind.JSON_WHITESPACE,
+        FaultKind.INSUFFICIENT_RESOURCE,
+    }
+)
+"""Faults that replace the answer or the reply (so at most one of them applies)."""
+_STAGES: dict[FaultKind, FaultStage] = {
+    FaultKind.STATUS: FaultStage.GATEWAY,
+    FaultKind.HTML_ERROR: FaultStage.GATEWAY,
+    FaultKind.DROP: FaultStage.GATEWAY,
+    FaultKind.LATENCY: FaultStage.GATEWAY,
+    FaultKind.CUT_STREAM: FaultStage.WIRE,
+    FaultKind.STREAM_ERROR: FaultStage.WIRE,
+    FaultKind.MALFORMED: FaultStage.WIRE,
+    FaultKind.KEEP_ALIVE: FaultStage.WIRE,
+    FaultKind.STALL_STREAM: FaultStage.WIRE,
+    FaultKind.LEAKED_TOOL_CALL: FaultStage.REPLY,
+    FaultKind.JSON_WHITESPACE: FaultStage.REPLY,
+    FaultKind.INSUFFICIENT_RESOURCE: FaultStage.REPLY,
+}
 
 
 @dataclass
 class FaultRule:
     """One injected fault; it applies ``times`` more times, or to a ``rate`` of requests.
 
-    ``hits`` counts the requests it has applied to so far.
+    ``hits`` counts the requests it has applied to so far. The other fields are the
+    parameters of the :class:`Faults` method that made the rule: ``count`` is the number of
+    keep-alive lines, or the pieces delivered before ``insufficient_system_resource``;
+    ``text`` is a leaked call's preamble, or the whitespace of a JSON-mode reply; ``shape``
+    is a leaked call's shape; ``duration`` is how long a stall lasts (None: for ever).
     """
 
     kind: FaultKind
@@ -54,6 +106,9 @@ class FaultRule:
     per_event: float = 0.0
     after_events: int = 0
     count: int = 1
+    shape: str = ""
+    text: str = ""
+    duration: float | None = None
     hits: int = field(default=0, init=False)
 
     @property
@@ -62,9 +117,22 @@ class FaultRule:
         return self.times is not None and self.times <= 0
 
     @property
+    def stage(self) -> FaultStage:
+        """When the rule acts on a request."""
+        return _STAGES[self.kind]
+
+    @property
     def stream_only(self) -> bool:
         """Whether the rule applies to streamed replies only."""
         return self.kind in _STREAM_ONLY
+
+    def waits_for(self, *, streaming: bool, calls_tools: bool, json_mode: bool) -> bool:
+        """Whether the rule passes over a request like this one, waiting for one it fits."""
+        if self.stream_only and not streaming:
+            return True
+        if self.kind is FaultKind.LEAKED_TOOL_CALL and not calls_tools:
+            return True
+        return self.kind is FaultKind.JSON_WHITESPACE and not json_mode
 
 
 class Faults:
@@ -221,17 +289,120 @@ class Faults:
             raise ValueError("count must be at least 1")
         return self._add(FaultRule(FaultKind.KEEP_ALIVE, times=times, rate=rate, count=count))
 
-    def _take(self, *, before_reply: bool, streaming: bool) -> list[FaultRule]:
-        """The rules that apply to this request now (and count them as applied)."""
+    def stall_stream(
+        self,
+        after_events: int = 2,
+        *,
+        seconds: float | None = None,
+        times: int | None = None,
+        rate: float | None = None,
+    ) -> FaultRule:
+        """Go silent after ``after_events`` data events of the next streamed reply: no
+        ``finish_reason``, no ``[DONE]``, the connection left open.
+
+        The stream stays silent for ``seconds`` and is then closed without its end (``None``:
+        until the client gives up or the server stops). The default, 2 events, stalls a
+        thinking-mode stream mid-reasoning: the role chunk and one reasoning piece arrive.
+        On the in-process transport the request's read timeout raises ``httpx.ReadTimeout``
+        as on a socket (with no read timeout and ``seconds=None`` the read blocks for ever).
+        """
+        if after_events < 0:
+            raise ValueError("after_events must not be negative")
+        if seconds is not None and seconds < 0:
+            raise ValueError("seconds must not be negative")
+        return self._add(
+            FaultRule(
+                FaultKind.STALL_STREAM,
+                times=times,
+                rate=rate,
+                after_events=after_events,
+                duration=seconds,
+            )
+        )
+
+    def leaked_tool_call(
+        self,
+        shape: str = "dsml",
+        *,
+        preamble: str = "",
+        times: int | None = None,
+        rate: float | None = None,
+    ) -> FaultRule:
+        """Write the next tool-calling reply's calls into ``content`` instead of ``tool_calls``,
+        with ``finish_reason: "stop"``, as the service sometimes does (plain and streamed).
+
+        ``shape`` is one of :data:`LEAK_SHAPES`: ``"dsml"`` (DeepSeek's DSML markup,
+        ``<｜DSML｜tool_calls>...``), ``"tool_call_tag"`` (``<tool_call>{...}</tool_call>``),
+        ``"fenced_json"`` (a json code fence) or ``"bare_json"`` (``{"name": ..., "arguments":
+        ...}``). ``preamble`` is text written before the call. The rule waits for a reply that
+        calls tools (scripted or generated); replies without calls pass untouched.
+        """
+        if shape not in LEAK_SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(LEAK_SHAPES)}, not {shape!r}")
+        return self._add(
+            FaultRule(
+                FaultKind.LEAKED_TOOL_CALL, times=times, rate=rate, shape=shape, text=preamble
+            )
+        )
+
+    def json_whitespace(
+        self,
+        whitespace: str = "\n\n  \n\n  ",
+        *,
+        times: int | None = None,
+        rate: float | None = None,
+    ) -> FaultRule:
+        """Answer the next JSON-mode request with ``whitespace`` as its whole content and
+        ``finish_reason: "stop"`` (the service replaces output that is not JSON with spaces).
+
+        The rule waits for a request with ``response_format: {"type": "json_object"}``.
+        """
+        if not whitespace or whitespace.strip():
+            raise ValueError("whitespace must be a non-empty string of whitespace only")
+        return self._add(
+            FaultRule(FaultKind.JSON_WHITESPACE, times=times, rate=rate, text=whitespace)
+        )
+
+    def insufficient_system_resource(
+        self, delivered: int = 0, *, times: int | None = None, rate: float | None = None
+    ) -> FaultRule:
+        """End the next reply with ``finish_reason: "insufficient_system_resource"`` after
+        ``delivered`` text pieces (reasoning pieces first, then answer pieces, as a stream
+        sends them; 0: nothing at all), with no tool calls.
+
+        A plain reply carries the delivered text; a stream sends those pieces, then the finish
+        chunk with that reason (and usage), then ``[DONE]``.
+        """
+        if delivered < 0:
+            raise ValueError("delivered must not be negative")
+        return self._add(
+            FaultRule(FaultKind.INSUFFICIENT_RESOURCE, times=times, rate=rate, count=delivered)
+        )
+
+    def take(
+        self,
+        stage: FaultStage,
+        *,
+        streaming: bool,
+        calls_tools: bool = False,
+        json_mode: bool = False,
+    ) -> list[FaultRule]:
+        """The rules that apply to the request now at ``stage``, counted as applied.
+
+        ``streaming``, ``calls_tools`` (the composed reply calls tools) and ``json_mode``
+        describe the request, for rules that wait for a certain kind of request. Rates are
+        drawn here, so call it once per request and stage.
+        """
         if not self._rules:
             return []
         applied: list[FaultRule] = []
         with self._lock:
             for rule in self._rules:
-                if rule.exhausted:
+                if rule.exhausted or rule.stage is not stage:
                     continue
-                is_before = rule.kind in _BEFORE_REPLY or rule.kind is FaultKind.LATENCY
-                if is_before != before_reply or (rule.stream_only and not streaming):
+                if rule.waits_for(
+                    streaming=streaming, calls_tools=calls_tools, json_mode=json_mode
+                ):
                     continue
                 if rule.rate is not None and self._random.random() >= rule.rate:
                     continue
@@ -240,7 +411,7 @@ class Faults:
                 rule.hits += 1
                 self.injected += 1
                 applied.append(rule)
-                if rule.kind in _BEFORE_REPLY:
+                if rule.kind in _EXCLUSIVE:
                     break
             if any(rule.exhausted for rule in self._rules):
                 self._rules = [rule for rule in self._rules if not rule.exhausted]

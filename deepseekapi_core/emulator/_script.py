@@ -143,7 +143,8 @@ class Script:
             )
         )
 
-    def _pop(self) -> ScriptItem | None:
+    def take(self) -> ScriptItem | None:
+        """Remove and return the next item (None when the script is empty)."""
         if not self._items:
             return None
         with self._lock:

@@ -237,16 +237,25 @@ class EmulatorServer:
             target = "/" + target.split("://", 1)[1].partition("/")[2]
 
         response = self.emulator.handle(method, target, headers, body)
-        if response.delay:
-            await asyncio.sleep(response.delay)
-        if response.drop:
-            writer.transport.abort()
-            return False
-        await self._write(writer, response, keep_alive=keep_alive)
+        try:
+            if response.delay:
+                await asyncio.sleep(response.delay)
+            if response.drop:
+                writer.transport.abort()
+                return False
+            await self._write(reader, writer, response, keep_alive=keep_alive)
+        finally:
+            # Delivered, cut, or the client left: the request is no longer in flight.
+            response.close()
         return keep_alive
 
     async def _write(
-        self, writer: asyncio.StreamWriter, response: EmulatedResponse, *, keep_alive: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        response: EmulatedResponse,
+        *,
+        keep_alive: bool,
     ) -> None:
         status = response.status
         head = [
@@ -265,8 +274,14 @@ class EmulatorServer:
         head.append(b"transfer-encoding: chunked")
         writer.write(b"\r\n".join(head) + b"\r\n\r\n")
         cut = response.cut_after
+        stall = response.stall_after
         delay = response.event_delay
         for index, frame in enumerate(events):
+            if stall is not None and index >= stall:
+                await writer.drain()
+                await _stall(reader, response.stall_seconds)
+                writer.transport.abort()
+                raise ConnectionResetError("stream stalled by fault injection")
             if cut is not None and index >= cut:
                 await writer.drain()
                 writer.transport.abort()
@@ -275,10 +290,26 @@ class EmulatorServer:
                 await writer.drain()
                 await asyncio.sleep(delay)
             writer.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-            if delay or cut is not None:
+            if delay or cut is not None or stall is not None:
                 await writer.drain()
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+
+
+async def _stall(reader: asyncio.StreamReader, seconds: float | None) -> None:
+    """Stay silent for ``seconds`` (None: for ever), or until the client closes its side."""
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    while True:
+        remaining = None if deadline is None else deadline - loop.time()
+        if remaining is not None and remaining <= 0:
+            return
+        try:
+            data = await asyncio.wait_for(reader.read(65536), remaining)
+        except asyncio.TimeoutError:
+            return
+        if not data:
+            return
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from ..models import Era
 
 __all__ = [
     "DEFAULT_ERRORS",
@@ -15,14 +14,10 @@ __all__ = [
     "dumps",
     "error_response",
     "plain_error",
+    "retry_headers",
+    "sse_data",
+    "status_error",
 ]
-
-FINGERPRINTS: dict[Era, str] = {
-    Era.R1: "fp_5417b77867_prod0225",
-    Era.V3_1: "fp_eaab8d114b_prod0820_fp8_kvcache",
-    Era.V3_2: "fp_eaab8d114b_prod0820_fp8_kvcache",
-    Era.V4: "fp_8b330d02d0_prod0820_fp8_kvcache_20260402",
-}
 
 EMULATOR_HEADER = ("x-emulated-by", "deepseekapi-emulator")
 
@@ -69,9 +64,12 @@ REASONS: dict[int, str] = {
 }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON with non-ASCII text kept as UTF-8, as the service sends it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 @dataclass(frozen=True)
@@ -94,8 +92,13 @@ class EmulatedResponse:
     """A transport-neutral response: a body, or a list of SSE frames to stream.
 
     ``events`` holds complete frames (``data: ...\\n\\n`` or ``: keep-alive\\n\\n``).
-    ``cut_after`` drops the connection after that many frames; ``drop`` drops it before any
-    response; ``delay``/``event_delay`` are waits before the headers and between frames.
+    ``cut_after`` drops the connection after that many frames; ``stall_after`` goes silent
+    after that many frames for ``stall_seconds`` (None: until the client leaves) and then
+    closes it; ``drop`` drops it before any response; ``delay``/``event_delay`` are waits
+    before the headers and between frames.
+
+    Whoever delivers the response calls :meth:`close` once it is delivered or abandoned
+    (the transports and the server do), which frees the request's in-flight slot.
     """
 
     status: int
@@ -105,13 +108,16 @@ class EmulatedResponse:
     delay: float = 0.0
     event_delay: float = 0.0
     cut_after: int | None = None
+    stall_after: int | None = None
+    stall_seconds: float | None = None
     drop: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    on_close: Callable[[], None] | None = field(default=None, repr=False)
 
-    @property
-    def is_stream(self) -> bool:
-        """Whether the body is an SSE stream."""
-        return self.events is not None
+    def close(self) -> None:
+        """Mark the response delivered or abandoned (idempotent)."""
+        on_close, self.on_close = self.on_close, None
+        if on_close is not None:
+            on_close()
 
 
 def error_response(
@@ -138,3 +144,53 @@ def plain_error(status: int, message: str) -> EmulatedResponse:
         [("content-type", "text/plain; charset=utf-8"), EMULATOR_HEADER],
         message.encode(),
     )
+
+
+def sse_data(value: Any) -> bytes:
+    """One SSE frame carrying ``value`` as JSON: ``data: {...}\\n\\n``."""
+    return b"data: " + dumps(value) + b"\n\n"
+
+
+def status_error(
+    status: int,
+    *,
+    trace_id: str,
+    message: str | None = None,
+    error_type: str | None = None,
+    code: str | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> EmulatedResponse:
+    """The service's error response for ``status``, its defaults overridable."""
+    default_message, default_type = DEFAULT_ERRORS.get(
+        status,
+        (
+            REASONS.get(status, "Error"),
+            "server_error" if status >= 500 else "invalid_request_error",
+        ),
+    )
+    return error_response(
+        status,
+        message or default_message,
+        error_type=error_type or default_type,
+        code=code or "invalid_request_error",
+        headers=[("x-ds-trace-id", trace_id), *(headers or [])],
+    )
+
+
+def retry_headers(
+    retry_after: float | str | None, retry_after_ms: float | None
+) -> list[tuple[str, str]]:
+    """``Retry-After`` (seconds, or a string sent as is) and ``retry-after-ms`` headers."""
+    headers: list[tuple[str, str]] = []
+    if retry_after is not None:
+        headers.append(("retry-after", _number(retry_after)))
+    if retry_after_ms is not None:
+        headers.append(("retry-after-ms", _number(float(retry_after_ms))))
+    return headers
+
+
+def _number(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    return str(int(value)) if value.is_integer() else str(value)

@@ -20,6 +20,8 @@ import yaml
 from vcr.request import Request as VcrRequest
 from vcr.serializers import yamlserializer
 
+from deepseekapi_core.models import Era
+
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTE_DIR = ROOT / "cassettes"
 
@@ -45,6 +47,12 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
     {"set-cookie", "date", "connection", "transfer-encoding", "content-length", "keep-alive"}
 )
 SCRIPTED_HEADER = "x-cassette-recorded-from"
+
+CASSETTE_ERA = Era.V4
+"""The era the cassettes were recorded in (the V4 emulator): clients and the recording
+emulator follow its rules, so replays match byte for byte. Re-recording them for V4.1 (where
+the legacy names get an explicit thinking switch) is one run of scripts/record_cassettes.py
+with this set to ``Era.V4_1``."""
 
 
 def mode() -> str:

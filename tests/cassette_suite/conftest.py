@@ -27,7 +27,7 @@ import pytest
 from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
 from deepseekapi_core.emulator import Emulator, EmulatorServer
 
-from ._support import CASSETTE_DIR, REPLAY_BASE_URL, TEST_KEY, make_vcr, mode
+from ._support import CASSETTE_DIR, CASSETTE_ERA, REPLAY_BASE_URL, TEST_KEY, make_vcr, mode
 
 
 @dataclass
@@ -85,7 +85,7 @@ def _loopback_server(request: pytest.FixtureRequest) -> Iterator[EmulatorServer 
     try:
         server: EmulatorServer = request.getfixturevalue("deepseek_recording_server")
     except pytest.FixtureLookupError:
-        with EmulatorServer(Emulator(api_key=TEST_KEY)) as own:
+        with EmulatorServer(Emulator(api_key=TEST_KEY, era=CASSETTE_ERA)) as own:
             yield own
         return
     yield server
@@ -103,7 +103,7 @@ def backend(_loopback_server: EmulatorServer | None) -> Backend:
         return Backend(run_mode, base_url.rstrip("/"), key, None)
     if run_mode == "emulator":
         assert _loopback_server is not None
-        emulator = Emulator(api_key=TEST_KEY)
+        emulator = Emulator(api_key=TEST_KEY, era=CASSETTE_ERA)
         _loopback_server.emulator = emulator  # a fresh, deterministic emulator per test
         return Backend(run_mode, _loopback_server.base_url, TEST_KEY, emulator)
     return Backend(run_mode, REPLAY_BASE_URL, TEST_KEY, None)

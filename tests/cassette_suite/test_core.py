@@ -18,7 +18,7 @@ from deepseekapi_core import (
 )
 
 from . import _scenarios as sc
-from ._support import WRONG_KEY, emulated, reply, sent
+from ._support import CASSETTE_ERA, WRONG_KEY, emulated, reply, sent
 from .conftest import Backend, UseCassette
 
 
@@ -27,6 +27,7 @@ def client(backend: Backend, **options: Any) -> DeepSeekClient:
         "api_key": backend.api_key,
         "base_url": backend.base_url,
         "sleep": backend.sleeps,
+        "era": CASSETTE_ERA,
     }
     params.update(options)
     return DeepSeekClient(**params)
@@ -37,6 +38,7 @@ def async_client(backend: Backend, **options: Any) -> AsyncDeepSeekClient:
         "api_key": backend.api_key,
         "base_url": backend.base_url,
         "sleep": backend.sleeps.asleep(),
+        "era": CASSETTE_ERA,
     }
     params.update(options)
     return AsyncDeepSeekClient(**params)

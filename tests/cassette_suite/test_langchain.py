@@ -18,7 +18,7 @@ from deepseekapi_core import (
 )
 
 from . import _scenarios as sc
-from ._support import WRONG_KEY, body_text, emulated, reply, sent
+from ._support import CASSETTE_ERA, WRONG_KEY, body_text, emulated, reply, sent
 from .conftest import Backend, UseCassette
 
 pytest.importorskip("langchain_core")
@@ -60,6 +60,7 @@ def model(backend: Backend, **options: Any) -> ChatDeepSeekAPI:
         "api_key": backend.api_key,
         "base_url": backend.base_url,
         "retry_policy": NoWaitPolicy(max_retries=max_retries, waits=backend.sleeps.waits),
+        "era": CASSETTE_ERA,
     }
     params.update(options)
     return ChatDeepSeekAPI(**params)

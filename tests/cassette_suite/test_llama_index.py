@@ -10,7 +10,7 @@ import pytest
 from deepseekapi_core import AuthenticationError, BadRequestError, ChatCompletion
 
 from . import _scenarios as sc
-from ._support import WRONG_KEY, body_text, emulated, reply, sent
+from ._support import CASSETTE_ERA, WRONG_KEY, body_text, emulated, reply, sent
 from .conftest import Backend, UseCassette
 
 pytest.importorskip("llama_index.core")
@@ -32,6 +32,7 @@ def llm(backend: Backend, **options: Any) -> DeepSeekAPI:
         "model": "deepseek-chat",
         "api_key": backend.api_key,
         "base_url": backend.base_url,
+        "era": CASSETTE_ERA.value,
     }
     params.update(options)
     model = DeepSeekAPI(**params)

@@ -7,11 +7,15 @@ below that turns a standard test off says why the service cannot support it.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 from unittest import mock
 
+import httpx
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.load import dumpd, load
@@ -24,6 +28,9 @@ from deepseekapi_core.emulator import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 _KEY = "sk-emulated-conformance"
+# The image tests download a sample picture with httpx.get; this committed PNG stands in for it.
+_SAMPLE_IMAGE = Path(__file__).parents[1] / "data" / "images" / "sample.png"
+_SAMPLE_URL_PREFIX = "https://raw.githubusercontent.com/langchain-ai/docs/"
 
 
 class TestChatDeepSeekAPIUnit(ChatModelUnitTests):
@@ -45,7 +52,8 @@ class TestChatDeepSeekAPIUnit(ChatModelUnitTests):
             {"api_key": "api_key", "base_url": "https://example.test/v1"},
         )
 
-    # DeepSeek's chat models read text only: no image, PDF, audio or video input.
+    # deepseek-chat reads text only: no image, PDF, audio or video input (images are tested on
+    # deepseek-flash in TestChatDeepSeekAPIVisionIntegration).
     @property
     def supports_image_inputs(self) -> bool:
         return False
@@ -120,8 +128,9 @@ class TestChatDeepSeekAPIIntegration(ChatModelIntegrationTests):
     def supports_json_mode(self) -> bool:
         return True
 
-    # The service reads text only: images, PDFs, audio and video cannot be sent, in messages
-    # or in tool results (the model raises a clear error instead of dropping them).
+    # deepseek-chat and deepseek-reasoner read text only (V4.1 sends images through
+    # deepseek-flash, tested below): images, PDFs, audio and video are refused with a clear
+    # error before sending, in messages and in tool results, instead of being dropped.
     @property
     def supports_image_inputs(self) -> bool:
         return False
@@ -159,9 +168,10 @@ class TestChatDeepSeekAPIIntegration(ChatModelIntegrationTests):
     # enable_vcr_tests stays False: these tests run against the emulator in-process, not
     # against recorded cassettes, so test_stream_time (a benchmark over a VCR replay) is skipped.
 
-    # In the V4 era the service answers the legacy aliases under the model's real id
-    # (deepseek-chat -> "deepseek-v4-flash", as real recordings show), and response_metadata
-    # reports what the service said. So the override is a V4 id, which comes back verbatim.
+    # The service answers the legacy aliases under the model's real id (V4: deepseek-chat ->
+    # "deepseek-v4-flash", as real recordings show; V4.1: -> "deepseek-flash"), and
+    # response_metadata reports what the service said. So the override is an id that comes
+    # back verbatim.
     @property
     def model_override_value(self) -> str | None:
         return "deepseek-v4-pro"
@@ -245,3 +255,67 @@ class TestChatDeepSeekAPIReasonerIntegration(TestChatDeepSeekAPIIntegration):
         )
         assert isinstance(result, AIMessage)
         assert result.tool_calls and result.tool_calls[0]["name"] == "my_adder_tool"
+
+
+class TestChatDeepSeekAPIVisionIntegration(TestChatDeepSeekAPIReasonerIntegration):
+    """The standard integration tests on ``deepseek-flash`` (V4.1 Flash: thinking by default,
+    image input), with the image tests on: images in HumanMessage and ToolMessage content, as
+    base64 (standard and OpenAI blocks) and as URLs.
+
+    The suite fetches its sample image with ``httpx.get``; that one URL is served from a
+    committed file, so nothing leaves the machine. The URL-form image goes to the emulator as a
+    URL, which it does not fetch (it fetches loopback URLs only) and counts at the plateau.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _sample_image_offline(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+        real_get = httpx.get
+
+        def offline_get(url: str, *args: Any, **kwargs: Any) -> httpx.Response:
+            if url.startswith(_SAMPLE_URL_PREFIX):
+                return httpx.Response(
+                    200, content=_SAMPLE_IMAGE.read_bytes(), request=httpx.Request("GET", url)
+                )
+            return real_get(url, *args, **kwargs)
+
+        monkeypatch.setattr(httpx, "get", offline_get)
+        yield
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {**super().chat_model_params, "model": "deepseek-flash"}
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    # Anthropic's image source blocks are translated like the standard ones, and its tool_use
+    # blocks in AIMessage content are sent from tool_calls: the suite's Anthropic-format
+    # conversation (with an image) goes through on the vision model.
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    def test_sample_image_is_described_not_seen(self, model: BaseChatModel) -> None:
+        """What the image tests send reaches the emulator as an image it sized honestly."""
+        data = base64.b64encode(_SAMPLE_IMAGE.read_bytes()).decode()
+        reply = model.invoke(
+            [
+                HumanMessage(
+                    content=[
+                        {"type": "text", "text": "Describe this."},
+                        {"type": "image", "base64": data, "mime_type": "image/png"},
+                    ]
+                )
+            ]
+        )
+        assert isinstance(reply.content, str)
+        assert "a PNG image of 640x427 px (274 tokens)" in reply.content

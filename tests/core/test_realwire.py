@@ -20,6 +20,7 @@ from deepseekapi_core import (
     ChatMessage,
     ChatRequest,
     DeepSeekClient,
+    Era,
     InvalidRequestError,
     StreamAccumulator,
     UnprocessableEntityError,
@@ -418,7 +419,8 @@ SENDABLE = [i for i in ALL if i.source != INVALID_422]
 @pytest.mark.parametrize("interaction", SENDABLE, ids=_ids(SENDABLE))
 def test_our_request_matches_the_recorded_one(mode: str, interaction: Interaction) -> None:
     seen: list[httpx.Request] = []
-    driver = Driver(mode, replay_transport([interaction], seen=seen).handler)
+    # Every recording predates V4.1 (2026-09-10), whose legacy names get an explicit switch.
+    driver = Driver(mode, replay_transport([interaction], seen=seen).handler, era=Era.V4)
     if interaction.request.stream:
         driver.stream(**request_params(interaction))
     else:

@@ -298,11 +298,17 @@ def test_request_object_is_accepted(mode: str) -> None:
     from .helpers import Driver
 
     script = Script([ok()])
-    reply = Driver(mode, script).chat(
+    reply = Driver(mode, script, era=Era.V4_1).chat(
         ChatRequest(model="deepseek-chat", messages=HELLO, temperature=0.3)
     )
     assert reply.message.content == "Hi there"
-    assert script.bodies[0] == {"model": "deepseek-chat", "messages": HELLO, "temperature": 0.3}
+    # V4.1 answers deepseek-chat as deepseek-flash (thinking by default): the switch is sent.
+    assert script.bodies[0] == {
+        "model": "deepseek-chat",
+        "messages": HELLO,
+        "temperature": 0.3,
+        "thinking": {"type": "disabled"},
+    }
 
 
 def test_full_parameter_set_reaches_the_wire() -> None:
@@ -496,10 +502,13 @@ def test_deepseek_reasoner_thinking_false_is_an_error(era: Era) -> None:
     with pytest.raises(UnsupportedParameterError, match="always thinks") as caught:
         body_for(era=era, model="deepseek-reasoner", messages=HELLO, thinking=False)
     assert caught.value.param == "thinking"
-    # thinking=True is redundant and not sent (the legacy id takes no switch).
-    assert "thinking" not in body_for(
-        era=era, model="deepseek-reasoner", messages=HELLO, thinking=True
-    )
+    sent = body_for(era=era, model="deepseek-reasoner", messages=HELLO, thinking=True)
+    if era is Era.V4_1:
+        # Answered as deepseek-flash, so the promised thinking is asked for explicitly.
+        assert sent["thinking"] == {"type": "enabled"}
+    else:
+        # thinking=True is redundant and not sent (the legacy id takes no switch).
+        assert "thinking" not in sent
 
 
 @pytest.mark.parametrize("era", [Era.R1, Era.V3_1])

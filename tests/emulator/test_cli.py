@@ -27,7 +27,7 @@ def test_chat_streams_reasoning_apart(capsys: pytest.CaptureFixture[str]) -> Non
     assert captured.err.count("\n") == 1 and "emulator" in captured.err
     reasoning, answer = captured.out.split("\nanswer: ")
     assert reasoning.startswith("reasoning: [emulated reasoning]")
-    assert answer.startswith("[emulated deepseek-v4-flash]") and "Is 17 prime?" in answer
+    assert answer.startswith("[emulated deepseek-flash]") and "Is 17 prime?" in answer
 
 
 def test_chat_without_reasoning(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,7 +38,7 @@ def test_chat_without_reasoning(capsys: pytest.CaptureFixture[str]) -> None:
 def test_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out.split()
-    assert "deepseek-chat" in out and "deepseek-v4-pro" in out
+    assert "deepseek-flash" in out and "deepseek-v4-pro" in out
 
 
 def test_with_a_key_the_real_service_is_used(
@@ -149,9 +149,9 @@ def test_demo_runs_core_steps_and_adapter_hooks(
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("Offline: using the built-in DeepSeek emulator")
     assert "[1/4]" in out and "[2/4]" in out and "[3/4]" in out and "[4/4]" in out
-    assert "answer: [emulated deepseek-v4-flash]" in out
+    assert "answer: [emulated deepseek-flash]" in out
     assert "reasoning: [emulated reasoning]" in out
-    assert 'adapter says: [emulated deepseek-v4-flash] You said: "from the adapter"' in out
+    assert 'adapter says: [emulated deepseek-flash] You said: "from the adapter"' in out
     assert (
         "skipped: LlamaIndex support is not installed: "
         'pip install "deepseekapi-integrations[llama-index]"' in out

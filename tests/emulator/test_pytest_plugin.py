@@ -15,7 +15,7 @@ from deepseekapi_core.emulator import Emulator, EmulatorServer, EmulatorTranspor
 
 def test_emulator_fixture_is_fresh_and_newest(deepseek_emulator: Emulator) -> None:
     assert isinstance(deepseek_emulator, Emulator)
-    assert deepseek_emulator.era is Era.V4 and deepseek_emulator.request_count == 0
+    assert deepseek_emulator.era is Era.V4_1 and deepseek_emulator.request_count == 0
 
 
 @pytest.mark.deepseek_emulator(era="r1", api_key="sk-only")

@@ -127,6 +127,8 @@ def test_invoke_reasoning_in_both_places() -> None:
         {
             "model": "deepseek-reasoner",
             "messages": [{"role": "user", "content": "Why is the sky blue?"}],
+            # V4.1 answers deepseek-reasoner as deepseek-flash: the thinking it promises is asked.
+            "thinking": {"type": "enabled"},
         }
     ]
 

@@ -27,7 +27,7 @@ def test_defaults() -> None:
     assert llm.stream_usage is True
     assert llm.streaming is False
     assert llm.reasoning_replay == "auto"
-    assert llm.era is Era.V4
+    assert llm.era is Era.V4_1
     assert llm.client.base_url == DEFAULT_BASE_URL
 
 

@@ -10,12 +10,13 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("langchain_*.py"))
 
 
-def test_there_are_four_examples() -> None:
+def test_there_are_five_examples() -> None:
     assert {p.stem for p in EXAMPLES} == {
         "langchain_agent",
         "langchain_lcel_chain",
         "langchain_rag",
         "langchain_streaming_reasoner",
+        "langchain_vision",
     }
 
 
@@ -33,3 +34,7 @@ def test_example_runs_offline(path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert "content blocks: ['reasoning', 'text']" in out
     if path.stem == "langchain_rag":
         assert "structured: answer=" in out
+    if path.stem == "langchain_vision":
+        assert out.count("a PNG image of 800x500 px (412 tokens)") == 2  # inline, tool result
+        assert "a JPEG image of 640x480 px (274 tokens)" in out  # by URL, streamed
+        assert "refused: messages[0] part 1 is an image, and deepseek-chat reads text only" in out

@@ -96,22 +96,24 @@ def test_multi_part_text_is_joined() -> None:
     assert tool.content == "42"
 
 
-def test_image_is_a_clear_error() -> None:
-    image = HumanMessage(
+def test_audio_is_a_clear_error() -> None:
+    audio = HumanMessage(
         content=[
             {"type": "text", "text": "what is this?"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+            {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"},
         ]
     )
-    with pytest.raises(InvalidRequestError, match=r"image_url.*text only"):
-        to_core_messages([SystemMessage("s"), image])
+    with pytest.raises(
+        InvalidRequestError, match=r"messages\[1\] \(HumanMessage\) part 1 is 'audio'"
+    ):
+        to_core_messages([SystemMessage("s"), audio])
 
 
-def test_image_error_raised_before_anything_is_sent() -> None:
+def test_image_for_a_text_only_model_raised_before_anything_is_sent() -> None:
     recorder = Recorder(completion())
-    llm = ChatDeepSeekAPI(api_key=KEY, transport=recorder.transport())
+    llm = ChatDeepSeekAPI(api_key=KEY, transport=recorder.transport())  # deepseek-chat
     image = HumanMessage(content=[{"type": "image", "url": "https://example.com/x.png"}])
-    with pytest.raises(InvalidRequestError, match="messages\\[0\\]"):
+    with pytest.raises(InvalidRequestError, match=r"messages\[0\] part 0 is an image.*text only"):
         llm.invoke([image])
     assert recorder.bodies == []
 

@@ -55,6 +55,8 @@ def test_sampling_parameters() -> None:
         "user_id": "user-1",
         "logprobs": True,
         "top_logprobs": 3,
+        # V4.1 answers deepseek-chat as deepseek-flash (thinking by default): plain chat is asked.
+        "thinking": {"type": "disabled"},
     }
 
 

@@ -81,7 +81,7 @@ def test_chat_returns_text_usage_and_raw(make_llm: Callable[..., DeepSeekAPI], m
     assert isinstance(response, ChatResponse)
     assert response.message.role == "assistant"
     assert response.message.content == (
-        '[emulated deepseek-v4-flash] You said: "What is the capital of France?"'
+        '[emulated deepseek-flash] You said: "What is the capital of France?"'
     )
     assert isinstance(response.raw, ChatCompletion)
     usage = response.raw.usage

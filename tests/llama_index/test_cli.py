@@ -63,4 +63,4 @@ def test_command_line_chat_via_llama_index(capsys: pytest.CaptureFixture[str]) -
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "reasoning: [emulated reasoning]" in captured.out
-    assert 'answer: [emulated deepseek-v4-flash] You said: "Hello there"' in captured.out
+    assert 'answer: [emulated deepseek-flash] You said: "Hello there"' in captured.out

@@ -124,7 +124,7 @@ async def test_simple_chat_engine_async_streaming(make_llm: Callable[..., DeepSe
     engine = SimpleChatEngine.from_defaults(llm=make_llm(model="deepseek-reasoner"))
     response = await engine.astream_chat("Say hi")
     text = "".join([token async for token in response.async_response_gen()])
-    assert text.startswith("[emulated deepseek-v4-flash]")
+    assert text.startswith("[emulated deepseek-flash]")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ DELIVERIES = ("plain", "stream")
 
 def expected_reply(prompt: str) -> str:
     """What the emulator answers a one-message conversation with (deterministic)."""
-    return f'[emulated deepseek-v4-flash] You said: "{prompt}"'
+    return f'[emulated deepseek-flash] You said: "{prompt}"'
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from .harness import (
 PROMPT = "Hello reliability"
 FULL = expected_reply(PROMPT)
 # The emulator streams the reply as: role chunk, "[emulated ", "deepseek-v4-flash] ", "You ", ...
-AFTER_TWO_TOKENS = "[emulated deepseek-v4-flash] "
+AFTER_TWO_TOKENS = "[emulated deepseek-flash] "
 
 # Backoff: 0.5 s doubling, shortened by up to 25 % jitter.
 FIRST_BACKOFF = (0.375, 0.5)
