@@ -5,9 +5,10 @@ codes, a retry policy that honours ``Retry-After``, the model registry and the r
 history rules. It imports no agent framework; the LangChain and LlamaIndex adapters build on it.
 """
 
-from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
+from typing import Any
+
+from ._client import AsyncDeepSeekClient, DeepSeekClient
 from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
-from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -40,9 +41,8 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
-from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
+from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
-from ._stream import StreamAccumulator, ToolCallBuilder
 from ._types import (
     AssistantMessage,
     ChatCompletion,
@@ -81,7 +81,6 @@ from .models import (
     Era,
     ModelProfile,
     ThinkingSupport,
-    forced_tool_choice_allowed,
     get_model_profile,
     listed_model_ids,
 )
@@ -140,14 +139,12 @@ __all__ = [
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
-    "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
     "TextPart",
     "ThinkingConfig",
     "ThinkingSupport",
     "ToolCall",
-    "ToolCallBuilder",
     "ToolCallDelta",
     "ToolSpec",
     "UnprocessableEntityError",
@@ -156,20 +153,43 @@ __all__ = [
     "__version__",
     "build_request_body",
     "check_request_images",
-    "coerce_chat_request",
-    "forced_tool_choice_allowed",
     "get_model_profile",
     "image_part_from_bytes",
     "image_part_from_path",
     "image_part_from_url",
     "image_tokens",
     "inspect_image",
-    "invalid_request_from",
-    "join_text_parts",
     "listed_model_ids",
     "parse_retry_after",
-    "parse_tool_arguments",
-    "prepare_messages",
-    "tool_spec_from",
-    "usage_summary",
 ]
+
+# Adapter support used to be exported here; it lives in deepseekapi_core.integration now.
+_MOVED_TO_INTEGRATION = frozenset(
+    {
+        "StreamAccumulator",
+        "ToolCallBuilder",
+        "coerce_chat_request",
+        "forced_tool_choice_allowed",
+        "invalid_request_from",
+        "join_text_parts",
+        "parse_tool_arguments",
+        "prepare_messages",
+        "tool_spec_from",
+        "usage_summary",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_INTEGRATION:
+        import warnings
+
+        from . import integration
+
+        warnings.warn(
+            f"deepseekapi_core.{name} moved to deepseekapi_core.integration.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(integration, name)
+    raise AttributeError(f"module 'deepseekapi_core' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from ._convert import (
 )
 from ._holder import ClientHolder, ClientOptions
 from ._images import content_from_blocks, content_from_parts
+from ._prepare import prepare_messages
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -40,6 +41,7 @@ __all__ = [
     "invalid_request_from",
     "join_text_parts",
     "parse_tool_arguments",
+    "prepare_messages",
     "resolve_tool_choice",
     "tool_spec_from",
     "usage_summary",

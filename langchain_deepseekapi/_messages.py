@@ -44,10 +44,12 @@ from deepseekapi_core import (
     InvalidRequestError,
     ToolCall,
     Usage,
+)
+from deepseekapi_core.integration import (
+    content_from_blocks,
     join_text_parts,
     parse_tool_arguments,
 )
-from deepseekapi_core.integration import content_from_blocks
 
 __all__ = [
     "MODEL_PROVIDER",

@@ -277,7 +277,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         return self._clients.async_client
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
-        from deepseekapi_core import coerce_chat_request
+        from deepseekapi_core.integration import (
+            coerce_chat_request,
+        )
 
         from ._messages import to_core_messages, tool_specs
 

@@ -18,8 +18,10 @@ from deepseekapi_core import (
     BadRequestError,
     ChatCompletionChunk,
     DeepSeekClient,
-    StreamAccumulator,
     StreamInterruptedError,
+)
+from deepseekapi_core.integration import (
+    StreamAccumulator,
 )
 
 from .helpers import (
