@@ -46,7 +46,7 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from .emulator import Emulator
 
-__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "main"]
+__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "main", "write_reply"]
 
 _EMULATOR_KEY = "sk-emulator"
 
@@ -95,6 +95,31 @@ class ChatHook(Protocol):
         api_key: str | None,
         out: Callable[[str], None],
     ) -> None: ...
+
+
+def write_reply(
+    parts: Iterable[tuple[str | None, str | None]],
+    out: Callable[[str], None],
+    *,
+    indent: str = "",
+) -> None:
+    """Write a streamed reply given as ``(reasoning, answer)`` deltas: the reasoning first,
+    then the answer, each labelled once (the adapters' hooks all show a reply this way)."""
+    dim = out.dim if isinstance(out, _Output) else str
+    bold = out.bold if isinstance(out, _Output) else str
+    phase = ""
+    for reasoning, answer in parts:
+        if reasoning:
+            if phase != "reasoning":
+                out(indent + dim("reasoning: "))
+                phase = "reasoning"
+            out(dim(reasoning))
+        if answer:
+            if phase != "answer":
+                out(("\n" if phase else "") + indent + bold("answer: "))
+                phase = "answer"
+            out(answer)
+    out("\n")
 
 
 class _UsageError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +18,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from langchain_core.tools import tool
+
+from deepseekapi_core.cli import write_reply
 
 from ._chat_model import ChatDeepSeekAPI
 
@@ -113,22 +115,9 @@ def run_demo(
     out(f"    answer: {_one_line(answer)}\n")
 
     out("  • Streamed reasoner (deepseek-reasoner: reasoning shown apart from the answer)\n")
-    thinking = answering = False
-    usage = None
-    for chunk in reasoner.stream("Is 91 a prime number?"):
-        reasoning = chunk.additional_kwargs.get("reasoning_content")
-        if reasoning:
-            if not thinking:
-                out("    thinking: ")
-                thinking = True
-            out(reasoning)
-        if chunk.content:
-            if not answering:
-                out("\n    answer: " if thinking else "    answer: ")
-                answering = True
-            out(str(chunk.content))
-        usage = chunk.usage_metadata or usage
-    out("\n")
+    chunks: list[AIMessageChunk] = []
+    write_reply(_parts(reasoner, "Is 91 a prime number?", chunks), out, indent="    ")
+    usage = next((chunk.usage_metadata for chunk in chunks if chunk.usage_metadata), None)
     if usage is not None:
         reasoning_tokens = (usage.get("output_token_details") or {}).get("reasoning", 0)
         out(
@@ -174,6 +163,17 @@ def run_demo(
     out(f"    answer: {_one_line(rag.invoke(question))}\n")
 
 
+def _parts(
+    llm: ChatDeepSeekAPI, prompt: str, seen: list[AIMessageChunk] | None = None
+) -> Iterator[tuple[str | None, str]]:
+    """The streamed reply as (reasoning, answer) deltas."""
+    for chunk in llm.stream(prompt):
+        assert isinstance(chunk, AIMessageChunk)
+        if seen is not None:
+            seen.append(chunk)
+        yield chunk.additional_kwargs.get("reasoning_content"), str(chunk.content)
+
+
 def chat(
     prompt: str,
     *,
@@ -183,19 +183,4 @@ def chat(
     out: Out,
 ) -> None:
     """Stream one reply through ``ChatDeepSeekAPI``, reasoning apart from the answer."""
-    llm = _model(model, transport, None, api_key)
-    thinking = answering = False
-    for chunk in llm.stream(prompt):
-        assert isinstance(chunk, AIMessageChunk)
-        reasoning = chunk.additional_kwargs.get("reasoning_content")
-        if reasoning:
-            if not thinking:
-                out("[thinking] ")
-                thinking = True
-            out(reasoning)
-        if chunk.content:
-            if thinking and not answering:
-                out("\n[answer] ")
-            answering = True
-            out(str(chunk.content))
-    out("\n")
+    write_reply(_parts(_model(model, transport, None, api_key), prompt), out)

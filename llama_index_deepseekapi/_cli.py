@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -91,24 +91,19 @@ def add(a: float, b: float) -> float:
 
 
 def _stream(llm: DeepSeekAPI, prompt: str, out: Callable[[str], None], indent: str) -> None:
-    """Stream a reply, reasoning first, then the answer, each labelled once."""
-    section = ""
+    """Stream a reply, reasoning first, then the answer, each labelled once; then its tokens."""
+    from deepseekapi_core.cli import write_reply
+
     usage: dict[str, Any] = {}
-    for response in llm.stream_chat([ChatMessage(role="user", content=prompt)]):
-        thought = response.additional_kwargs.get("thinking_delta")
-        if thought:
-            if section != "reasoning":
-                out(f"{indent}reasoning: ")
-                section = "reasoning"
-            out(thought)
-        if response.delta:
-            if section != "answer":
-                out(("\n" if section else "") + f"{indent}answer: ")
-                section = "answer"
-            out(response.delta)
-        if "total_tokens" in response.additional_kwargs:
-            usage = response.additional_kwargs
-    out("\n")
+
+    def parts() -> Iterator[tuple[str | None, str | None]]:
+        nonlocal usage
+        for response in llm.stream_chat([ChatMessage(role="user", content=prompt)]):
+            if "total_tokens" in response.additional_kwargs:
+                usage = response.additional_kwargs
+            yield response.additional_kwargs.get("thinking_delta"), response.delta
+
+    write_reply(parts(), out, indent=indent)
     if usage:
         out(
             f"{indent}tokens: {usage['prompt_tokens']} prompt, "
