@@ -9,11 +9,15 @@ from __future__ import annotations
 from ._client import coerce_chat_request, invalid_request_from
 from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 from ._convert import (
+    ROLE_ALIASES,
     ToolChoice,
     WireToolChoice,
+    core_message,
+    core_role,
     join_text_parts,
     parse_tool_arguments,
     resolve_tool_choice,
+    tool_call_from,
     tool_spec_from,
     usage_summary,
 )
@@ -27,6 +31,7 @@ from .models import forced_tool_choice_allowed
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "ROLE_ALIASES",
     "ClientHolder",
     "ClientOptions",
     "StreamAccumulator",
@@ -35,6 +40,8 @@ __all__ = [
     "WireToolChoice",
     "__version__",
     "coerce_chat_request",
+    "core_message",
+    "core_role",
     "content_from_blocks",
     "content_from_parts",
     "forced_tool_choice_allowed",
@@ -43,6 +50,7 @@ __all__ = [
     "parse_tool_arguments",
     "prepare_messages",
     "resolve_tool_choice",
+    "tool_call_from",
     "tool_spec_from",
     "usage_summary",
 ]

@@ -32,7 +32,6 @@ from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatMessage,
-    FunctionCall,
     ImagePart,
     InvalidRequestError,
     TextPart,
@@ -43,8 +42,10 @@ from deepseekapi_core import (
 from deepseekapi_core.integration import (
     StreamAccumulator,
     content_from_parts,
+    core_role,
     join_text_parts,
     parse_tool_arguments,
+    tool_call_from,
     tool_spec_from,
     usage_summary,
 )
@@ -59,17 +60,6 @@ __all__ = [
     "tool_selections",
     "tool_specs",
 ]
-
-_ROLES: dict[str, str] = {
-    MessageRole.SYSTEM.value: "system",
-    MessageRole.DEVELOPER.value: "system",
-    MessageRole.USER.value: "user",
-    MessageRole.ASSISTANT.value: "assistant",
-    MessageRole.CHATBOT.value: "assistant",
-    MessageRole.MODEL.value: "assistant",
-    MessageRole.TOOL.value: "tool",
-    MessageRole.FUNCTION.value: "tool",
-}
 
 # Blocks that carry no text for the service: reasoning and tool calls travel in their own
 # fields; cache markers mean nothing to DeepSeek (its context cache is automatic).
@@ -94,13 +84,7 @@ def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
 
 
 def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
-    role_value = message.role.value if isinstance(message.role, MessageRole) else message.role
-    role = _ROLES.get(str(role_value))
-    if role is None:
-        raise InvalidRequestError(
-            f"messages[{index}] has role {role_value!r}, which DeepSeek does not know",
-            param="messages",
-        )
+    role = core_role(message.role, f"messages[{index}]")
     blocks = message.blocks
     extra = message.additional_kwargs
     if role in ("user", "tool") and any(isinstance(block, ImageBlock) for block in blocks):
@@ -112,7 +96,7 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
                 f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
                 param="messages",
             )
-        return ChatMessage(role=role, content=blocks[0].text)  # type: ignore[arg-type]
+        return ChatMessage(role=role, content=blocks[0].text)
     content = _text_of(blocks, index)
     if role == "assistant":
         tool_calls = _tool_calls_of(message)
@@ -126,7 +110,7 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
         )
     if role == "tool":
         return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
-    return ChatMessage(role=role, content=content, name=extra.get("name"))  # type: ignore[arg-type]
+    return ChatMessage(role=role, content=content, name=extra.get("name"))
 
 
 def _tool_call_id(extra: Mapping[str, Any], index: int) -> str:
@@ -198,49 +182,15 @@ def _reasoning_of(message: LIChatMessage) -> str | None:
 def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
     listed = message.additional_kwargs.get("tool_calls")
     if listed:
-        return [_tool_call_from_any(call) for call in listed]
+        return [tool_call_from(call) for call in listed]
+    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
     return [
-        ToolCall(
-            id=block.tool_call_id or f"call_{position}",
-            function=FunctionCall(name=block.tool_name, arguments=_arguments(block.tool_kwargs)),
+        tool_call_from(
+            {"id": block.tool_call_id, "name": block.tool_name, "args": block.tool_kwargs},
+            default_id=f"call_{position}",
         )
-        for position, block in enumerate(
-            block for block in message.blocks if isinstance(block, ToolCallBlock)
-        )
+        for position, block in enumerate(blocks)
     ]
-
-
-def _arguments(kwargs: Mapping[str, Any] | str) -> str:
-    if isinstance(kwargs, str):
-        return kwargs
-    import json
-
-    return json.dumps(kwargs, ensure_ascii=False)
-
-
-def _tool_call_from_any(call: Any) -> ToolCall:
-    """A tool call from an OpenAI-style dict, an OpenAI SDK object or a core :class:`ToolCall`."""
-    if isinstance(call, ToolCall):
-        return call
-    if isinstance(call, Mapping):
-        function = call.get("function") or {}
-        return ToolCall(
-            id=str(call.get("id", "")),
-            function=FunctionCall(
-                name=str(function.get("name", "")),
-                arguments=_arguments(function.get("arguments") or ""),
-            ),
-        )
-    function = getattr(call, "function", None)
-    if function is None or not hasattr(call, "id"):
-        raise InvalidRequestError(
-            f"a tool call must be a mapping or an object with id and function, not {call!r}",
-            param="messages",
-        )
-    return ToolCall(
-        id=str(call.id),
-        function=FunctionCall(name=function.name, arguments=_arguments(function.arguments or "")),
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -290,7 +240,7 @@ def tool_selections(
     ]
     if not selections and message.additional_kwargs.get("tool_calls"):
         for call in message.additional_kwargs["tool_calls"]:
-            tool_call = _tool_call_from_any(call)
+            tool_call = tool_call_from(call)
             name = tool_call.function.name
             selections.append(
                 ToolSelection(
