@@ -48,7 +48,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .models import DEFAULT_ERA
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from .emulator import Emulator
 
-__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "main", "write_reply"]
+__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "connection_options", "main", "write_reply"]
 
 _EMULATOR_KEY = "sk-emulator"
 
@@ -95,6 +95,16 @@ class ChatHook(Protocol):
         api_key: str | None,
         out: Callable[[str], None],
     ) -> None: ...
+
+
+def connection_options(
+    transport: httpx.BaseTransport | None,
+    api_key: str | None,
+    async_transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Any]:
+    """The constructor options both adapters take from a hook's arguments (only those given)."""
+    options = {"transport": transport, "async_transport": async_transport, "api_key": api_key}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def write_reply(

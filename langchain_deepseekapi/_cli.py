@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 from langchain_core.documents import Document
@@ -19,7 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from langchain_core.tools import tool
 
-from deepseekapi_core.cli import write_reply
+from deepseekapi_core.cli import connection_options, write_reply
 
 from ._chat_model import ChatDeepSeekAPI
 
@@ -50,23 +49,6 @@ _DOCUMENTS = [
     ),
 ]
 _WORD = re.compile(r"[a-z_]{3,}")
-
-
-def _model(
-    model: str,
-    transport: httpx.BaseTransport | None,
-    async_transport: httpx.AsyncBaseTransport | None,
-    api_key: str | None,
-    **options: Any,
-) -> ChatDeepSeekAPI:
-    params: dict[str, Any] = {"model": model, **options}
-    if api_key is not None:
-        params["api_key"] = api_key
-    if transport is not None:
-        params["transport"] = transport
-    if async_transport is not None:
-        params["async_transport"] = async_transport
-    return ChatDeepSeekAPI(**params)
 
 
 def _retrieve(question: str, k: int = 2) -> list[Document]:
@@ -103,8 +85,9 @@ def run_demo(
     out: Out,
 ) -> None:
     """Run an LCEL chain, a streamed reasoner, an agent with a tool and a RAG-style chain."""
-    chat_model = _model("deepseek-chat", transport, async_transport, api_key)
-    reasoner = _model("deepseek-reasoner", transport, async_transport, api_key)
+    options = connection_options(transport, api_key, async_transport)
+    chat_model = ChatDeepSeekAPI(model="deepseek-chat", **options)
+    reasoner = ChatDeepSeekAPI(model="deepseek-reasoner", **options)
 
     out("  • LCEL chain (prompt | ChatDeepSeekAPI | StrOutputParser)\n")
     prompt = ChatPromptTemplate.from_messages(
@@ -183,4 +166,5 @@ def chat(
     out: Out,
 ) -> None:
     """Stream one reply through ``ChatDeepSeekAPI``, reasoning apart from the answer."""
-    write_reply(_parts(_model(model, transport, None, api_key), prompt), out)
+    llm = ChatDeepSeekAPI(model=model, **connection_options(transport, api_key))
+    write_reply(_parts(llm, prompt), out)

@@ -69,17 +69,6 @@ class HashingEmbedding(BaseEmbedding):
         return self._vector(text)
 
 
-def _llm(
-    model: str,
-    transport: httpx.BaseTransport | None,
-    async_transport: httpx.AsyncBaseTransport | None,
-    api_key: str | None,
-) -> DeepSeekAPI:
-    return DeepSeekAPI(
-        model=model, api_key=api_key, transport=transport, async_transport=async_transport
-    )
-
-
 def multiply(a: float, b: float) -> float:
     """Multiply two numbers."""
     return a * b
@@ -123,8 +112,11 @@ def run_demo(
     from llama_index.core import Document, VectorStoreIndex
     from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 
-    chat_llm = _llm("deepseek-chat", transport, async_transport, api_key)
-    reasoner = _llm("deepseek-reasoner", transport, async_transport, api_key)
+    from deepseekapi_core.cli import connection_options
+
+    options = connection_options(transport, api_key, async_transport)
+    chat_llm = DeepSeekAPI(model="deepseek-chat", **options)
+    reasoner = DeepSeekAPI(model="deepseek-reasoner", **options)
 
     out("  RAG: VectorStoreIndex over 3 documents (offline hashing embedding), deepseek-chat\n")
     index = VectorStoreIndex.from_documents(
@@ -165,4 +157,6 @@ def chat(
     out: Callable[[str], None],
 ) -> None:
     """Stream one reply to ``prompt`` through LlamaIndex, reasoning apart from the answer."""
-    _stream(_llm(model, transport, None, api_key), prompt, out, "")
+    from deepseekapi_core.cli import connection_options
+
+    _stream(DeepSeekAPI(model=model, **connection_options(transport, api_key)), prompt, out, "")
