@@ -8,7 +8,16 @@ history rules. It imports no agent framework; the LangChain and LlamaIndex adapt
 from typing import Any
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_VARS,
+    Endpoint,
+    resolve_endpoint,
+)
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -17,6 +26,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -41,6 +51,7 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
+from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._types import (
@@ -88,8 +99,11 @@ from .models import (
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_ERA",
+    "ENV_VARS",
     "MAX_IMAGE_BYTES",
     "REASONING_EFFORTS",
     "SUPPORTED_IMAGE_TYPES",
@@ -109,10 +123,12 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "CompletionTokensDetails",
+    "ConflictError",
     "ContentPart",
     "DeepSeekAPIError",
     "DeepSeekClient",
     "Delta",
+    "Endpoint",
     "Era",
     "FunctionCall",
     "FunctionCallDelta",
@@ -135,10 +151,12 @@ __all__ = [
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
     "Role",
     "ServiceUnavailableError",
+    "SortedOptions",
     "StreamInterruptedError",
     "StreamOptions",
     "TextPart",
@@ -161,6 +179,8 @@ __all__ = [
     "inspect_image",
     "listed_model_ids",
     "parse_retry_after",
+    "resolve_endpoint",
+    "sort_options",
 ]
 
 # Adapter support used to be exported here; it lives in deepseekapi_core.integration now.

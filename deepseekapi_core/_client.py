@@ -16,9 +16,9 @@ from pydantic_core import ErrorDetails
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
+    TimeoutSpec,
     require_api_key,
-    resolve_api_key,
-    resolve_base_url,
+    resolve_endpoint,
     resolve_timeout,
 )
 from ._exceptions import (
@@ -32,6 +32,7 @@ from ._exceptions import (
     make_status_error,
     redact_credentials,
 )
+from ._options import RequestOptions
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
@@ -110,22 +111,28 @@ class _BaseClient:
         *,
         api_key: str | SecretStr | None,
         base_url: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: TimeoutSpec,
         max_retries: int,
         retry_policy: RetryPolicy | None,
         era: Era,
         reasoning_replay: ReasoningReplay,
         default_headers: Mapping[str, str] | None,
-        default_query: Mapping[str, str] | None,
+        default_query: Mapping[str, str] | None = None,
     ) -> None:
-        self._api_key = resolve_api_key(api_key)
-        self.base_url = resolve_base_url(base_url)
+        endpoint = resolve_endpoint(api_key, base_url)
+        self._api_key = endpoint.api_key
+        self.base_url = endpoint.base_url
         self.timeout = resolve_timeout(timeout)
+        # Set on each request only when asked for, so an injected client keeps its own timeout
+        # unless the caller gave one (which must then take effect, not be dropped).
+        self._defaults = RequestOptions(
+            timeout=self.timeout if timeout is not None else None,
+            headers=dict(default_headers or {}),
+            query=dict(default_query or {}),
+        )
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.era = era
         self.reasoning_replay: ReasoningReplay = reasoning_replay
-        self._default_headers = dict(default_headers or {})
-        self._default_query = dict(default_query) if default_query else None
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
 
@@ -159,31 +166,42 @@ class _BaseClient:
                 param=where,
             ) from None
 
-    def _headers(self) -> dict[str, str]:
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: httpx.URL,
+        options: RequestOptions | None,
+        content: bytes | None = None,
+    ) -> httpx.Request:
+        effective = self._defaults.merged(options)
         headers = {
-            "Authorization": f"Bearer {require_api_key(self._api_key)}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": _USER_AGENT,
+            **effective.headers,
+            # Last, so no header option can send the key elsewhere or replace it.
+            "Authorization": f"Bearer {require_api_key(self._api_key)}",
         }
-        headers.update(self._default_headers)
-        return headers
+        extra: dict[str, Any] = {}
+        if effective.timeout is not None:
+            extra["timeout"] = effective.timeout
+        if effective.query:
+            extra["params"] = dict(effective.query)
+        return http.build_request(method, url, content=content, headers=headers, **extra)
 
     def _post_request(
-        self, http: httpx.Client | httpx.AsyncClient, content: bytes
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        content: bytes,
+        options: RequestOptions | None = None,
     ) -> httpx.Request:
-        return http.build_request(
-            "POST",
-            self._chat_url,
-            content=content,
-            headers=self._headers(),
-            params=self._default_query,
-        )
+        return self._build(http, "POST", self._chat_url, options, content)
 
-    def _get_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return http.build_request(
-            "GET", self._models_url, headers=self._headers(), params=self._default_query
-        )
+    def _get_request(
+        self, http: httpx.Client | httpx.AsyncClient, options: RequestOptions | None = None
+    ) -> httpx.Request:
+        return self._build(http, "GET", self._models_url, options)
 
     def _next_wait(self, error: DeepSeekAPIError, retries_taken: int) -> float:
         """The wait before the next attempt; re-raises ``error`` when there is none."""
@@ -243,6 +261,11 @@ def _parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
         ) from None
 
 
+def _with_headers(completion: ChatCompletion, response: httpx.Response) -> ChatCompletion:
+    completion._headers = dict(response.headers)
+    return completion
+
+
 def _chunk_from_event(
     event: ServerSentEvent, accumulator: StreamAccumulator, response: httpx.Response
 ) -> ChatCompletionChunk:
@@ -300,6 +323,7 @@ class _ChunkDecoder:
         self._request = request
         self._decoder = SSEDecoder()
         self._failure: DeepSeekAPIError | None = None
+        self._headers = dict(response.headers)
         self.done = False
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
@@ -339,6 +363,7 @@ class _ChunkDecoder:
                 self._failure = exc
                 break
             self.delivered = accumulator.add(chunk) or self.delivered
+            chunk._headers = self._headers
             chunks.append(chunk)
         return chunks
 
@@ -347,9 +372,13 @@ class DeepSeekClient(_BaseClient):
     """A synchronous client of the DeepSeek chat-completions API.
 
     Args:
-        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``.
-        base_url: else ``DEEPSEEKAPI_BASE_URL``, else ``https://api.deepseekapi.dev/v1``.
-        timeout: read timeout in seconds (also between stream events), or an ``httpx.Timeout``.
+        api_key: the key; else from the environment, paired with its base URL (see
+            :func:`deepseekapi_core.resolve_endpoint`: ``DEEPSEEKAPI_API_KEY`` with
+            ``DEEPSEEKAPI_BASE_URL`` or the proxy, else ``DEEPSEEK_API_KEY`` with
+            ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or ``https://api.deepseek.com``).
+        base_url: the base URL; else paired with the key as above.
+        timeout: read timeout in seconds (also between stream events), a ``(connect, read)``
+            tuple, or an ``httpx.Timeout``.
         max_retries: retries after the first attempt (ignored when ``retry_policy`` is given).
         retry_policy: the full :class:`RetryPolicy`.
         era: which era's rules to follow for the reasoner's history (newest by default).
@@ -366,7 +395,7 @@ class DeepSeekClient(_BaseClient):
         *,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutSpec = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         era: Era = DEFAULT_ERA,
@@ -394,17 +423,30 @@ class DeepSeekClient(_BaseClient):
         )
         self._sleep = sleep
 
-    def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
+    def chat(
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
         """Send a chat request and return the completion.
 
-        Takes a :class:`ChatRequest` or its fields as keyword arguments.
+        Takes a :class:`ChatRequest` or its fields as keyword arguments; ``options`` are this
+        request's timeout, extra headers and query parameters.
         """
         content = self._encode_chat(request, params, stream=False)
-        response = self._send(lambda: self._post_request(self._http, content))
-        return _parse_body(ChatCompletion, response)
+        response = self._send(lambda: self._post_request(self._http, content, options))
+        return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
-        self, request: ChatRequest | None = None, /, **params: Any
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
     ) -> Iterator[ChatCompletionChunk]:
         """Send a chat request and iterate over the streamed chunks.
 
@@ -412,7 +454,7 @@ class DeepSeekClient(_BaseClient):
         any data was delivered is retried; after that it raises :class:`StreamInterruptedError`.
         """
         content = self._encode_chat(request, params, stream=True)
-        return self._stream(content)
+        return self._stream(content, options)
 
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -434,11 +476,13 @@ class DeepSeekClient(_BaseClient):
             self._sleep(self._next_wait(error, retries))
             retries += 1
 
-    def _stream(self, content: bytes) -> Iterator[ChatCompletionChunk]:
+    def _stream(
+        self, content: bytes, options: RequestOptions | None
+    ) -> Iterator[ChatCompletionChunk]:
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            request = self._post_request(self._http, content)
+            request = self._post_request(self._http, content, options)
             try:
                 response = self._http.send(request, stream=True)
             except httpx.RequestError as exc:
@@ -495,7 +539,7 @@ class AsyncDeepSeekClient(_BaseClient):
         *,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: TimeoutSpec = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_policy: RetryPolicy | None = None,
         era: Era = DEFAULT_ERA,
@@ -523,21 +567,33 @@ class AsyncDeepSeekClient(_BaseClient):
         )
         self._sleep = sleep
 
-    async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatCompletion:
-        """Send a chat request and return the completion."""
+    async def chat(
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Send a chat request and return the completion (``options`` as in the sync client)."""
         content = self._encode_chat(request, params, stream=False)
-        response = await self._send(lambda: self._post_request(self._http, content))
-        return _parse_body(ChatCompletion, response)
+        response = await self._send(lambda: self._post_request(self._http, content, options))
+        return _with_headers(_parse_body(ChatCompletion, response), response)
 
     def stream_chat(
-        self, request: ChatRequest | None = None, /, **params: Any
+        self,
+        request: ChatRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
     ) -> AsyncIterator[ChatCompletionChunk]:
         """Send a chat request and iterate asynchronously over the streamed chunks.
 
         Validation happens now; the request is sent when iteration starts.
         """
         content = self._encode_chat(request, params, stream=True)
-        return self._stream(content)
+        return self._stream(content, options)
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
@@ -559,11 +615,13 @@ class AsyncDeepSeekClient(_BaseClient):
             await self._sleep(self._next_wait(error, retries))
             retries += 1
 
-    async def _stream(self, content: bytes) -> AsyncIterator[ChatCompletionChunk]:
+    async def _stream(
+        self, content: bytes, options: RequestOptions | None
+    ) -> AsyncIterator[ChatCompletionChunk]:
         retries = 0
         while True:
             accumulator = StreamAccumulator()
-            request = self._post_request(self._http, content)
+            request = self._post_request(self._http, content, options)
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:

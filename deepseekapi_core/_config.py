@@ -1,8 +1,46 @@
-"""Configuration: arguments first, then the environment, then defaults."""
+"""Configuration: arguments first, then the environment, then defaults.
+
+Where requests go and which key they carry are decided together (:func:`resolve_endpoint`), so
+a key is only ever sent to the host its owner named. Two families of environment variables
+exist: this package's (``DEEPSEEKAPI_API_KEY`` + ``DEEPSEEKAPI_BASE_URL``, default the proxy)
+and the one langchain-deepseek and other DeepSeek tools use (``DEEPSEEK_API_KEY`` +
+``DEEPSEEK_API_BASE`` or ``DEEPSEEK_BASE_URL``, default DeepSeek's own host). A key and its base
+URL always come from one family:
+
+=====================  =====================  ==========================================
+``api_key`` argument   ``base_url`` argument  what is used
+=====================  =====================  ==========================================
+given                  given                  both arguments
+none                   given                  the argument's URL; the key from
+                                              ``DEEPSEEKAPI_API_KEY``, else
+                                              ``DEEPSEEK_API_KEY`` (you named the host)
+given                  none                   the key's family's URL: a key equal to
+                                              ``$DEEPSEEK_API_KEY`` (and not to
+                                              ``$DEEPSEEKAPI_API_KEY``) goes to
+                                              ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL``
+                                              or ``https://api.deepseek.com``; a key equal
+                                              to ``$DEEPSEEKAPI_API_KEY`` to
+                                              ``DEEPSEEKAPI_BASE_URL`` or the proxy; any
+                                              other key to the first base URL variable
+                                              set (``DEEPSEEKAPI_BASE_URL``, then
+                                              ``DEEPSEEK_API_BASE``, ``DEEPSEEK_BASE_URL``),
+                                              else the proxy
+none                   none                   ``DEEPSEEKAPI_API_KEY`` with
+                                              ``DEEPSEEKAPI_BASE_URL`` or the proxy; else
+                                              ``DEEPSEEK_API_KEY`` with
+                                              ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL``
+                                              or ``https://api.deepseek.com``; with no key
+                                              at all, the first base URL variable set or
+                                              the proxy (and an error at the first request)
+=====================  =====================  ==========================================
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 from pydantic import SecretStr
@@ -12,32 +50,116 @@ from ._exceptions import MissingAPIKeyError
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "ENV_VARS",
+    "Endpoint",
+    "TimeoutSpec",
     "resolve_api_key",
     "resolve_base_url",
+    "resolve_endpoint",
     "resolve_timeout",
 ]
 
-API_KEY_ENV_VARS = ("DEEPSEEKAPI_API_KEY", "DEEPSEEK_API_KEY")
+OWN_API_KEY_ENV_VAR = "DEEPSEEKAPI_API_KEY"
+DEEPSEEK_API_KEY_ENV_VAR = "DEEPSEEK_API_KEY"
+API_KEY_ENV_VARS = (OWN_API_KEY_ENV_VAR, DEEPSEEK_API_KEY_ENV_VAR)
 BASE_URL_ENV_VAR = "DEEPSEEKAPI_BASE_URL"
+DEEPSEEK_BASE_URL_ENV_VARS = ("DEEPSEEK_API_BASE", "DEEPSEEK_BASE_URL")
+ENV_VARS = (*API_KEY_ENV_VARS, BASE_URL_ENV_VAR, *DEEPSEEK_BASE_URL_ENV_VARS)
+"""Every environment variable :func:`resolve_endpoint` reads (tests clear them all)."""
 DEFAULT_BASE_URL = "https://api.deepseekapi.dev/v1"
+DEEPSEEK_DEFAULT_BASE_URL = "https://api.deepseek.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
 
+_TIMEOUT_PARTS = ("connect", "read", "write", "pool")
 
-def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr | None:
-    """The key from the argument, else ``DEEPSEEKAPI_API_KEY``, else ``DEEPSEEK_API_KEY``."""
+TimeoutSpec = float | tuple[float | None, float | None] | httpx.Timeout | None
+"""Seconds (read, and between stream events), a ``(connect, read)`` pair, an ``httpx.Timeout``."""
+
+Family = Literal["arguments", "deepseekapi", "deepseek", "default"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A key and the base URL it may be sent to, resolved together.
+
+    ``source`` says where the pair came from: ``"arguments"`` (both given), ``"deepseekapi"``
+    (this package's variables or defaults), ``"deepseek"`` (``DEEPSEEK_*`` variables or
+    DeepSeek's own host) or ``"default"`` (no key anywhere).
+    """
+
+    api_key: SecretStr | None
+    base_url: str
+    source: Family
+
+
+def _env(environ: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _given_key(api_key: str | SecretStr | None) -> SecretStr | None:
     if isinstance(api_key, SecretStr):
         return api_key if api_key.get_secret_value() else None
-    if api_key:
-        return SecretStr(api_key)
-    for name in API_KEY_ENV_VARS:
-        value = os.environ.get(name)
-        if value:
-            return SecretStr(value)
-    return None
+    return SecretStr(api_key) if api_key else None
+
+
+def _own_base(environ: Mapping[str, str]) -> str:
+    return _env(environ, BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
+
+
+def _deepseek_base(environ: Mapping[str, str]) -> str:
+    return _env(environ, *DEEPSEEK_BASE_URL_ENV_VARS) or DEEPSEEK_DEFAULT_BASE_URL
+
+
+def resolve_endpoint(
+    api_key: str | SecretStr | None = None,
+    base_url: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Endpoint:
+    """The key and base URL to use, as a pair, by the rule in this module's docstring.
+
+    An explicit argument wins; otherwise key and URL come from one family of environment
+    variables, so a key from one family never reaches the other family's default host.
+    """
+    env = os.environ if environ is None else environ
+    key = _given_key(api_key)
+    url = base_url.rstrip("/") if base_url else None
+    own_key = _env(env, OWN_API_KEY_ENV_VAR)
+    deepseek_key = _env(env, DEEPSEEK_API_KEY_ENV_VAR)
+    if key is not None and url is not None:
+        return Endpoint(key, url, "arguments")
+    if url is not None:
+        found = own_key or deepseek_key
+        return Endpoint(SecretStr(found) if found else None, url, "arguments")
+    if key is not None:
+        value = key.get_secret_value()
+        if value == deepseek_key and value != own_key:
+            return Endpoint(key, _deepseek_base(env).rstrip("/"), "deepseek")
+        if value == own_key:
+            return Endpoint(key, _own_base(env).rstrip("/"), "deepseekapi")
+        named = _env(env, BASE_URL_ENV_VAR, *DEEPSEEK_BASE_URL_ENV_VARS) or DEFAULT_BASE_URL
+        return Endpoint(key, named.rstrip("/"), "arguments")
+    if own_key:
+        return Endpoint(SecretStr(own_key), _own_base(env).rstrip("/"), "deepseekapi")
+    if deepseek_key:
+        return Endpoint(SecretStr(deepseek_key), _deepseek_base(env).rstrip("/"), "deepseek")
+    named = _env(env, BASE_URL_ENV_VAR, *DEEPSEEK_BASE_URL_ENV_VARS) or DEFAULT_BASE_URL
+    return Endpoint(None, named.rstrip("/"), "default")
+
+
+def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr | None:
+    """The key :func:`resolve_endpoint` would use with no base URL argument."""
+    return resolve_endpoint(api_key, None).api_key
 
 
 def require_api_key(api_key: SecretStr | None) -> str:
@@ -51,15 +173,32 @@ def require_api_key(api_key: SecretStr | None) -> str:
 
 
 def resolve_base_url(base_url: str | None) -> str:
-    """The base URL from the argument, else ``DEEPSEEKAPI_BASE_URL``, else the proxy's."""
-    url = base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
-    return url.rstrip("/")
+    """The base URL :func:`resolve_endpoint` would use with no key argument."""
+    return resolve_endpoint(None, base_url).base_url
 
 
-def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    """A read timeout in seconds (connect stays 10 s), an ``httpx.Timeout``, or the default."""
+def resolve_timeout(timeout: TimeoutSpec) -> httpx.Timeout:
+    """An ``httpx.Timeout`` from seconds, a ``(connect, read)`` pair or an ``httpx.Timeout``.
+
+    Seconds set the read timeout (also the longest wait between stream events) and cap the
+    10 s connect timeout; a pair is ``(connect, read)`` as requests and openai take it.
+    """
     if timeout is None:
         return DEFAULT_TIMEOUT
     if isinstance(timeout, httpx.Timeout):
         return timeout
+    if isinstance(timeout, Mapping):  # httpx.Timeout.as_dict(), e.g. after a JSON round trip
+        return httpx.Timeout(**{key: timeout.get(key) for key in _TIMEOUT_PARTS})
+    if isinstance(timeout, list):  # a (connect, read) pair after a JSON round trip
+        timeout = tuple(timeout)
+    if isinstance(timeout, tuple):
+        if len(timeout) != 2:
+            raise ValueError(f"a timeout tuple is (connect, read), not {len(timeout)} values")
+        connect, read = timeout
+        return httpx.Timeout(read, connect=connect)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(
+            f"timeout must be positive seconds, a (connect, read) tuple or an httpx.Timeout, "
+            f"not {timeout!r}"
+        )
     return httpx.Timeout(float(timeout), connect=min(10.0, float(timeout)))

@@ -22,6 +22,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "DeepSeekAPIError",
     "InsufficientCreditsError",
     "InternalServerError",
@@ -43,9 +44,18 @@ _EXCERPT_CHARS = 200
 
 
 class DeepSeekAPIError(Exception):
-    """Base class of every error raised by this package."""
+    """Base class of every error raised by this package.
+
+    Every error has openai's attribute names (``message``, ``status_code``, ``body``,
+    ``request``, ``response``, ``type``, ``code``, ``param``, ``request_id``), set to ``None``
+    where they do not apply (no response, for instance), so handlers written for openai's
+    exceptions can read them; ``retry_after`` is this package's addition.
+    """
 
     message: str
+    request: httpx.Request | None = None
+    response: httpx.Response | None = None
+    body: object | None = None
     status_code: int | None = None
     type: str | None = None
     code: str | None = None
@@ -220,6 +230,10 @@ class UnprocessableEntityError(APIStatusError):
     hint = "A parameter is invalid: fix it as the message says."
 
 
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the state of a resource (retried)."""
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests or too much concurrency."""
 
@@ -244,6 +258,7 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     402: InsufficientCreditsError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,
     503: ServiceUnavailableError,

@@ -23,7 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient
-from ._config import DEFAULT_MAX_RETRIES
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec
 from ._exceptions import InvalidRequestError
 from ._prepare import ReasoningReplay
 from ._retry import RetryPolicy
@@ -46,7 +46,7 @@ class ClientOptions:
 
     api_key: str | SecretStr | None = None
     base_url: str | None = None
-    timeout: float | httpx.Timeout | None = None
+    timeout: TimeoutSpec = None
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_policy: RetryPolicy | None = None
     era: Era = DEFAULT_ERA

@@ -22,21 +22,24 @@ The reasoner rules live here, once, for the clients and both adapters:
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from ._exceptions import UnsupportedParameterError
 from ._images import check_request_images
-from ._types import ChatMessage, ChatRequest
+from ._types import ChatMessage, ChatRequest, ResponseFormat
 from .models import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
 
 __all__ = [
     "IgnoredParameterWarning",
     "ReasoningReplay",
     "build_request_body",
+    "json_schema_instruction",
     "prepare_messages",
     "uses_tools",
 ]
@@ -131,7 +134,7 @@ def build_request_body(
     _apply_mode_rules(body, profile, thinking=thinking)
     _apply_thinking_switch(body, profile, request, thinking=thinking)
     if request.response_format is not None:
-        body["response_format"] = {"type": request.response_format.type}
+        _apply_response_format(body, request.response_format)
     if request.tools:
         if thinking and not profile.supports_tools_when_thinking:
             raise UnsupportedParameterError(
@@ -166,6 +169,37 @@ def build_request_body(
     if request.extra_body:
         body.update(request.extra_body)
     return body
+
+
+def json_schema_instruction(json_schema: Mapping[str, Any]) -> str:
+    """The system text that asks for JSON matching an openai-style ``json_schema`` object."""
+    name = json_schema.get("name")
+    description = json_schema.get("description")
+    lines = ["Reply with a single JSON object and nothing else."]
+    if name:
+        lines.append(f"It is a {name}" + (f": {description}" if description else "."))
+    lines.append(
+        "It must be valid against this JSON schema:\n"
+        + json.dumps(json_schema["schema"], ensure_ascii=False, sort_keys=True)
+    )
+    return "\n".join(lines)
+
+
+def _apply_response_format(body: dict[str, Any], response_format: ResponseFormat) -> None:
+    if response_format.type != "json_schema":
+        body["response_format"] = {"type": response_format.type}
+        return
+    # The service answers "This response_format type is unavailable now" to json_schema, so it
+    # is served by JSON Output with the schema in a system message (JSON Output also needs the
+    # word "json" in the prompt, which the instruction carries).
+    body["response_format"] = {"type": "json_object"}
+    instruction = json_schema_instruction(response_format.json_schema or {})
+    messages: list[dict[str, Any]] = body["messages"]
+    first = messages[0] if messages else None
+    if first is not None and first["role"] == "system" and isinstance(first.get("content"), str):
+        messages[0] = {**first, "content": f"{first['content']}\n\n{instruction}"}
+    else:
+        messages.insert(0, {"role": "system", "content": instruction})
 
 
 def _apply_mode_rules(body: dict[str, Any], profile: ModelProfile, *, thinking: bool) -> None:

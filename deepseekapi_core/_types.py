@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "AssistantMessage",
@@ -264,9 +264,32 @@ class ChatMessage(_Request):
 
 
 class ResponseFormat(_Request):
-    """``{"type": "json_object"}`` turns on JSON Output."""
+    """``{"type": "json_object"}`` turns on JSON Output.
 
-    type: Literal["text", "json_object"]
+    ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}`` (openai's
+    structured outputs, which LangChain and llama-index send) is accepted too. The service has
+    no such mode, so :func:`~deepseekapi_core.build_request_body` serves it the way the service
+    can: JSON Output, with the schema given to the model in a system message.
+    """
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check_schema(self) -> ResponseFormat:
+        if self.type != "json_schema":
+            if self.json_schema is not None:
+                raise ValueError(
+                    f"json_schema is only allowed with type 'json_schema', not {self.type!r}"
+                )
+            return self
+        schema = (self.json_schema or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise ValueError(
+                "type 'json_schema' needs json_schema={'name': ..., 'schema': {...}} "
+                "with the JSON schema of the reply"
+            )
+        return self
 
 
 class StreamOptions(_Request):
@@ -446,7 +469,16 @@ class Choice(_Response):
     logprobs: dict[str, Any] | None = None
 
 
-class ChatCompletion(_Response):
+class _WithHeaders(_Response):
+    _headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The HTTP response's headers (lower-case names), when this came from a client."""
+        return dict(self._headers or {})
+
+
+class ChatCompletion(_WithHeaders):
     """A non-streaming chat completion."""
 
     id: str = ""
@@ -502,7 +534,7 @@ class ChunkChoice(_Response):
     logprobs: dict[str, Any] | None = None
 
 
-class ChatCompletionChunk(_Response):
+class ChatCompletionChunk(_WithHeaders):
     """One server-sent event of a streamed completion.
 
     Usage arrives on the chunk that carries ``finish_reason`` (observed) or on a final chunk

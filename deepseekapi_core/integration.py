@@ -7,7 +7,14 @@ core's private modules. Nothing here imports a framework.
 from __future__ import annotations
 
 from ._client import coerce_chat_request, invalid_request_from
-from ._config import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from ._config import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    ENV_VARS,
+    TimeoutSpec,
+    resolve_endpoint,
+    resolve_timeout,
+)
 from ._convert import (
     ROLE_ALIASES,
     ToolChoice,
@@ -23,6 +30,16 @@ from ._convert import (
 )
 from ._holder import ClientHolder, ClientOptions
 from ._images import content_from_blocks, content_from_parts
+from ._options import (
+    IGNORED_OPTIONS,
+    RequestOptions,
+    SortedOptions,
+    closest_name,
+    known_option_names,
+    refuse_options,
+    sort_options,
+    unknown_option_error,
+)
 from ._prepare import prepare_messages
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
@@ -31,14 +48,20 @@ from .models import forced_tool_choice_allowed
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "ENV_VARS",
+    "IGNORED_OPTIONS",
     "ROLE_ALIASES",
     "ClientHolder",
     "ClientOptions",
+    "RequestOptions",
+    "SortedOptions",
     "StreamAccumulator",
+    "TimeoutSpec",
     "ToolCallBuilder",
     "ToolChoice",
     "WireToolChoice",
     "__version__",
+    "closest_name",
     "coerce_chat_request",
     "content_from_blocks",
     "content_from_parts",
@@ -47,10 +70,16 @@ __all__ = [
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",
+    "known_option_names",
     "parse_tool_arguments",
     "prepare_messages",
+    "refuse_options",
+    "resolve_endpoint",
+    "resolve_timeout",
     "resolve_tool_choice",
+    "sort_options",
     "tool_call_from",
     "tool_spec_from",
+    "unknown_option_error",
     "usage_summary",
 ]

@@ -23,17 +23,13 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.openai_tools import (
-    JsonOutputKeyToolsParser,
-    PydanticToolsParser,
-)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
 
 from deepseekapi_core import (
     DEFAULT_ERA,
@@ -45,22 +41,35 @@ from deepseekapi_core import (
     Era,
     InvalidRequestError,
     ReasoningEffort,
+    RequestOptions,
     RetryPolicy,
     get_model_profile,
 )
 from deepseekapi_core.integration import (
-    API_KEY_ENV_VARS,
-    BASE_URL_ENV_VAR,
+    IGNORED_OPTIONS,
     ClientHolder,
     ClientOptions,
     StreamAccumulator,
     ToolChoice,
+    closest_name,
     coerce_chat_request,
     forced_tool_choice_allowed,
+    known_option_names,
+    resolve_endpoint,
+    resolve_timeout,
     resolve_tool_choice,
+    sort_options,
     tool_spec_from,
 )
 
+from ._compat import (
+    RequiredJsonToolParser,
+    RequiredPydanticToolParser,
+    combine_llm_outputs,
+    input_messages,
+    refused_constructor_options,
+    with_corrective_turn,
+)
 from ._messages import (
     MODEL_PROVIDER,
     ai_message_from_completion,
@@ -72,7 +81,6 @@ from ._messages import (
 
 __all__ = ["ChatDeepSeekAPI"]
 
-_REQUEST_FIELDS = frozenset(ChatRequest.model_fields)
 # Call options LangChain (or callers porting from ChatOpenAI) may pass that are not request
 # fields: consumed here, never sent.
 _CONSUMED_KWARGS = frozenset({"stream", "stream_usage", "ls_structured_output_format", "messages"})
@@ -88,6 +96,8 @@ _PARAM_FIELDS = (
     "reasoning_effort",
     "user_id",
 )
+# ChatOpenAI's names for our fields.
+_CONSTRUCTOR_ALIASES = {"openai_api_key": "api_key", "openai_api_base": "base_url"}
 # Fields that configure the core clients, by the name ClientOptions gives them.
 _CLIENT_FIELDS = {
     "api_key": "api_key",
@@ -98,6 +108,7 @@ _CLIENT_FIELDS = {
     "era": "era",
     "reasoning_replay": "reasoning_replay",
     "default_headers": "default_headers",
+    "default_query": "default_query",
     "transport": "transport",
     "async_transport": "async_transport",
     "http_client": "http_client",
@@ -147,7 +158,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     Structured output: ``method="function_calling"`` (default, a forced tool call),
     ``"json_mode"`` (``response_format={"type": "json_object"}``; describe the JSON in the
     prompt), and ``"json_schema"``, which the service does not offer natively and which is
-    therefore served by function calling with the same schema.
+    therefore served by function calling with the same schema, or in thinking mode (where no
+    tool can be forced) by JSON Output with the schema in a system message. A call returns the
+    object or raises ``OutputParserException``, never a bare ``None``.
 
     Images: ``deepseek-flash`` (V4.1) reads them, in ``HumanMessage`` and ``ToolMessage``
     content as standard image blocks (``{"type": "image", "base64" | "url": ...}``, v1 or v0)
@@ -164,14 +177,13 @@ class ChatDeepSeekAPI(BaseChatModel):
     model_name: str = Field(default="deepseek-chat", alias="model")
     """Model id: ``deepseek-flash`` (reads images), ``deepseek-v4-pro``, ``deepseek-chat``,
     ``deepseek-reasoner``, ..."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(list(API_KEY_ENV_VARS), default=None)
-    )
-    """API key; else ``DEEPSEEKAPI_API_KEY``, else ``DEEPSEEK_API_KEY``."""
-    base_url: str | None = Field(
-        default_factory=from_env(BASE_URL_ENV_VAR, default=None), alias="api_base"
-    )
-    """Base URL; else ``DEEPSEEKAPI_BASE_URL``, else the core's default."""
+    api_key: SecretStr | None = None
+    """API key (alias ``openai_api_key``); else from the environment, paired with its base URL:
+    ``DEEPSEEKAPI_API_KEY`` (with ``DEEPSEEKAPI_BASE_URL`` or the proxy), else
+    ``DEEPSEEK_API_KEY`` (with ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or
+    ``https://api.deepseek.com``). See :func:`deepseekapi_core.resolve_endpoint`."""
+    base_url: str | None = Field(default=None, alias="api_base")
+    """Base URL (aliases ``api_base``, ``openai_api_base``); else paired with the key."""
     temperature: float | None = None
     """Sampling temperature, 0 to 2 (ignored by the service in thinking mode)."""
     max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
@@ -203,8 +215,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     """Whether earlier turns' reasoning is sent back: by the service's rules, always, never."""
     era: Era = DEFAULT_ERA
     """Which era of the service's rules to follow (newest by default)."""
-    timeout: float | httpx.Timeout | None = Field(default=None, alias="request_timeout")
-    """Read timeout in seconds (also between stream events), or an ``httpx.Timeout``."""
+    timeout: float | tuple[float | None, float | None] | httpx.Timeout | None = Field(
+        default=None, alias="request_timeout"
+    )
+    """Read timeout in seconds (also between stream events), a ``(connect, read)`` tuple, or
+    an ``httpx.Timeout``."""
     max_retries: int = 2
     """Retries after the first attempt, done by the core (with ``Retry-After`` honoured)."""
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
@@ -219,6 +234,16 @@ class ChatDeepSeekAPI(BaseChatModel):
     """Fields added to the JSON body as they are (for parameters newer than this package)."""
     default_headers: dict[str, str] | None = None
     """Headers added to every request."""
+    default_query: dict[str, str] | None = None
+    """Query parameters added to every request's URL."""
+    include_response_headers: bool = False
+    """Put the HTTP response's headers in ``response_metadata["headers"]``."""
+    disabled_params: dict[str, Any] | None = None
+    """Parameters never sent: ``{"name": None}`` drops ``name`` always, ``{"name": [values]}``
+    drops it when it has one of those values (as in ``ChatOpenAI``)."""
+    stream_chunk_timeout: float | None = Field(default=None, gt=0)
+    """The longest wait, in seconds, between two chunks of a stream (the read timeout of
+    streaming requests; the ``timeout``'s read value otherwise)."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for synchronous calls (not closed by the model)."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
@@ -231,6 +256,8 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An async transport, when it differs from ``transport``."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
+    _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
+    _base_url_given: bool = PrivateAttr(default=False)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
@@ -251,9 +278,24 @@ class ChatDeepSeekAPI(BaseChatModel):
     @model_validator(mode="before")
     @classmethod
     def _build_extra(cls, values: Any) -> Any:
-        """Unknown constructor arguments go to ``model_kwargs``, with a warning."""
+        """Peer parameters: aliases renamed, the meaningless refused by name, options the
+        service ignores dropped with a warning, other unknown names moved to ``model_kwargs``
+        (sent with each request) with a warning that suggests the closest field."""
         if not isinstance(values, dict):
             return values
+        values = dict(values)
+        for alias, field_name in _CONSTRUCTOR_ALIASES.items():
+            if alias in values:
+                if field_name in values and values[field_name] != values[alias]:
+                    raise ValueError(
+                        f"{alias} and {field_name} are both given, with different values"
+                    )
+                values[field_name] = values.pop(alias)
+        refused = refused_constructor_options(values)
+        if refused:
+            name, reason = next(iter(refused.items()))
+            raise ValueError(f"ChatDeepSeekAPI does not take {name!r}: {reason}")
+        values.pop("use_responses_api", None)
         names = set()
         for name, field in cls.model_fields.items():
             names.add(name)
@@ -261,20 +303,41 @@ class ChatDeepSeekAPI(BaseChatModel):
                 names.add(field.alias)
         if all(key in names for key in values):
             return values
-        values = dict(values)
+        ignored = {key: values.pop(key) for key in list(values) if key in IGNORED_OPTIONS}
+        if ignored:
+            sort_options(ignored)  # warns for each, refuses n > 1; nothing is kept
         extra = dict(values.get("model_kwargs") or {})
         for key in [key for key in values if key not in names]:
             if key in extra:
                 raise ValueError(f"{key} is given both directly and in model_kwargs")
+            extra[key] = values.pop(key)
+            if key in known_option_names():
+                continue
+            suggestion = closest_name(key, names)
+            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
             warnings.warn(
-                f"{key} is not a ChatDeepSeekAPI field; it was moved to model_kwargs and "
+                f"{key} is not a ChatDeepSeekAPI field{hint}; it was moved to model_kwargs and "
                 "will be sent with each request",
                 UserWarning,
                 stacklevel=2,
             )
-            extra[key] = values.pop(key)
         values["model_kwargs"] = extra
         return values
+
+    @model_validator(mode="after")
+    def _resolve_endpoint(self) -> Self:
+        """Key and base URL as a pair (one family of environment variables, or arguments)."""
+        self._base_url_given = self.base_url is not None
+        endpoint = resolve_endpoint(self.api_key, self.base_url)
+        self.api_key = endpoint.api_key
+        self.base_url = endpoint.base_url
+        if endpoint.source == "deepseek":
+            self._key_env_var = "DEEPSEEK_API_KEY"
+        try:
+            resolve_timeout(self.timeout)
+        except ValueError as exc:
+            raise ValueError(f"timeout: {exc}") from None
+        return self
 
     # ------------------------------------------------------------------------------------
     # LangChain metadata
@@ -286,7 +349,17 @@ class ChatDeepSeekAPI(BaseChatModel):
     @property
     def lc_secrets(self) -> dict[str, str]:
         """The key serialises as a reference to its environment variable, never its value."""
-        return {"api_key": "DEEPSEEKAPI_API_KEY"}
+        return {"api_key": self._key_env_var}
+
+    def to_json(self) -> Any:
+        """LangChain's serialisation, without a base URL that was not given as an argument
+        (a loaded model then pairs key and URL from its own environment)."""
+        serialized = super().to_json()
+        kwargs = serialized.get("kwargs")
+        if not self._base_url_given and isinstance(kwargs, dict):
+            kwargs.pop("base_url", None)
+            kwargs.pop("api_base", None)
+        return serialized
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -350,7 +423,12 @@ class ChatDeepSeekAPI(BaseChatModel):
                 self.model_name, thinking=self.thinking, era=self.era
             ),
             tool_call_streaming=True,
-            structured_output=True,
+            # LangChain's create_agent uses the provider's structured output (a json_schema
+            # response_format, served here by JSON Output) when this is true, and a forced tool
+            # otherwise: the tool where it can be forced, JSON Output where it cannot.
+            structured_output=not forced_tool_choice_allowed(
+                self.model_name, thinking=self.thinking, era=self.era
+            ),
             text_outputs=True,
             temperature=not thinks,
         )
@@ -387,7 +465,8 @@ class ChatDeepSeekAPI(BaseChatModel):
         kwargs: Mapping[str, Any],
         *,
         stream_usage: bool | None = None,
-    ) -> ChatRequest:
+    ) -> tuple[ChatRequest, RequestOptions]:
+        """The validated request and this call's HTTP options (timeout, headers, query)."""
         params: dict[str, Any] = {"model": self.model_name}
         for name in _PARAM_FIELDS:
             value = getattr(self, name)
@@ -398,21 +477,36 @@ class ChatDeepSeekAPI(BaseChatModel):
         if self.stop:
             params["stop"] = self.stop
         extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}
+        options = RequestOptions()
         if self.model_kwargs:
-            _route(self.model_kwargs, params, extra, unknown_to_body=True)
+            sorted_kwargs = sort_options(
+                self.model_kwargs,
+                unknown_to_body=True,
+                consumed=_CONSUMED_KWARGS,
+                where="model_kwargs key",
+            )
+            params.update(sorted_kwargs.params)
+            extra.update(sorted_kwargs.extra_body)
+            options = options.merged(sorted_kwargs.request_options)
         if stop is not None:
             if stop:
                 params["stop"] = stop
             else:
                 params.pop("stop", None)
         if kwargs:
-            _route(kwargs, params, extra, unknown_to_body=False)
+            sorted_kwargs = sort_options(kwargs, consumed=_CONSUMED_KWARGS)
+            params.update(sorted_kwargs.params)
+            extra.update(sorted_kwargs.extra_body)
+            options = options.merged(sorted_kwargs.request_options)
+        if self.disabled_params:
+            _drop_disabled(params, self.disabled_params)
+            _drop_disabled(extra, self.disabled_params)
         if extra:
             params["extra_body"] = extra
         if stream_usage is not None:
             params["stream_options"] = {"include_usage": stream_usage}
         params["messages"] = to_core_messages(messages)
-        return coerce_chat_request(None, params)
+        return coerce_chat_request(None, params), options
 
     def _generate(
         self,
@@ -421,8 +515,9 @@ class ChatDeepSeekAPI(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._chat_request(messages, stop, kwargs)
-        return _chat_result(self.client.chat(request))
+        request, options = self._chat_request(messages, stop, kwargs)
+        completion = self.client.chat(request, options=options)
+        return _chat_result(completion, headers=self.include_response_headers)
 
     async def _agenerate(
         self,
@@ -431,21 +526,41 @@ class ChatDeepSeekAPI(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._chat_request(messages, stop, kwargs)
-        return _chat_result(await self.async_client.chat(request))
+        request, options = self._chat_request(messages, stop, kwargs)
+        completion = await self.async_client.chat(request, options=options)
+        return _chat_result(completion, headers=self.include_response_headers)
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None], /) -> dict[str, Any]:
+        return combine_llm_outputs(llm_outputs, self.model_name)
 
     def _stream_start(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> tuple[ChatRequest, _StreamFolder]:
-        """The streaming request and the folder that turns its chunks into LangChain's."""
+    ) -> tuple[ChatRequest, RequestOptions, _StreamFolder]:
+        """The streaming request, its HTTP options, and the folder that turns its chunks into
+        LangChain's."""
         stream_usage = kwargs.get("stream_usage")
-        request = self._chat_request(
+        request, options = self._chat_request(
             messages,
             stop,
             kwargs,
             stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
         )
-        return request, _StreamFolder(v1=self.output_version == "v1")
+        if self.stream_chunk_timeout is not None and options.timeout is None:
+            base = resolve_timeout(self.timeout)
+            options = options.merged(
+                RequestOptions(
+                    timeout=httpx.Timeout(
+                        self.stream_chunk_timeout,
+                        connect=base.connect,
+                        write=base.write,
+                        pool=base.pool,
+                    )
+                )
+            )
+        folder = _StreamFolder(
+            v1=self.output_version == "v1", headers=self.include_response_headers
+        )
+        return request, options, folder
 
     def _stream(
         self,
@@ -456,8 +571,8 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain itself calls run_manager.on_llm_new_token for each chunk yielded here;
         # calling it here too would report every token twice.
-        request, folder = self._stream_start(messages, stop, kwargs)
-        for chunk in self.client.stream_chat(request):
+        request, options, folder = self._stream_start(messages, stop, kwargs)
+        for chunk in self.client.stream_chat(request, options=options):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
@@ -470,8 +585,8 @@ class ChatDeepSeekAPI(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, folder = self._stream_start(messages, stop, kwargs)
-        async for chunk in self.async_client.stream_chat(request):
+        request, options, folder = self._stream_start(messages, stop, kwargs)
+        async for chunk in self.async_client.stream_chat(request, options=options):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
@@ -534,20 +649,27 @@ class ChatDeepSeekAPI(BaseChatModel):
                 an OpenAI tool dict (output is a dict). Optional for ``json_mode``.
             method: ``"function_calling"`` forces a call of a tool shaped like the schema
                 (in thinking mode, where the service refuses a forced tool choice, the tool is
-                offered alone with ``tool_choice="auto"``);
-                ``"json_mode"`` sets ``response_format={"type": "json_object"}`` (the prompt
-                must ask for JSON and describe it); ``"json_schema"`` is served as
-                ``"function_calling"``, since the service has no native JSON-schema output.
+                offered alone with ``tool_choice="auto"``, and a reply without the call gets
+                one corrective turn); ``"json_mode"`` sets
+                ``response_format={"type": "json_object"}`` (the prompt must ask for JSON and
+                describe it); ``"json_schema"`` is served as ``"function_calling"`` where a
+                tool can be forced and by JSON Output with the schema in a system message in
+                thinking mode, since the service has no native JSON-schema output.
             include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``
-                instead of raising on a parsing error.
+                instead of raising on a parsing error (a reply without the schema's tool call
+                and without a matching JSON object in its text is such an error).
             strict: passed to the tool definition for function calling.
             kwargs: not supported; raises ``ValueError`` when given.
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")
-        if method == "json_schema":
-            method = "function_calling"
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        # Whether the schema's tool can be forced: not in thinking mode (V3.2/V4 answer 400).
+        forced = forced_tool_choice_allowed(self.model_name, thinking=self.thinking, era=self.era)
+        if method == "json_schema":
+            # The service has no json_schema output: a forced tool where one can be forced,
+            # else JSON Output with the schema in a system message (served by the core).
+            method = "function_calling" if forced else "json_schema"
         llm: Runnable[LanguageModelInput, BaseMessage]
         parser: Runnable[Any, Any]
         if method == "function_calling":
@@ -555,11 +677,6 @@ class ChatDeepSeekAPI(BaseChatModel):
                 raise ValueError("schema must be given for method='function_calling'")
             tool = _tool_wire(schema, strict)
             name = tool["function"]["name"]
-            # Thinking mode (V3.2/V4) answers 400 to a forced tool choice: there the schema's
-            # tool is offered alone with tool_choice "auto".
-            forced = forced_tool_choice_allowed(
-                self.model_name, thinking=self.thinking, era=self.era
-            )
             llm = self.bind_tools(
                 [tool],
                 tool_choice=name if forced else "auto",
@@ -568,12 +685,32 @@ class ChatDeepSeekAPI(BaseChatModel):
                     "schema": tool,
                 },
             )
+            if not forced:
+                llm = with_corrective_turn(llm, name, input_messages)
             if is_pydantic:
-                parser = PydanticToolsParser(
+                parser = RequiredPydanticToolParser(
                     tools=[cast("type[BaseModel]", schema)], first_tool_only=True
                 )
             else:
-                parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+                parser = RequiredJsonToolParser(key_name=name, first_tool_only=True)
+        elif method == "json_schema":
+            if schema is None:
+                raise ValueError("schema must be given for method='json_schema'")
+            function = _tool_wire(schema, strict)["function"]
+            json_schema = {"name": function["name"], "schema": function.get("parameters", {})}
+            if function.get("description"):
+                json_schema["description"] = function["description"]
+            llm = self.bind(
+                response_format={"type": "json_schema", "json_schema": json_schema},
+                ls_structured_output_format={
+                    "kwargs": {"method": method, "strict": strict},
+                    "schema": schema,
+                },
+            )
+            if is_pydantic:
+                parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
+            else:
+                parser = JsonOutputParser()
         elif method == "json_mode":
             llm = self.bind(
                 response_format={"type": "json_object"},
@@ -601,34 +738,11 @@ class ChatDeepSeekAPI(BaseChatModel):
 # Helpers
 
 
-def _route(
-    source: Mapping[str, Any],
-    params: dict[str, Any],
-    extra: dict[str, Any],
-    *,
-    unknown_to_body: bool,
-) -> None:
-    """Sort options into request fields and extra body fields.
-
-    ``model_kwargs`` opts in to sending unknown names as they are; a per-call keyword the
-    request does not know is refused, since the service would silently ignore a misspelling.
-    """
-    for key, value in source.items():
-        if key in _CONSUMED_KWARGS:
-            continue
-        if key == "extra_body":
-            if value:
-                extra.update(value)
-        elif key in _REQUEST_FIELDS:
-            params[key] = value
-        elif unknown_to_body:
-            extra[key] = value
-        else:
-            raise InvalidRequestError(
-                f"unknown call option {key!r}; send fields this package does not know with "
-                f"extra_body={{{key!r}: ...}} (or model_kwargs)",
-                param=key,
-            )
+def _drop_disabled(params: dict[str, Any], disabled: Mapping[str, Any]) -> None:
+    """Drop parameters ``disabled_params`` names (all values, or the values listed)."""
+    for name, values in disabled.items():
+        if name in params and (values is None or params[name] in values):
+            del params[name]
 
 
 def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
@@ -642,8 +756,10 @@ def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
     return tool_spec_from(converted).model_dump(exclude_none=True)
 
 
-def _chat_result(completion: ChatCompletion) -> ChatResult:
+def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatResult:
     message = ai_message_from_completion(completion)
+    if headers:
+        message.response_metadata["headers"] = completion.response_headers
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -651,7 +767,7 @@ def _chat_result(completion: ChatCompletion) -> ChatResult:
         "id": completion.id,
     }
     if completion.usage is not None:
-        llm_output["token_usage"] = completion.usage.as_dict()
+        llm_output["token_usage"] = completion.usage.model_dump(exclude_none=True)
     return ChatResult(
         generations=[ChatGeneration(message=message, generation_info=generation_info)],
         llm_output=llm_output,
@@ -674,6 +790,7 @@ class _StreamFolder:
 
     __slots__ = (
         "content",
+        "headers",
         "kind",
         "next_index",
         "reasoning",
@@ -683,8 +800,9 @@ class _StreamFolder:
         "v1",
     )
 
-    def __init__(self, *, v1: bool = False) -> None:
+    def __init__(self, *, v1: bool = False, headers: bool = False) -> None:
         self.v1 = v1
+        self.headers: dict[str, str] | None = {} if headers else None
         self.reply = StreamAccumulator()
         # what the held-back final chunk carries
         self.content: list[str] = []
@@ -696,7 +814,10 @@ class _StreamFolder:
         self.tool_index: dict[int | None, int] = {}
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        message = chunk_message(chunk) if self.reply.add(chunk) else None
+        visible = self.reply.add(chunk)
+        if self.headers is not None and not self.headers:
+            self.headers = chunk.response_headers
+        message = chunk_message(chunk) if visible else None
         if self.reply.finished:
             if message is not None:
                 self.content.append(cast("str", message.content))
@@ -758,6 +879,8 @@ class _StreamFolder:
         )
         if self.v1:
             metadata["output_version"] = "v1"
+        if self.headers is not None:
+            metadata["headers"] = self.headers
         message = AIMessageChunk(
             content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
             additional_kwargs={"reasoning_content": reasoning} if reasoning else {},

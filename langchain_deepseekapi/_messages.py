@@ -256,6 +256,9 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
     )
     if choice.logprobs is not None:
         metadata["logprobs"] = choice.logprobs
+    if completion.usage is not None:
+        # The service's own usage object, nested as ChatDeepSeek gives it.
+        metadata["token_usage"] = completion.usage.model_dump(exclude_none=True)
     return AIMessage(
         content=message.content or "",
         additional_kwargs=additional,

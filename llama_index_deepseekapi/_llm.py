@@ -23,7 +23,13 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_validator
+from llama_index.core.bridge.pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
         DeepSeekClient,
         ModelProfile,
         ReasoningEffort,
+        RequestOptions,
         RetryPolicy,
     )
     from deepseekapi_core.integration import ClientHolder
@@ -57,6 +64,10 @@ DEFAULT_MODEL = "deepseek-chat"
 _CONNECTION_FIELDS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
 )
+
+# Fields of llama-index's LLM base class (callback_manager, system_prompt, messages_to_prompt,
+# completion_to_prompt, output_parser, pydantic_program_mode, query_wrapper_prompt, ...).
+_BASE_FIELDS = frozenset(FunctionCallingLLM.model_fields)
 
 
 class DeepSeekLLMMetadata(LLMMetadata):
@@ -81,12 +92,16 @@ class DeepSeekAPI(FunctionCallingLLM):
 
     Args:
         model: the model id (``deepseek-chat``, ``deepseek-reasoner``, ``deepseek-v4-flash`` ...).
-        api_key: the key; else ``DEEPSEEKAPI_API_KEY``, then ``DEEPSEEK_API_KEY``. Never shown in
-            ``repr`` or serialised.
-        base_url: else ``DEEPSEEKAPI_BASE_URL``, else the proxy's URL.
+        api_key: the key; else from the environment, paired with its base URL
+            (``DEEPSEEKAPI_API_KEY`` with ``DEEPSEEKAPI_BASE_URL`` or the proxy, else
+            ``DEEPSEEK_API_KEY`` with ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or
+            ``https://api.deepseek.com``). Never shown in ``repr`` or serialised.
+        base_url: the base URL (``api_base`` is llama-index's name for it); else paired with
+            the key as above.
         temperature: sampling temperature (0..2); the service's default when unset.
-        max_tokens: the most tokens to generate.
-        timeout: the read timeout in seconds (also between stream events).
+        max_tokens: the most tokens to generate (``max_new_tokens`` is accepted for it).
+        timeout: the read timeout in seconds (also between stream events), a
+            ``(connect, read)`` tuple or an ``httpx.Timeout``.
         max_retries: retries after the first attempt.
         thinking: turn thinking mode on or off for models with a switch.
         reasoning_effort: how hard a thinking model reasons.
@@ -96,8 +111,19 @@ class DeepSeekAPI(FunctionCallingLLM):
         allow_dropped_images: send images to a model that accepts but silently drops them
             (``deepseek-v4-pro``); otherwise that is an error before sending.
         additional_kwargs: further request parameters (``top_p``, ``stop``, ``user_id``,
-            ``response_format``, ``extra_body`` ...) sent with every request.
+            ``response_format``, ``extra_body`` ...) sent with every request, sorted by the
+            core's options policy (``seed`` dropped with a warning, ``user`` sent as
+            ``user_id``, an unknown name refused at construction).
         default_headers: extra HTTP headers.
+        context_window: the context window ``metadata`` reports (default: the registry's).
+        is_chat_model: what ``metadata`` reports; ``False`` makes ``chat`` send
+            ``messages_to_prompt(messages)`` as one user message, as ``OpenAILike`` does.
+        is_function_calling_model: what ``metadata`` reports (default: whether the model can
+            call tools in its mode).
+        strict: send tools with ``"strict": true``.
+        logprobs: return log probabilities (rejected in thinking mode).
+        top_logprobs: how many alternatives per token (needs ``logprobs``).
+        reuse_client: ``False`` builds a new connection pool for each request.
         transport: an httpx transport (the emulator's serves both sync and async calls).
         async_transport: an httpx async transport for async calls, when it differs.
         http_client: an ``httpx.Client`` to use instead of building one.
@@ -120,7 +146,10 @@ class DeepSeekAPI(FunctionCallingLLM):
         default=None, ge=0.0, le=2.0, description="Sampling temperature."
     )
     max_tokens: int | None = Field(default=None, ge=1, description="Most tokens to generate.")
-    timeout: float | None = Field(default=None, gt=0, description="Read timeout in seconds.")
+    timeout: Any = Field(
+        default=None,
+        description="Read timeout in seconds, a (connect, read) tuple or an httpx.Timeout.",
+    )
     max_retries: int = Field(default=2, ge=0, description="Retries after the first attempt.")
     thinking: bool | None = Field(
         default=None, description="Thinking mode on/off for models with a switch."
@@ -144,6 +173,21 @@ class DeepSeekAPI(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
     )
+    context_window: int | None = Field(
+        default=None, gt=0, description="The context window metadata reports."
+    )
+    is_chat_model: bool = Field(default=True, description="What metadata reports.")
+    is_function_calling_model: bool | None = Field(
+        default=None, description="What metadata reports (default: from the model's mode)."
+    )
+    strict: bool = Field(default=False, description="Send tools in strict mode.")
+    logprobs: bool | None = Field(default=None, description="Return log probabilities.")
+    top_logprobs: int | None = Field(
+        default=None, ge=0, le=20, description="Alternatives per token (needs logprobs)."
+    )
+    reuse_client: bool = Field(
+        default=True, description="Reuse one connection pool; False builds one per request."
+    )
 
     _clients: ClientHolder = PrivateAttr()
 
@@ -155,7 +199,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         base_url: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        timeout: float | None = None,
+        timeout: float | tuple[float | None, float | None] | httpx.Timeout | None = None,
         max_retries: int = 2,
         thinking: bool | None = None,
         reasoning_effort: ReasoningEffort | None = None,
@@ -169,8 +213,31 @@ class DeepSeekAPI(FunctionCallingLLM):
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        api_base: str | None = None,
+        max_new_tokens: int | None = None,
+        context_window: int | None = None,
+        is_chat_model: bool = True,
+        is_function_calling_model: bool | None = None,
+        strict: bool = False,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        reuse_client: bool = True,
         **kwargs: Any,
     ) -> None:
+        from deepseekapi_core.integration import resolve_timeout, sort_options
+
+        from ._compat import check_constructor_options
+
+        base_url = _one_of("base_url", base_url, "api_base", api_base)
+        max_tokens = _one_of("max_tokens", max_tokens, "max_new_tokens", max_new_tokens)
+        check_constructor_options(
+            {name: value for name, value in kwargs.items() if name not in _BASE_FIELDS},
+            [*type(self).model_fields, "api_base", "max_new_tokens", "transport", "http_client"],
+        )
+        if timeout is not None:
+            resolve_timeout(timeout)  # a bad timeout is refused now, naming it
+        if additional_kwargs:
+            sort_options(additional_kwargs, where="additional_kwargs key")  # refused now
         super().__init__(
             model=model,
             api_key=api_key or None,
@@ -178,6 +245,13 @@ class DeepSeekAPI(FunctionCallingLLM):
             temperature=temperature,
             max_tokens=max_tokens,
             timeout=timeout,
+            context_window=context_window,
+            is_chat_model=is_chat_model,
+            is_function_calling_model=is_function_calling_model,
+            strict=strict,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            reuse_client=reuse_client,
             max_retries=max_retries,
             thinking=thinking,
             reasoning_effort=reasoning_effort,
@@ -207,6 +281,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         if name in _CONNECTION_FIELDS:
             # Clients built from the old settings are closed; new ones are built on next use.
             self._clients.update(**{name: getattr(self, name)})
+
+    @field_serializer("timeout")
+    def _serialize_timeout(self, timeout: Any) -> Any:
+        """An ``httpx.Timeout`` as its parts, which the constructor takes back."""
+        as_dict = getattr(timeout, "as_dict", None)
+        return as_dict() if callable(as_dict) else timeout
 
     @field_validator("reasoning_effort")
     @classmethod
@@ -255,10 +335,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         tools = profile.supports_tools and (
             profile.supports_tools_when_thinking or not profile.thinks(self.thinking)
         )
+        if self.is_function_calling_model is not None:
+            tools = self.is_function_calling_model
         return DeepSeekLLMMetadata(
-            context_window=profile.context_window,
+            context_window=self.context_window or profile.context_window,
             num_output=self.max_tokens or profile.max_output_tokens,
-            is_chat_model=True,
+            is_chat_model=self.is_chat_model,
             is_function_calling_model=tools,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
@@ -276,33 +358,40 @@ class DeepSeekAPI(FunctionCallingLLM):
         """The core's async client for the running event loop, built on first use."""
         return self._clients.async_client
 
-    def _request(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatRequest:
-        from deepseekapi_core.integration import (
-            coerce_chat_request,
-        )
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    ) -> tuple[ChatRequest, RequestOptions]:
+        """The validated request and this call's HTTP options (timeout, headers, query)."""
+        from deepseekapi_core import RequestOptions
+        from deepseekapi_core.integration import coerce_chat_request, sort_options
 
         from ._messages import to_core_messages, tool_specs
 
         params: dict[str, Any] = {"model": self.model}
-        if self.temperature is not None:
-            params["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            params["max_tokens"] = self.max_tokens
-        if self.thinking is not None:
-            params["thinking"] = self.thinking
-        if self.reasoning_effort is not None:
-            params["reasoning_effort"] = self.reasoning_effort
+        for name in ("temperature", "max_tokens", "thinking", "reasoning_effort", "logprobs"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.top_logprobs is not None:
+            params["top_logprobs"] = self.top_logprobs
         if self.allow_dropped_images:
             params["allow_dropped_images"] = True
-        if self.additional_kwargs:
-            params.update(self.additional_kwargs)
-        if kwargs:
-            params.update(kwargs)
-            tools = params.get("tools")
-            if tools:
-                params["tools"] = tool_specs(tools)
+        extra: dict[str, Any] = {}
+        options = RequestOptions()
+        for source, where in ((self.additional_kwargs, "additional_kwargs key"), (kwargs, None)):
+            if not source:
+                continue
+            sorted_options = sort_options(source, where=where or "call option")
+            params.update(sorted_options.params)
+            extra.update(sorted_options.extra_body)
+            options = options.merged(sorted_options.request_options)
+        if extra:
+            params["extra_body"] = extra
+        tools = params.get("tools")
+        if tools:
+            params["tools"] = tool_specs(tools, strict=self.strict)
         params["messages"] = to_core_messages(messages)
-        return coerce_chat_request(None, params)
+        return coerce_chat_request(None, params), options
 
     # ------------------------------------------------------------------------------------------
     # Chat
@@ -310,36 +399,99 @@ class DeepSeekAPI(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatResponse:
         from ._messages import chat_response
 
-        return chat_response(self.client.chat(self._request(messages, kwargs)))
+        request, options = self._request(messages, kwargs)
+        if self.reuse_client:
+            return chat_response(self.client.chat(request, options=options))
+        with self._new_client() as client:
+            return chat_response(client.chat(request, options=options))
 
     async def _achat(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> ChatResponse:
         from ._messages import chat_response
 
-        completion = await self.async_client.chat(self._request(messages, kwargs))
-        return chat_response(completion)
+        request, options = self._request(messages, kwargs)
+        if self.reuse_client:
+            return chat_response(await self.async_client.chat(request, options=options))
+        async with self._new_async_client() as client:
+            return chat_response(await client.chat(request, options=options))
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> Iterator[ChatCompletionChunk]:
         # Validation (and request errors) happen here, before the generator is returned.
-        return self.client.stream_chat(self._request(messages, kwargs))
+        request, options = self._request(messages, kwargs)
+        if self.reuse_client:
+            return self.client.stream_chat(request, options=options)
+        client = self._new_client()
+        chunks = client.stream_chat(request, options=options)
+
+        def closing() -> Iterator[ChatCompletionChunk]:
+            with client:
+                yield from chunks
+
+        return closing()
 
     def _astream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> AsyncIterator[ChatCompletionChunk]:
-        return self.async_client.stream_chat(self._request(messages, kwargs))
+        request, options = self._request(messages, kwargs)
+        if self.reuse_client:
+            return self.async_client.stream_chat(request, options=options)
+        client = self._new_async_client()
+        chunks = client.stream_chat(request, options=options)
+
+        async def closing() -> AsyncIterator[ChatCompletionChunk]:
+            async with client:
+                async for chunk in chunks:
+                    yield chunk
+
+        return closing()
+
+    def _new_client(self) -> DeepSeekClient:
+        """A client with a connection pool of its own, for ``reuse_client=False``."""
+        return self._one_request_holder().client
+
+    def _new_async_client(self) -> AsyncDeepSeekClient:
+        """An async client with a connection pool of its own, for ``reuse_client=False``."""
+        return self._one_request_holder().async_client
+
+    def _one_request_holder(self) -> ClientHolder:
+        from deepseekapi_core.integration import ClientHolder
+
+        holder = self._clients
+        return ClientHolder(holder.options, sleep=holder.sleep, async_sleep=holder.async_sleep)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send the conversation and return the reply (with reasoning and usage)."""
-        return self._chat(messages, kwargs)
+        return self._chat(self._as_chat(messages), kwargs)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
-        return await self._achat(messages, kwargs)
+        return await self._achat(self._as_chat(messages), kwargs)
+
+    def _as_chat(self, messages: Sequence[ChatMessage]) -> Sequence[ChatMessage]:
+        """The messages, or with ``is_chat_model=False`` one user message holding
+        ``messages_to_prompt(messages)`` (as ``OpenAILike`` sends to a completion model)."""
+        if self.is_chat_model:
+            return messages
+        from llama_index.core.base.llms.generic_utils import messages_to_prompt
+
+        return _prompt_messages((self.messages_to_prompt or messages_to_prompt)(messages))
+
+    def _as_prompt(
+        self,
+        prompt: str,
+        formatted: bool,
+        image_documents: Sequence[ImageNode | ImageBlock] | None = None,
+    ) -> list[ChatMessage]:
+        """``prompt`` as one user message (with any images), through ``completion_to_prompt``
+        unless it is already formatted."""
+        if not formatted and self.completion_to_prompt is not None:
+            prompt = self.completion_to_prompt(prompt)
+        return _prompt_messages(prompt, image_documents)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -350,7 +502,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """
         from ._messages import StreamFolder
 
-        chunks = self._stream(messages, kwargs)
+        chunks = self._stream(self._as_chat(messages), kwargs)
 
         def gen() -> ChatResponseGen:
             folder = StreamFolder()
@@ -366,7 +518,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """Async :meth:`stream_chat`."""
         from ._messages import StreamFolder
 
-        chunks = self._astream(messages, kwargs)
+        chunks = self._astream(self._as_chat(messages), kwargs)
 
         async def gen() -> ChatResponseAsyncGen:
             folder = StreamFolder()
@@ -394,7 +546,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """
         from ._messages import completion_response
 
-        messages = _prompt_messages(prompt, image_documents)
+        messages = self._as_prompt(prompt, formatted, image_documents)
         return completion_response(self._chat(messages, kwargs))
 
     @llm_completion_callback()
@@ -408,7 +560,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """Async :meth:`complete`."""
         from ._messages import completion_response
 
-        messages = _prompt_messages(prompt, image_documents)
+        messages = self._as_prompt(prompt, formatted, image_documents)
         return completion_response(await self._achat(messages, kwargs))
 
     @llm_completion_callback()
@@ -422,7 +574,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """Stream the completion of ``prompt``: the text so far and the new ``delta``."""
         from ._messages import StreamFolder
 
-        chunks = self._stream(_prompt_messages(prompt, image_documents), kwargs)
+        chunks = self._stream(self._as_prompt(prompt, formatted, image_documents), kwargs)
 
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
@@ -442,7 +594,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """Async :meth:`stream_complete`."""
         from ._messages import StreamFolder
 
-        chunks = self._astream(_prompt_messages(prompt, image_documents), kwargs)
+        chunks = self._astream(self._as_prompt(prompt, formatted, image_documents), kwargs)
 
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
@@ -463,6 +615,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
         tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         """The ``chat`` arguments for a tool-calling turn.
@@ -483,7 +636,9 @@ class DeepSeekAPI(FunctionCallingLLM):
         prepared: dict[str, Any] = {"messages": messages, **kwargs}
         if tools:
             thinking = kwargs.get("thinking", self.thinking)
-            specs = prepared["tools"] = tool_specs(tools)
+            specs = prepared["tools"] = tool_specs(
+                tools, strict=self.strict if strict is None else strict
+            )
             forcing_allowed = forced_tool_choice_allowed(
                 self.model, thinking=thinking, era=self._clients.options.era
             )
@@ -536,6 +691,15 @@ class DeepSeekAPI(FunctionCallingLLM):
     async def aclose(self) -> None:
         """Close the clients' connection pools, awaiting the running loop's."""
         await self._clients.aclose()
+
+
+def _one_of(name: str, value: Any, alias: str, alias_value: Any) -> Any:
+    """The value given under ``name`` or under its alias ``alias`` (both must agree)."""
+    if alias_value is None:
+        return value
+    if value is not None and value != alias_value:
+        raise ValueError(f"{name} and {alias} are the same setting and were given different values")
+    return alias_value
 
 
 def _prompt_messages(

@@ -197,13 +197,20 @@ def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
 # Tools
 
 
-def tool_specs(tools: Sequence[Any]) -> list[ToolSpec]:
-    """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions."""
+def tool_specs(tools: Sequence[Any], *, strict: bool = False) -> list[ToolSpec]:
+    """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions.
+
+    ``strict`` marks every function strict (the service honours it on its beta URL).
+    """
     if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
         raise InvalidRequestError(
             f"tools must be a list of tools, not {type(tools).__name__}", param="tools"
         )
-    return [_tool_spec(tool) for tool in tools]
+    specs = [_tool_spec(tool) for tool in tools]
+    if strict:
+        for spec in specs:
+            spec.function.strict = True
+    return specs
 
 
 def _tool_spec(tool: Any) -> ToolSpec:
@@ -264,8 +271,19 @@ def _kwargs(kwargs: Mapping[str, Any] | str, name: str, in_progress: bool) -> di
         return parse_tool_arguments(kwargs)
     except ValueError as exc:
         if in_progress:
-            return {}
+            return _partial_arguments(kwargs)
         raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
+
+
+def _partial_arguments(arguments: str) -> dict[str, Any]:
+    """The arguments streamed so far, parsed as llama-index's own ``OpenAI`` does."""
+    from llama_index.core.llms.utils import parse_partial_json
+
+    try:
+        parsed = parse_partial_json(arguments)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 # ----------------------------------------------------------------------------------------------

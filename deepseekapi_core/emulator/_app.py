@@ -126,7 +126,11 @@ class Emulator:
     @property
     def chat_requests(self) -> list[RecordedRequest]:
         """The recorded chat-completions requests."""
-        return [r for r in self.requests if r.path.rstrip("/").endswith("/chat/completions")]
+        return [
+            r
+            for r in self.requests
+            if r.path.split("?", 1)[0].rstrip("/").endswith("/chat/completions")
+        ]
 
     def reset(self) -> None:
         """Forget requests, scripted replies, faults and the context cache."""

@@ -120,7 +120,10 @@ def _tool_call(chat: ChatRequest, user_text: str, call_id: str) -> ToolCall:
         wanted = choice["function"]["name"]
         function = next(t["function"] for t in chat.tools if t["function"]["name"] == wanted)
     else:
-        function = pick_tool(chat.tools, user_text)
+        # A model that already has a tool's result seldom calls it again: prefer the others.
+        answered = {name for name, _ in _tool_results(chat.messages)}
+        fresh = [t for t in chat.tools if t["function"]["name"] not in answered]
+        function = pick_tool(fresh or chat.tools, user_text)
     parameters = function.get("parameters") or {"type": "object", "properties": {}}
     arguments = instance_for_schema(parameters, Hints(user_text))
     if not isinstance(arguments, dict):
@@ -134,8 +137,25 @@ def _tool_summary(chat: ChatRequest) -> str:
         for name, result in _tool_results(chat.messages, chat.images)
     )
     if chat.json_mode:
+        # Asked for JSON against a schema (e.g. a json_schema response format served by JSON
+        # Output): an instance of it, with values drawn from the question and the results.
+        schema = _schema_in(chat.messages)
+        if schema is not None:
+            instance = instance_for_schema(
+                schema, Hints(f"{_last_user_text(chat.messages)} {summary}")
+            )
+            return json.dumps(instance, ensure_ascii=False, indent=2)
         return json.dumps({"result": summary}, ensure_ascii=False, indent=2)
     return f"{_label(chat)} {summary}"
+
+
+def _schema_in(messages: list[dict[str, Any]]) -> Any:
+    for message in messages:
+        if message["role"] in ("system", "user"):
+            for found in find_json_in_text(content_text(message.get("content"))):
+                if looks_like_schema(found):
+                    return found
+    return None
 
 
 def _answer(chat: ChatRequest, user_text: str) -> str:

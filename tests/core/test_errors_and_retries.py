@@ -16,6 +16,7 @@ from deepseekapi_core import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -40,7 +41,7 @@ STATUS_TABLE = [
     (403, PermissionDeniedError, False),
     (404, NotFoundError, False),
     (408, APIStatusError, True),
-    (409, APIStatusError, True),
+    (409, ConflictError, True),
     (418, APIStatusError, False),  # an unknown 4xx
     (422, UnprocessableEntityError, False),
     (429, RateLimitError, True),

@@ -215,8 +215,8 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ),
     (
         {"model": "deepseek-chat", "messages": HELLO, "response_format": {"type": "json_schema"}},
-        "response_format.type",
-        "json_object",
+        "response_format",
+        "needs json_schema=",
     ),
     (
         {

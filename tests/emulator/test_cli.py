@@ -44,7 +44,7 @@ def test_models(capsys: pytest.CaptureFixture[str]) -> None:
 def test_with_a_key_the_real_service_is_used(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-real")
+    monkeypatch.setenv("DEEPSEEKAPI_API_KEY", "sk-real")  # paired with DEEPSEEKAPI_BASE_URL
     monkeypatch.setenv("DEEPSEEKAPI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     assert cli.main(["models"]) == 1
     captured = capsys.readouterr()

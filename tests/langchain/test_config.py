@@ -22,7 +22,7 @@ def test_defaults() -> None:
     llm = ChatDeepSeekAPI()
     assert llm.model_name == "deepseek-chat"
     assert llm.api_key is None
-    assert llm.base_url is None
+    assert llm.base_url == DEFAULT_BASE_URL  # resolved at construction, paired with the key
     assert llm.max_retries == 2
     assert llm.stream_usage is True
     assert llm.streaming is False

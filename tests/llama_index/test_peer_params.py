@@ -1,0 +1,135 @@
+"""DeepSeek/OpenAILike/OpenAI parameters: each accepted with effect, or refused by name."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.tools import FunctionTool
+
+from deepseekapi_core import DEEPSEEK_DEFAULT_BASE_URL, InvalidRequestError
+from deepseekapi_core.emulator import Emulator
+from llama_index_deepseekapi import DeepSeekAPI
+
+from .conftest import API_KEY
+
+HELLO = [ChatMessage(role="user", content="hi")]
+
+
+def _capture(seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"choices": [{"message": {"content": "ok"}}]})
+
+    return httpx.MockTransport(handler)
+
+
+def test_api_base_is_the_base_url() -> None:
+    seen: list[httpx.Request] = []
+    llm = DeepSeekAPI(api_key=API_KEY, api_base="https://gw.example/v1", transport=_capture(seen))
+    llm.chat(HELLO)
+    assert str(seen[0].url) == "https://gw.example/v1/chat/completions"
+    with pytest.raises(ValueError, match="api_base"):
+        DeepSeekAPI(base_url="https://a.example", api_base="https://b.example")
+
+
+def test_a_deepseek_key_from_the_environment_goes_to_deepseek(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-ds")
+    monkeypatch.setenv("DEEPSEEKAPI_BASE_URL", "https://proxy.example/v1")
+    assert DeepSeekAPI().client.base_url == DEEPSEEK_DEFAULT_BASE_URL
+    monkeypatch.setenv("DEEPSEEK_API_BASE", "https://ds.example")
+    assert DeepSeekAPI().client.base_url == "https://ds.example"
+
+
+def test_metadata_defaults_come_from_the_registry() -> None:
+    metadata = DeepSeekAPI(model="deepseek-chat").metadata
+    assert metadata.is_chat_model is True and metadata.is_function_calling_model is True
+    assert metadata.context_window > 100_000
+
+
+def test_strict_marks_the_tools(make_llm: Callable[..., DeepSeekAPI], emulator: Emulator) -> None:
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    tool = FunctionTool.from_defaults(fn=add)
+    make_llm(strict=True).chat_with_tools([tool], "What is 2 + 3?")
+    make_llm().chat_with_tools([tool], "What is 2 + 3?", strict=True)
+    make_llm().chat_with_tools([tool], "What is 2 + 3?")
+    strict, per_call, plain = (r.json["tools"][0]["function"] for r in emulator.chat_requests)
+    assert strict["strict"] is True and per_call["strict"] is True and "strict" not in plain
+
+
+def test_logprobs_are_sent(make_llm: Callable[..., DeepSeekAPI], emulator: Emulator) -> None:
+    make_llm(logprobs=True, top_logprobs=3).chat(HELLO)
+    body = emulator.chat_requests[0].json
+    assert body["logprobs"] is True and body["top_logprobs"] == 3
+
+
+def test_per_call_http_options(make_llm: Callable[..., DeepSeekAPI], emulator: Emulator) -> None:
+    llm = make_llm()
+    llm.chat(HELLO, timeout=9, extra_headers={"X-Tag": "t"}, extra_query={"q": "1"})
+    asyncio.run(llm.achat(HELLO, extra_headers={"X-Tag": "a"}))
+    first, second = [r for r in emulator.requests if r.method == "POST"]
+    assert first.headers["x-tag"] == "t" and "q=1" in first.path
+    assert not {"timeout", "extra_headers", "extra_query"} & set(first.json)
+    assert second.headers["x-tag"] == "a"
+
+
+def test_a_misspelled_call_option_is_refused_before_sending(
+    make_llm: Callable[..., DeepSeekAPI], emulator: Emulator
+) -> None:
+    with pytest.raises(InvalidRequestError, match="did you mean 'temperature'"):
+        make_llm().chat(HELLO, temprature=0.1)
+    assert emulator.request_count == 0
+
+
+def test_a_misspelled_additional_kwarg_is_refused_at_construction() -> None:
+    with pytest.raises(InvalidRequestError, match="did you mean 'top_p'"):
+        DeepSeekAPI(additional_kwargs={"top_pp": 0.5})
+
+
+def test_reuse_client_false_builds_a_pool_per_request(
+    make_llm: Callable[..., DeepSeekAPI],
+) -> None:
+    llm = make_llm(reuse_client=False)
+    llm.chat(HELLO)
+    list(llm.stream_chat(HELLO))
+    assert llm.clients._client is None  # nothing kept between requests
+    reused = make_llm()
+    reused.chat(HELLO)
+    assert reused.clients._client is not None
+
+
+def test_a_bad_timeout_is_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        DeepSeekAPI(timeout=-1)
+
+
+@pytest.mark.parametrize("option", ["openai_client", "async_openai_client", "audio_config"])
+def test_sdk_and_audio_options_are_refused(option: str) -> None:
+    with pytest.raises(ValueError, match=option):
+        DeepSeekAPI(**{option: object()})
+
+
+def test_base_llm_options_are_accepted() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        llm: Any = DeepSeekAPI(system_prompt="Be brief.", pydantic_program_mode="default")
+    assert llm.system_prompt == "Be brief."
+
+
+@pytest.mark.parametrize(
+    "timeout", [7.0, (2.0, 30.0), httpx.Timeout(5.0, connect=1.0)], ids=["seconds", "pair", "httpx"]
+)
+def test_every_timeout_form_survives_serialisation(timeout: Any) -> None:
+    llm = DeepSeekAPI(timeout=timeout)
+    again = DeepSeekAPI.from_json(llm.to_json())
+    assert again.client.timeout == llm.client.timeout
