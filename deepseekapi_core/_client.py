@@ -36,7 +36,14 @@ from ._options import RequestOptions
 from ._prepare import ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
 from ._stream import StreamAccumulator
-from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest, Model, ModelList
+from ._types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    Model,
+    ModelList,
+    attach_response_headers,
+)
 from ._version import __version__
 from .models import DEFAULT_ERA, Era
 from .sse import DONE, ServerSentEvent, SSEDecoder
@@ -262,7 +269,7 @@ def _parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
 
 
 def _with_headers(completion: ChatCompletion, response: httpx.Response) -> ChatCompletion:
-    completion._headers = dict(response.headers)
+    attach_response_headers(completion, dict(response.headers))
     return completion
 
 
@@ -363,7 +370,7 @@ class _ChunkDecoder:
                 self._failure = exc
                 break
             self.delivered = accumulator.add(chunk) or self.delivered
-            chunk._headers = self._headers
+            attach_response_headers(chunk, self._headers)
             chunks.append(chunk)
         return chunks
 
