@@ -27,9 +27,13 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    DeadlineExceededError,
     DeepSeekAPIError,
+    EmptyJSONReplyError,
     InsufficientCreditsError,
+    InsufficientSystemResourceError,
     InternalServerError,
+    InvalidAPIKeyError,
     InvalidRequestError,
     MissingAPIKeyError,
     NotFoundError,
@@ -51,9 +55,11 @@ from ._images import (
     image_tokens,
     inspect_image,
 )
+from ._json_mode import parse_json_reply
 from ._options import RequestOptions, SortedOptions, sort_options
 from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
+from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._types import (
     AssistantMessage,
     ChatCompletion,
@@ -95,6 +101,22 @@ from .models import (
     get_model_profile,
     listed_model_ids,
 )
+from .preflight import ContextWindowExceededError
+from .pricing import (
+    CallCost,
+    ModelPrice,
+    PriceTable,
+    call_cost,
+    default_price_table,
+    resolve_price_table,
+)
+from .tokenizer import (
+    DeepSeekTokenizer,
+    TokenizerUnavailableError,
+    count_prompt_tokens,
+    get_tokenizer,
+    tokenizer_available,
+)
 
 __all__ = [
     "API_KEY_ENV_VARS",
@@ -116,6 +138,7 @@ __all__ = [
     "AsyncDeepSeekClient",
     "AuthenticationError",
     "BadRequestError",
+    "CallCost",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
@@ -125,9 +148,13 @@ __all__ = [
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "ContextWindowExceededError",
+    "DeadlineExceededError",
     "DeepSeekAPIError",
     "DeepSeekClient",
+    "DeepSeekTokenizer",
     "Delta",
+    "EmptyJSONReplyError",
     "Endpoint",
     "Era",
     "FunctionCall",
@@ -138,19 +165,24 @@ __all__ = [
     "ImagePart",
     "ImageURL",
     "InsufficientCreditsError",
+    "InsufficientSystemResourceError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "Model",
     "ModelList",
+    "ModelPrice",
     "ModelProfile",
     "NamedToolChoice",
     "NotFoundError",
     "PermissionDeniedError",
+    "PriceTable",
     "PromptTokensDetails",
     "RateLimitError",
     "ReasoningEffort",
     "ReasoningReplay",
+    "RecoveredToolCalls",
     "RequestOptions",
     "ResponseFormat",
     "RetryPolicy",
@@ -162,6 +194,7 @@ __all__ = [
     "TextPart",
     "ThinkingConfig",
     "ThinkingSupport",
+    "TokenizerUnavailableError",
     "ToolCall",
     "ToolCallDelta",
     "ToolSpec",
@@ -170,17 +203,26 @@ __all__ = [
     "Usage",
     "__version__",
     "build_request_body",
+    "call_cost",
     "check_request_images",
+    "count_prompt_tokens",
+    "default_price_table",
     "get_model_profile",
+    "get_tokenizer",
     "image_part_from_bytes",
     "image_part_from_path",
     "image_part_from_url",
     "image_tokens",
     "inspect_image",
     "listed_model_ids",
+    "parse_json_reply",
     "parse_retry_after",
+    "recover_tool_calls",
     "resolve_endpoint",
+    "resolve_price_table",
+    "schema_problems",
     "sort_options",
+    "tokenizer_available",
 ]
 
 # Adapter support used to be exported here; it lives in deepseekapi_core.integration now.

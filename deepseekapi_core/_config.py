@@ -45,7 +45,7 @@ from typing import Literal
 import httpx
 from pydantic import SecretStr
 
-from ._exceptions import MissingAPIKeyError
+from ._exceptions import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
 
 __all__ = [
     "API_KEY_ENV_VARS",
@@ -58,6 +58,8 @@ __all__ = [
     "ENV_VARS",
     "Endpoint",
     "TimeoutSpec",
+    "check_api_key",
+    "check_header_values",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_endpoint",
@@ -108,8 +110,15 @@ def _env(environ: Mapping[str, str], *names: str) -> str | None:
 
 def _given_key(api_key: str | SecretStr | None) -> SecretStr | None:
     if isinstance(api_key, SecretStr):
-        return api_key if api_key.get_secret_value() else None
-    return SecretStr(api_key) if api_key else None
+        api_key = api_key.get_secret_value()
+    return _checked(api_key, "the api_key argument") if api_key else None
+
+
+def _env_key(environ: Mapping[str, str], name: str) -> str | None:
+    """A key variable's value, stripped and checked (None when unset or blank)."""
+    value = environ.get(name)
+    checked = _checked(value, f"the {name} environment variable") if value else None
+    return checked.get_secret_value() if checked is not None else None
 
 
 def _own_base(environ: Mapping[str, str]) -> str:
@@ -134,8 +143,8 @@ def resolve_endpoint(
     env = os.environ if environ is None else environ
     key = _given_key(api_key)
     url = base_url.rstrip("/") if base_url else None
-    own_key = _env(env, OWN_API_KEY_ENV_VAR)
-    deepseek_key = _env(env, DEEPSEEK_API_KEY_ENV_VAR)
+    own_key = _env_key(env, OWN_API_KEY_ENV_VAR)
+    deepseek_key = _env_key(env, DEEPSEEK_API_KEY_ENV_VAR)
     if key is not None and url is not None:
         return Endpoint(key, url, "arguments")
     if url is not None:
@@ -158,8 +167,71 @@ def resolve_endpoint(
 
 
 def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr | None:
-    """The key :func:`resolve_endpoint` would use with no base URL argument."""
+    """The key :func:`resolve_endpoint` would use with no base URL argument.
+
+    Surrounding whitespace (a trailing newline from a file, a space from a copy) is stripped
+    from the argument and the variables; any other character that cannot go in an HTTP header
+    raises :class:`InvalidAPIKeyError` naming the problem and where the key came from, never
+    the key.
+    """
     return resolve_endpoint(api_key, None).api_key
+
+
+def _checked(value: str, source: str) -> SecretStr | None:
+    key = value.strip()
+    if not key:
+        return None
+    check_api_key(key, source=source)
+    return SecretStr(key)
+
+
+def _describe(char: str) -> str:
+    if char in "\r\n":
+        return "a line break"
+    if char == "\x00":
+        return "a NUL byte"
+    if char in " \t" or char.isspace():
+        return f"a space character (U+{ord(char):04X})"
+    if ord(char) < 0x20 or ord(char) == 0x7F:
+        return f"a control character (U+{ord(char):04X})"
+    return f"a non-ASCII character (U+{ord(char):04X})"
+
+
+def check_api_key(key: str, *, source: str = "the API key") -> None:
+    """Refuse a key with a character an HTTP header cannot carry (or a space inside it).
+
+    The message says what is wrong and where (position and length), never the key itself.
+    """
+    for index, char in enumerate(key):
+        if not "\x21" <= char <= "\x7e":
+            raise InvalidAPIKeyError(
+                f"The API key from {source} contains {_describe(char)} at position {index + 1} "
+                f"of {len(key)}; a key is printable ASCII without spaces (a copy-paste or "
+                ".env accident?). Nothing was sent."
+            )
+
+
+def check_header_values(headers: Mapping[str, str]) -> None:
+    """Refuse extra headers that HTTP cannot carry, naming the header but not its value
+    (a header may hold a credential)."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidRequestError(
+                f"default_headers: header {name!r} must map a string name to a string value",
+                param="default_headers",
+            )
+        bad_name = next((c for c in name if not "\x21" <= c <= "\x7e" or c == ":"), None)
+        if bad_name is not None or not name:
+            raise InvalidRequestError(
+                f"default_headers: {name!r} is not a valid header name", param="default_headers"
+            )
+        bad = next((c for c in value if not ("\x20" <= c <= "\x7e" or c == "\t")), None)
+        if bad is not None:
+            raise InvalidRequestError(
+                f"default_headers: the value of {name!r} contains {_describe(bad)}, which an "
+                "HTTP header cannot carry. Nothing was sent.",
+                param="default_headers",
+            )
 
 
 def require_api_key(api_key: SecretStr | None) -> str:

@@ -23,9 +23,13 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DeadlineExceededError",
     "DeepSeekAPIError",
+    "EmptyJSONReplyError",
     "InsufficientCreditsError",
+    "InsufficientSystemResourceError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -35,8 +39,10 @@ __all__ = [
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
+    "error_from_ok_body",
     "make_status_error",
     "redact_credentials",
+    "scrub_transport_message",
 ]
 
 REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
@@ -87,6 +93,13 @@ class MissingAPIKeyError(DeepSeekAPIError):
     """No API key was given as an argument or found in the environment."""
 
 
+class InvalidAPIKeyError(DeepSeekAPIError, ValueError):
+    """The configured key (or an extra header) holds a character HTTP headers cannot carry.
+
+    Raised when the client is built, before anything is sent; the message never quotes the key.
+    """
+
+
 class APIConnectionError(DeepSeekAPIError):
     """No response arrived: the connection failed or was dropped."""
 
@@ -100,6 +113,29 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
         super().__init__(message, request=request)
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The request's overall ``deadline`` passed (attempts, waits and reading all counted).
+
+    The read timeout applies to each read, so a server sending keep-alive lines for ever never
+    trips it; the deadline does. Not retried. When a stream had delivered data, the partial
+    reply is in ``partial_content``, ``partial_reasoning`` and ``partial_tool_calls``.
+    """
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        message: str,
+        *,
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(request, message)
+        self.partial_content = partial_content
+        self.partial_reasoning = partial_reasoning
+        self.partial_tool_calls = partial_tool_calls or []
 
 
 class APIResponseValidationError(DeepSeekAPIError):
@@ -166,6 +202,51 @@ class APIStreamError(StreamInterruptedError):
         self.code = _str_or_none(error.get("code"))
         self.param = _str_or_none(error.get("param"))
         self.body = error
+
+
+class InsufficientSystemResourceError(StreamInterruptedError):
+    """The reply ended with ``finish_reason: "insufficient_system_resource"``: the service ran
+    short of capacity while generating.
+
+    With nothing delivered (``delivered`` False) the request is retried like a 503. With a
+    partial reply (text, reasoning or tool calls) it is not retried: the partial reply is in
+    the ``partial_*`` attributes and the completion or last chunk in ``reply``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_content: str = "",
+        partial_reasoning: str = "",
+        partial_tool_calls: list[dict[str, str]] | None = None,
+        request: httpx.Request | None = None,
+        reply: object = None,
+    ) -> None:
+        super().__init__(
+            message,
+            partial_content=partial_content,
+            partial_reasoning=partial_reasoning,
+            partial_tool_calls=partial_tool_calls,
+            request=request,
+        )
+        self.reply = reply
+        self.code = "insufficient_system_resource"
+
+    @property
+    def delivered(self) -> bool:
+        """Whether any part of a reply arrived before the service gave up."""
+        return bool(self.partial_content or self.partial_reasoning or self.partial_tool_calls)
+
+
+class EmptyJSONReplyError(DeepSeekAPIError, ValueError):
+    """JSON mode answered with whitespace only (the service replaces output that is not JSON
+    with spaces). Carries the ``finish_reason`` and the raw ``content``."""
+
+    def __init__(self, message: str, *, content: str = "", finish_reason: str | None = None):
+        super().__init__(message)
+        self.content = content
+        self.finish_reason = finish_reason
 
 
 class APIStatusError(DeepSeekAPIError):
@@ -299,6 +380,59 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
     return cls(message, response=response, body=body, retry_after=retry_after)
 
 
+# The error types the service (and OpenAI-compatible gateways) put in an error body, for a body
+# that arrives with HTTP 200 and so has no status to go by.
+_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "insufficient_quota": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "server_error": 500,
+    "api_error": 500,
+    "overloaded_error": 503,
+    "service_unavailable": 503,
+}
+
+
+def error_from_ok_body(
+    response: httpx.Response, parsed: dict[str, Any], *, streaming: bool
+) -> APIStatusError:
+    """The typed error for an error body the service sent with HTTP 200.
+
+    The class follows the body's numeric ``code`` if it is an HTTP status, else its ``type``;
+    ``status_code`` is that status (the HTTP status was 200). Not retried by the clients.
+    """
+    redacted = json.loads(redact_credentials(json.dumps(parsed), response.request))
+    error = redacted.get("error")
+    body: dict[str, Any] = error if isinstance(error, dict) else {"message": str(error)}
+    status = _status_of(body)
+    cls = status_error_class(status) if status else APIStatusError
+    detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+    what = "a stream request" if streaming else "the request"
+    message = f"The service answered {what} with an error body and HTTP 200: {detail}"
+    if cls.hint:
+        message = f"{message}. {cls.hint}"
+    request_id = _request_id(response)
+    if request_id:
+        message = f"{message} [request id {request_id}]"
+    error_object = cls(message, response=response, body=body)
+    error_object.status_code = status or response.status_code
+    return error_object
+
+
+def _status_of(body: dict[str, Any]) -> int | None:
+    for value in (body.get("code"), body.get("status")):
+        if isinstance(value, int) and 400 <= value <= 599:
+            return value
+        if isinstance(value, str) and value.isdigit() and 400 <= int(value) <= 599:
+            return int(value)
+    kind = body.get("type")
+    return _TYPE_STATUS.get(kind) if isinstance(kind, str) else None
+
+
 def redact_credentials(text: str, request: httpx.Request) -> str:
     """``text`` with the request's bearer key replaced, should a server or proxy echo it."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -306,6 +440,19 @@ def redact_credentials(text: str, request: httpx.Request) -> str:
     if scheme.lower() != "bearer" or len(key) < 8:
         return text
     return text.replace(key, "[redacted]")
+
+
+_ILLEGAL_HEADER = re.compile(r"(Illegal header (?:name|value))\b.*", re.DOTALL)
+
+
+def scrub_transport_message(text: str, request: httpx.Request) -> str:
+    """A transport error's text with any echoed header value removed.
+
+    h11 and httpx quote the offending header in full ("Illegal header value b'Bearer ...'"),
+    and a header may hold the key.
+    """
+    text = _ILLEGAL_HEADER.sub(r"\1 (value not shown)", text)
+    return redact_credentials(text, request)
 
 
 def _parse_error_body(text: str) -> object:

@@ -17,16 +17,17 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient
-from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
 from ._exceptions import InvalidRequestError
 from ._prepare import ReasoningReplay
 from ._retry import RetryPolicy
+from .limiter import ConcurrencyLimiter, check_limiter_options
 from .models import DEFAULT_ERA, Era
 
 __all__ = ["ClientHolder", "ClientOptions"]
@@ -57,8 +58,24 @@ class ClientOptions:
     async_transport: httpx.AsyncBaseTransport | None = None
     http_client: httpx.Client | None = None
     async_http_client: httpx.AsyncClient | None = None
+    limiter: ConcurrencyLimiter | Literal["off"] | None = None
+    max_concurrency: int | None = None
+    deadline: float | None = None
+    recover_tool_calls: bool = True
 
     def __post_init__(self) -> None:
+        # A key a header cannot carry is refused now, when the adapter is built, not at the
+        # first request (the error names the problem, never the key).
+        resolve_api_key(self.api_key)
+        if self.deadline is not None and (
+            isinstance(self.deadline, bool)
+            or not isinstance(self.deadline, (int, float))
+            or not self.deadline > 0
+        ):
+            raise InvalidRequestError(
+                f"deadline must be a positive number of seconds or None, not {self.deadline!r}",
+                param="deadline",
+            )
         _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
         _expect("async_transport", self.async_transport, (httpx.AsyncBaseTransport,))
         _expect("http_client", self.http_client, (httpx.Client,))
@@ -71,6 +88,7 @@ class ClientOptions:
             )
         if self.max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more", param="max_retries")
+        check_limiter_options(self.limiter, self.max_concurrency)
         if not isinstance(self.era, Era):  # adapters may pass the value, or None for the default
             object.__setattr__(self, "era", DEFAULT_ERA if self.era is None else Era(self.era))
 
@@ -85,6 +103,10 @@ class ClientOptions:
             "reasoning_replay": self.reasoning_replay,
             "default_headers": self.default_headers,
             "default_query": self.default_query,
+            "limiter": self.limiter,
+            "max_concurrency": self.max_concurrency,
+            "deadline": self.deadline,
+            "recover_tool_calls": self.recover_tool_calls,
         }
 
     def sync_transport(self) -> httpx.BaseTransport | None:

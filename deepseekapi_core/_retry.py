@@ -14,7 +14,9 @@ import httpx
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
+    DeadlineExceededError,
     DeepSeekAPIError,
+    InsufficientSystemResourceError,
 )
 
 __all__ = ["RETRYABLE_STATUS_CODES", "RetryPolicy", "parse_retry_after"]
@@ -56,8 +58,9 @@ def parse_retry_after(
 class RetryPolicy:
     """When to retry and how long to wait.
 
-    Retried: 408, 409, 429, 500, 502, 503, 504 and failures with no response (connection
-    errors, timeouts). Never: 400, 401, 402, 403, 404, 422, or a stream that already delivered
+    Retried: 408, 409, 429, 500, 502, 503, 504, failures with no response (connection
+    errors, timeouts) and a reply cut short by ``insufficient_system_resource`` before anything
+    of it arrived. Never: 400, 401, 402, 403, 404, 422, or a stream that already delivered
     data. The wait is the server's ``Retry-After``/``retry-after-ms`` when given, taken as is;
     otherwise exponential backoff from ``initial_delay`` doubling up to ``max_delay``, shortened
     by up to 25 % of jitter so that clients do not retry in lockstep. A server wait longer than
@@ -80,6 +83,10 @@ class RetryPolicy:
         """Whether ``error`` may be retried at all (attempts left aside)."""
         if isinstance(error, APIStatusError):
             return error.status_code in RETRYABLE_STATUS_CODES
+        if isinstance(error, InsufficientSystemResourceError):
+            return not error.delivered
+        if isinstance(error, DeadlineExceededError):
+            return False
         return isinstance(error, APIConnectionError)
 
     def backoff(self, retries_taken: int) -> float:

@@ -9,13 +9,16 @@ from ._types import (
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
+    ChunkChoice,
+    Delta,
     FunctionCall,
+    FunctionCallDelta,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
 
-__all__ = ["StreamAccumulator", "ToolCallBuilder"]
+__all__ = ["StreamAccumulator", "ToolCallBuilder", "chunks_from_completion"]
 
 
 @dataclass(slots=True)
@@ -54,9 +57,13 @@ class StreamAccumulator:
     tool_calls: dict[int, ToolCallBuilder] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """The shape of tool calls the client recovered from the streamed text, if it did."""
 
     def add(self, chunk: ChatCompletionChunk) -> bool:
         """Fold ``chunk`` in; return whether it carried anything a caller would see."""
+        if chunk.tool_calls_recovered is not None:
+            self.tool_calls_recovered = chunk.tool_calls_recovered
         if chunk.id:
             self.id = chunk.id
         if chunk.model:
@@ -137,4 +144,53 @@ class StreamAccumulator:
             system_fingerprint=self.system_fingerprint,
             choices=[Choice(message=message, finish_reason=self.finish_reason)],
             usage=self.usage,
+            tool_calls_recovered=self.tool_calls_recovered,
         )
+
+
+def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChunk]:
+    """A complete reply as the chunks a stream of it would carry, in the service's order:
+    the role, the reasoning, the answer, the tool calls, then the finish reason with usage."""
+    message = completion.message
+    deltas = [Delta(role="assistant", content="")]
+    if message.reasoning_content:
+        deltas.append(Delta(reasoning_content=message.reasoning_content))
+    if message.content:
+        deltas.append(Delta(content=message.content))
+    if message.tool_calls:
+        deltas.append(
+            Delta(
+                tool_calls=[
+                    ToolCallDelta(
+                        index=index,
+                        id=call.id,
+                        type="function",
+                        function=FunctionCallDelta(
+                            name=call.function.name, arguments=call.function.arguments
+                        ),
+                    )
+                    for index, call in enumerate(message.tool_calls)
+                ]
+            )
+        )
+    chunks = [
+        ChatCompletionChunk(
+            id=completion.id,
+            created=completion.created,
+            model=completion.model,
+            system_fingerprint=completion.system_fingerprint,
+            choices=[ChunkChoice(delta=delta)],
+        )
+        for delta in deltas
+    ]
+    chunks.append(
+        ChatCompletionChunk(
+            id=completion.id,
+            created=completion.created,
+            model=completion.model,
+            system_fingerprint=completion.system_fingerprint,
+            choices=[ChunkChoice(delta=Delta(content=""), finish_reason=completion.finish_reason)],
+            usage=completion.usage,
+        )
+    )
+    return chunks

@@ -7,6 +7,7 @@ out-of-range value fails locally with the field named. Response models keep unkn
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -337,6 +338,15 @@ class ChatRequest(_Request):
     Not a wire field. Without it such a request is refused before sending, because the reply
     would come back as if the model had seen the image."""
 
+    @field_validator("extra_body")
+    @classmethod
+    def _check_extra_body(cls, extra_body: dict[str, Any] | None) -> dict[str, Any] | None:
+        if extra_body is not None:
+            problem = json_problem(extra_body, "extra_body")
+            if problem is not None:
+                raise ValueError(problem)
+        return extra_body
+
     @model_validator(mode="after")
     def _check_consistency(self) -> ChatRequest:
         if self.top_logprobs is not None and not self.logprobs:
@@ -370,6 +380,34 @@ class ChatRequest(_Request):
         if self.thinking is None and self.reasoning_effort == "none":
             return False
         return self.thinking
+
+
+def json_problem(value: object, path: str) -> str | None:
+    """Why ``value`` cannot be sent as JSON (naming the path to the first bad value), or None.
+
+    Only what ``json.dumps`` writes as standard JSON passes: dicts with string keys, lists and
+    tuples, strings, booleans, None, integers and finite floats.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot carry"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has the key {key!r}; JSON object keys must be strings"
+            problem = json_problem(item, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = json_problem(item, f"{path}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    hint = " (use a list)" if isinstance(value, (set, frozenset)) else ""
+    return f"{path} is a {type(value).__name__}, which JSON cannot carry{hint}"
 
 
 def _check_tool_call_ids(messages: list[ChatMessage]) -> None:
@@ -496,6 +534,9 @@ class ChatCompletion(_WithHeaders):
     system_fingerprint: str | None = None
     choices: list[Choice] = Field(min_length=1)
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client, never sent by the service: the shape (``dsml``, ``tool_call_tag``,
+    ``fenced_json``, ``bare_json``) of tool calls it recovered from a reply's content."""
 
     @property
     def message(self) -> AssistantMessage:
@@ -556,6 +597,9 @@ class ChatCompletionChunk(_WithHeaders):
     system_fingerprint: str | None = None
     choices: list[ChunkChoice] = Field(default_factory=list)
     usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client on the finishing chunk, never sent by the service: the shape of tool
+    calls it recovered from the streamed content (see :class:`ChatCompletion`)."""
 
     @property
     def delta(self) -> Delta | None:

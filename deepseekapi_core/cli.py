@@ -55,6 +55,7 @@ from .models import DEFAULT_ERA
 if TYPE_CHECKING:
     import httpx
 
+    from ._types import Usage
     from .emulator import Emulator
 
 __all__ = ["ADAPTERS", "ChatHook", "DemoHook", "connection_options", "main", "write_reply"]
@@ -199,15 +200,20 @@ def _backend(force_emulator: bool, notice: Callable[[str], None]) -> _Backend:
 
 def _stream_reply(
     backend: _Backend, model: str, prompt: str, out: _Output, *, indent: str = ""
-) -> None:
-    """Stream one reply through the core client, reasoning apart from the answer."""
+) -> Usage | None:
+    """Stream one reply through the core client, reasoning apart from the answer.
+
+    Returns the reply's usage (the service sends it on the last chunk).
+    """
     from . import DeepSeekClient
 
+    usage: Usage | None = None
     with DeepSeekClient(api_key=backend.api_key, transport=backend.transport) as client:
         phase = ""
         for chunk in client.stream_chat(
             model=model, messages=[{"role": "user", "content": prompt}]
         ):
+            usage = chunk.usage or usage
             delta = chunk.delta
             if delta is None:
                 continue
@@ -227,6 +233,20 @@ def _stream_reply(
                 if call.function is not None and call.function.name:
                     out(f"\ntool call: {call.function.name}")
         out("\n")
+    return usage
+
+
+def _cost_line(model: str, usage: Usage | None) -> str:
+    """What the call used and cost, by the price table (``DEEPSEEKAPI_PRICES`` or DeepSeek's)."""
+    from .pricing import call_cost
+
+    if usage is None:
+        return f"{model}: the service reported no usage, so no cost"
+    tokens = f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
+    cost = call_cost(usage, model)
+    if cost is None:
+        return f"{model}: {tokens}; no price known for {model} (set DEEPSEEKAPI_PRICES)"
+    return f"{model}: {tokens}; {cost.summary()}"
 
 
 def _adapter_module(via: str) -> tuple[object | None, str]:
@@ -247,7 +267,8 @@ def _adapter_module(via: str) -> tuple[object | None, str]:
 def _cmd_chat(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     backend = _backend(args.emulator, err.line)
     if args.via == "core":
-        _stream_reply(backend, args.model, args.prompt, out)
+        usage = _stream_reply(backend, args.model, args.prompt, out)
+        out.line(out.dim(_cost_line(args.model, usage)))
         return 0
     module, hint = _adapter_module(args.via)
     if module is None:

@@ -30,6 +30,7 @@ from ._convert import (
 )
 from ._holder import ClientHolder, ClientOptions
 from ._images import content_from_blocks, content_from_parts
+from ._json_mode import parse_json_reply
 from ._options import (
     IGNORED_OPTIONS,
     RequestOptions,
@@ -51,6 +52,7 @@ __all__ = [
     "ENV_VARS",
     "IGNORED_OPTIONS",
     "ROLE_ALIASES",
+    "TOOL_CALLS_RECOVERED",
     "ClientHolder",
     "ClientOptions",
     "RequestOptions",
@@ -71,6 +73,7 @@ __all__ = [
     "invalid_request_from",
     "join_text_parts",
     "known_option_names",
+    "parse_json_reply",
     "parse_tool_arguments",
     "prepare_messages",
     "refuse_options",
@@ -83,3 +86,8 @@ __all__ = [
     "unknown_option_error",
     "usage_summary",
 ]
+
+
+TOOL_CALLS_RECOVERED = "tool_calls_recovered"
+"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
+marks a reply whose tool calls the core recovered from its text; the value is the shape."""

@@ -4,6 +4,10 @@ Network chunks may split a stream anywhere: mid-line, between ``\\r`` and ``\\n`
 multi-byte UTF-8 character. Lines are split on bytes (the line terminators are ASCII, so no UTF-8
 sequence contains them) and decoded only once complete, which makes every split decode alike.
 Comment lines (``: keep-alive``) and stray blank lines are skipped, as the service documents.
+
+The work is linear in the bytes fed: a line still incomplete is kept as a list of pieces and
+joined once, when its end arrives, so a multi-megabyte event arriving in small reads is not
+re-copied and re-scanned on every read.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ class SSEDecoder:
     arrived is still returned, since a truncated last event is more useful than a lost one.
     """
 
-    __slots__ = ("_buffer", "_data", "_event", "_first_line", "_id", "_pending_cr")
+    __slots__ = ("_data", "_event", "_first_line", "_id", "_partial", "_pending_cr")
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._partial: list[bytes] = []
+        """The pieces of a line whose terminator has not arrived yet."""
         self._pending_cr = False
         self._first_line = True
         self._data: list[str] = []
@@ -50,14 +55,23 @@ class SSEDecoder:
             self._pending_cr = False
             if chunk.startswith(b"\n"):
                 chunk = chunk[1:]
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
-            if buffer.endswith(b"\r"):
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
                 # The \n of a \r\n may be in the next chunk: end the line here, drop that \n later.
                 self._pending_cr = True
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\n" not in chunk:
+            if chunk:
+                self._partial.append(chunk)
+            return []
+        lines = chunk.split(b"\n")
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = b"".join(self._partial)
+            self._partial = []
+        rest = lines.pop()
+        if rest:
+            self._partial.append(rest)
         events: list[ServerSentEvent] = []
         for raw in lines:
             event = self._process_line(raw)
@@ -68,8 +82,9 @@ class SSEDecoder:
     def flush(self) -> list[ServerSentEvent]:
         """End the stream: process a last unterminated line and dispatch a pending event."""
         events: list[ServerSentEvent] = []
-        if self._buffer:
-            raw, self._buffer = self._buffer, b""
+        if self._partial:
+            raw = b"".join(self._partial)
+            self._partial = []
             event = self._process_line(raw)
             if event is not None:
                 events.append(event)

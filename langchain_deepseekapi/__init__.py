@@ -14,5 +14,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._chat_model import ChatDeepSeekAPI
+from ._tokens import DeepSeekCallbackHandler, get_deepseek_callback
 
-__all__ = ["ChatDeepSeekAPI"]
+__all__ = ["ChatDeepSeekAPI", "DeepSeekCallbackHandler", "get_deepseek_callback"]

@@ -24,11 +24,20 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 from deepseekapi_core import (
@@ -39,14 +48,19 @@ from deepseekapi_core import (
     ChatRequest,
     DeepSeekClient,
     Era,
+    InvalidAPIKeyError,
     InvalidRequestError,
+    PriceTable,
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
+    Usage,
     get_model_profile,
+    resolve_price_table,
 )
 from deepseekapi_core.integration import (
     IGNORED_OPTIONS,
+    TOOL_CALLS_RECOVERED,
     ClientHolder,
     ClientOptions,
     StreamAccumulator,
@@ -55,12 +69,14 @@ from deepseekapi_core.integration import (
     coerce_chat_request,
     forced_tool_choice_allowed,
     known_option_names,
+    parse_json_reply,
     resolve_endpoint,
     resolve_timeout,
     resolve_tool_choice,
     sort_options,
     tool_spec_from,
 )
+from deepseekapi_core.limiter import ConcurrencyLimiter
 
 from ._compat import (
     RequiredJsonToolParser,
@@ -78,6 +94,7 @@ from ._messages import (
     to_core_messages,
     usage_metadata_from,
 )
+from ._tokens import add_cost, count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
 
@@ -113,6 +130,10 @@ _CLIENT_FIELDS = {
     "async_transport": "async_transport",
     "http_client": "http_client",
     "http_async_client": "async_http_client",
+    "limiter": "limiter",
+    "max_concurrency": "max_concurrency",
+    "deadline": "deadline",
+    "recover_tool_calls": "recover_tool_calls",
 }
 # Objects a deep copy shares: they hold locks and connections, or are immutable.
 _SHARED_FIELDS = (
@@ -254,10 +275,33 @@ class ChatDeepSeekAPI(BaseChatModel):
     """An httpx transport (e.g. the emulator's, which serves both sync and async calls)."""
     async_transport: httpx.AsyncBaseTransport | None = Field(default=None, exclude=True)
     """An async transport, when it differs from ``transport``."""
+    deadline: float | None = None
+    """Seconds one request may take in all (attempts, waits, streaming); None (the default)
+    for no limit. Past it: the core's ``DeadlineExceededError``."""
+    recover_tool_calls: bool = True
+    """Recover tool calls the service leaked into the text (marked in ``response_metadata``
+    as ``tool_calls_recovered``)."""
+    prices: dict[str, Any] | InstanceOf[PriceTable] | None = Field(default=None, exclude=True)
+    """The proxy's prices for ``response_metadata["cost"]`` (else ``DEEPSEEKAPI_PRICES``, else
+    DeepSeek's published prices): a ``PriceTable`` or ``{model: [hit, miss, output]}``."""
+    max_concurrency: int | None = None
+    """The account's requests in flight at most, across every model instance using it (None:
+    the limiter's cap, else the model's documented one). Not LangChain's per-call
+    ``config={"max_concurrency": ...}``, which sizes one ``batch``'s thread pool."""
+    limiter: ConcurrencyLimiter | Literal["off"] | None = Field(default=None, exclude=True)
+    """Where that limit lives: None for the process-wide one, a ``RedisLimiter`` for a fleet,
+    ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
 
     _clients: ClientHolder | None = PrivateAttr(default=None)
+    _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
     _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
     _base_url_given: bool = PrivateAttr(default=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A key a header cannot carry fails here, not at the first request (never quoted).
+        if self._key_error is not None:
+            raise self._key_error
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
@@ -274,6 +318,15 @@ class ChatDeepSeekAPI(BaseChatModel):
         option = _CLIENT_FIELDS.get(name)
         if option is not None and self._clients is not None:
             self._clients.update(**{option: value})
+
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(
+        cls, value: dict[str, Any] | PriceTable | None
+    ) -> dict[str, Any] | PriceTable | None:
+        if value is not None:
+            resolve_price_table(value)  # a bad price is refused here, naming it
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -328,7 +381,14 @@ class ChatDeepSeekAPI(BaseChatModel):
     def _resolve_endpoint(self) -> Self:
         """Key and base URL as a pair (one family of environment variables, or arguments)."""
         self._base_url_given = self.base_url is not None
-        endpoint = resolve_endpoint(self.api_key, self.base_url)
+        try:
+            endpoint = resolve_endpoint(self.api_key, self.base_url)
+        except InvalidAPIKeyError as exc:
+            # Raised by __init__ once validation is over: raised here, pydantic would wrap it
+            # in a ValidationError whose text quotes the input, the key with it.
+            self._key_error = exc
+            self.api_key = None
+            return self
         self.api_key = endpoint.api_key
         self.base_url = endpoint.base_url
         if endpoint.source == "deepseek":
@@ -434,6 +494,32 @@ class ChatDeepSeekAPI(BaseChatModel):
         )
 
     # ------------------------------------------------------------------------------------
+    # Token counts (offline, with the optional tokenizer) and cost
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The DeepSeek token ids of ``text`` (exact with the ``[tokenizer]`` extra)."""
+        if self.custom_get_token_ids is None:
+            ids = token_ids(text, "get_token_ids")
+            if ids is not None:
+                return ids
+        return super().get_token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (and ``tools``),
+        chat template included; offline and exact with the ``[tokenizer]`` extra."""
+        if self.custom_get_token_ids is None:
+            thinking = get_model_profile(self.model_name, self.era).thinks(self.thinking)
+            counted = count_message_tokens(messages, tools=tools, thinking=thinking, era=self.era)
+            if counted is not None:
+                return counted
+        return super().get_num_tokens_from_messages(messages, tools=tools)
+
+    def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
+        add_cost(message, usage, self.model_name, self.prices, self.era)
+
+    # ------------------------------------------------------------------------------------
     # Clients (built on first use; async ones per event loop)
 
     @property
@@ -517,7 +603,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = self.client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     async def _agenerate(
         self,
@@ -528,7 +616,9 @@ class ChatDeepSeekAPI(BaseChatModel):
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
         completion = await self.async_client.chat(request, options=options)
-        return _chat_result(completion, headers=self.include_response_headers)
+        result = _chat_result(completion, headers=self.include_response_headers)
+        self._priced(result.generations[0].message, completion.usage)
+        return result
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None], /) -> dict[str, Any]:
         return combine_llm_outputs(llm_outputs, self.model_name)
@@ -576,7 +666,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     async def _astream(
         self,
@@ -590,7 +682,9 @@ class ChatDeepSeekAPI(BaseChatModel):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
-        yield folder.last()
+        last = folder.last()
+        self._priced(last.message, folder.reply.usage)
+        yield last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output
@@ -720,6 +814,8 @@ class ChatDeepSeekAPI(BaseChatModel):
                 parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
             else:
                 parser = JsonOutputParser()
+            # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
+            parser = RunnableLambda(_refuse_empty_json) | parser
         else:
             raise ValueError(
                 f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
@@ -756,10 +852,20 @@ def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
     return tool_spec_from(converted).model_dump(exclude_none=True)
 
 
+def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
+    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
+    content = message.content
+    if isinstance(content, str) and not content.strip():
+        parse_json_reply(content, message.response_metadata.get("finish_reason"))
+    return message
+
+
 def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatResult:
     message = ai_message_from_completion(completion)
     if headers:
         message.response_metadata["headers"] = completion.response_headers
+    if completion.tool_calls_recovered is not None:
+        message.response_metadata[TOOL_CALLS_RECOVERED] = completion.tool_calls_recovered
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -879,6 +985,8 @@ class _StreamFolder:
         )
         if self.v1:
             metadata["output_version"] = "v1"
+        if reply.tool_calls_recovered is not None:
+            metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
         if self.headers is not None:
             metadata["headers"] = self.headers
         message = AIMessageChunk(

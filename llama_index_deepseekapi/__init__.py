@@ -18,5 +18,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._llm import DeepSeekAPI
+from ._tokens import DeepSeekCostHandler, deepseek_tokenizer
 
-__all__ = ["DeepSeekAPI"]
+__all__ = ["DeepSeekAPI", "DeepSeekCostHandler", "deepseek_tokenizer"]

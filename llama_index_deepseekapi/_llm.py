@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -44,12 +44,16 @@ if TYPE_CHECKING:
         ChatCompletionChunk,
         ChatRequest,
         DeepSeekClient,
+        DeepSeekTokenizer,
         ModelProfile,
+        PriceTable,
         ReasoningEffort,
         RequestOptions,
         RetryPolicy,
+        Usage,
     )
     from deepseekapi_core.integration import ClientHolder
+    from deepseekapi_core.limiter import ConcurrencyLimiter
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -60,9 +64,22 @@ __all__ = ["DeepSeekAPI"]
 logger = logging.getLogger("llama_index_deepseekapi")
 
 DEFAULT_MODEL = "deepseek-chat"
+_ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
 _CONNECTION_FIELDS = frozenset(
-    {"api_key", "base_url", "timeout", "max_retries", "reasoning_replay", "era", "default_headers"}
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "reasoning_replay",
+        "era",
+        "default_headers",
+        "max_concurrency",
+        "limiter",
+        "deadline",
+        "recover_tool_calls",
+    }
 )
 
 # Fields of llama-index's LLM base class (callback_manager, system_prompt, messages_to_prompt,
@@ -124,12 +141,21 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: return log probabilities (rejected in thinking mode).
         top_logprobs: how many alternatives per token (needs ``logprobs``).
         reuse_client: ``False`` builds a new connection pool for each request.
+        prices: the proxy's prices for ``additional_kwargs["cost"]``: a
+            :class:`~deepseekapi_core.PriceTable` or ``{model: [hit, miss, output]}`` per
+            million tokens (else ``DEEPSEEKAPI_PRICES``, else DeepSeek's published prices).
         transport: an httpx transport (the emulator's serves both sync and async calls).
         async_transport: an httpx async transport for async calls, when it differs.
         http_client: an ``httpx.Client`` to use instead of building one.
         async_http_client: an ``httpx.AsyncClient`` to use instead of building one.
         retry_policy: the core's full :class:`~deepseekapi_core.RetryPolicy` (backoff, the
             ``Retry-After`` cap); overrides ``max_retries``.
+        max_concurrency: the account's requests in flight at most, shared by every instance
+            and client using the account (None: the limiter's cap, else the model's documented
+            one).
+        limiter: where that limit lives: None for the process-wide one, a
+            ``deepseekapi_core.limiter.RedisLimiter`` for a fleet of processes, ``"off"`` for
+            none (docs/scaling.md).
 
     Example:
         >>> from llama_index_deepseekapi import DeepSeekAPI
@@ -173,6 +199,23 @@ class DeepSeekAPI(FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, exclude=True, repr=False, description="Extra HTTP headers (not serialised)."
     )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds one request may take in all (None: no limit, the default).",
+    )
+    recover_tool_calls: bool = Field(
+        default=True,
+        description="Recover tool calls the service leaked into the text (marked in "
+        "additional_kwargs as tool_calls_recovered).",
+    )
+    prices: Any = Field(
+        default=None,
+        exclude=True,
+        description="The proxy's prices for additional_kwargs['cost']: a PriceTable or "
+        "{model: [hit, miss, output]} per million tokens (else DEEPSEEKAPI_PRICES, else "
+        "DeepSeek's published prices).",
+    )
     context_window: int | None = Field(
         default=None, gt=0, description="The context window metadata reports."
     )
@@ -187,6 +230,18 @@ class DeepSeekAPI(FunctionCallingLLM):
     )
     reuse_client: bool = Field(
         default=True, description="Reuse one connection pool; False builds one per request."
+    )
+    max_concurrency: int | None = Field(
+        default=None,
+        description="The account's requests in flight at most, across every instance using it.",
+    )
+    # A field, not a private attribute: LlamaIndex rebuilds a pickled LLM from its fields, and
+    # a worker process (IngestionPipeline's num_workers) must keep the fleet's limiter. Typed
+    # Any so that importing the adapter does not load the core; the core checks the value.
+    limiter: Any = Field(
+        default=None,
+        exclude=True,
+        description="Where the limit lives: None (this process), a RedisLimiter, or 'off'.",
     )
 
     _clients: ClientHolder = PrivateAttr()
@@ -222,6 +277,11 @@ class DeepSeekAPI(FunctionCallingLLM):
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
         reuse_client: bool = True,
+        deadline: float | None = None,
+        recover_tool_calls: bool = True,
+        prices: PriceTable | Mapping[str, Any] | None = None,
+        max_concurrency: int | None = None,
+        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
         **kwargs: Any,
     ) -> None:
         from deepseekapi_core.integration import resolve_timeout, sort_options
@@ -252,6 +312,9 @@ class DeepSeekAPI(FunctionCallingLLM):
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             reuse_client=reuse_client,
+            deadline=deadline,
+            recover_tool_calls=recover_tool_calls,
+            prices=prices,
             max_retries=max_retries,
             thinking=thinking,
             reasoning_effort=reasoning_effort,
@@ -260,6 +323,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             allow_dropped_images=allow_dropped_images,
             additional_kwargs=dict(additional_kwargs or {}),
             default_headers=dict(default_headers) if default_headers else None,
+            max_concurrency=max_concurrency,
+            limiter=limiter,
             **kwargs,
         )
         from deepseekapi_core.integration import ClientHolder, ClientOptions
@@ -298,6 +363,15 @@ class DeepSeekAPI(FunctionCallingLLM):
         allowed = get_args(ReasoningEffort)
         if value is not None and value not in allowed:
             raise ValueError(f"reasoning_effort must be one of {allowed}, not {value!r}")
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _check_prices(cls, value: Any) -> Any:
+        if value is not None:
+            from ._tokens import check_prices
+
+            check_prices(value)
         return value
 
     @field_validator("era")
@@ -347,6 +421,39 @@ class DeepSeekAPI(FunctionCallingLLM):
             image_inputs=profile.accepts_images,
             input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
         )
+
+    @property
+    def tokenizer(self) -> DeepSeekTokenizer:
+        """The DeepSeek tokenizer (``text -> ids``; ``Settings.tokenizer = llm.tokenizer``)."""
+        from ._tokens import deepseek_tokenizer
+
+        return deepseek_tokenizer()
+
+    def count_message_tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """The ``prompt_tokens`` the service will count for ``messages`` (chat template and
+        ``tools`` included), offline; needs the ``[tokenizer]`` extra."""
+        from deepseekapi_core import count_prompt_tokens
+
+        from ._messages import to_core_messages, tool_specs
+
+        wire_tools = [spec.model_dump(exclude_none=True) for spec in tool_specs(tools or [])]
+        return count_prompt_tokens(
+            to_core_messages(messages),
+            tools=wire_tools,
+            thinking=self._profile().thinks(self.thinking),
+            era=self._clients.options.era,
+        )
+
+    def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
+        """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
+        if usage is not None:
+            from ._tokens import cost_kwargs
+
+            era = self._clients.options.era
+            response.additional_kwargs.update(cost_kwargs(usage, self.model, self.prices, era))
+        return response
 
     @property
     def client(self) -> DeepSeekClient:
@@ -401,9 +508,11 @@ class DeepSeekAPI(FunctionCallingLLM):
 
         request, options = self._request(messages, kwargs)
         if self.reuse_client:
-            return chat_response(self.client.chat(request, options=options))
-        with self._new_client() as client:
-            return chat_response(client.chat(request, options=options))
+            completion = self.client.chat(request, options=options)
+        else:
+            with self._new_client() as client:
+                completion = client.chat(request, options=options)
+        return self._priced(chat_response(completion), completion.usage)
 
     async def _achat(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -412,9 +521,11 @@ class DeepSeekAPI(FunctionCallingLLM):
 
         request, options = self._request(messages, kwargs)
         if self.reuse_client:
-            return chat_response(await self.async_client.chat(request, options=options))
-        async with self._new_async_client() as client:
-            return chat_response(await client.chat(request, options=options))
+            completion = await self.async_client.chat(request, options=options)
+        else:
+            async with self._new_async_client() as client:
+                completion = await client.chat(request, options=options)
+        return self._priced(chat_response(completion), completion.usage)
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -507,7 +618,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -523,7 +634,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.chat(chunk)
+                yield self._priced(folder.chat(chunk), chunk.usage)
 
         return gen()
 
@@ -579,7 +690,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
@@ -599,7 +710,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield folder.completion(chunk)
+                yield self._priced(folder.completion(chunk), chunk.usage)
 
         return gen()
 
@@ -705,6 +816,13 @@ def _one_of(name: str, value: Any, alias: str, alias_value: Any) -> Any:
 def _prompt_messages(
     prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
 ) -> list[ChatMessage]:
+    if not isinstance(prompt, str):
+        # Before this check None became an empty user message, sent (and billed) as such.
+        from deepseekapi_core import InvalidRequestError
+
+        raise InvalidRequestError(
+            f"prompt must be a string, not {type(prompt).__name__}", param="prompt"
+        )
     if not image_documents:
         return [ChatMessage(role=MessageRole.USER, content=prompt)]
     from ._images import image_blocks_from_documents, prompt_with_images

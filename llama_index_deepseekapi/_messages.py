@@ -40,6 +40,7 @@ from deepseekapi_core import (
     Usage,
 )
 from deepseekapi_core.integration import (
+    TOOL_CALLS_RECOVERED,
     StreamAccumulator,
     content_from_parts,
     core_role,
@@ -373,8 +374,17 @@ def chat_response(completion: ChatCompletion) -> ChatResponse:
             reasoning_tokens,
         ),
         raw=completion,
-        additional_kwargs=_usage_kwargs(usage, completion.finish_reason),
+        additional_kwargs=_recovered_marked(
+            _usage_kwargs(usage, completion.finish_reason), completion.tool_calls_recovered
+        ),
     )
+
+
+def _recovered_marked(extra: dict[str, Any], shape: str | None) -> dict[str, Any]:
+    """``extra``, marked when the core recovered the tool calls from the reply's text."""
+    if shape is not None:
+        extra[TOOL_CALLS_RECOVERED] = shape
+    return extra
 
 
 def completion_response(response: ChatResponse) -> CompletionResponse:
@@ -431,6 +441,8 @@ class StreamFolder:
         extra: dict[str, Any] = {}
         if chunk.finish_reason is not None or chunk.usage is not None:
             extra = _usage_kwargs(chunk.usage, reply.finish_reason)
+            if reply.tool_calls_recovered is not None:
+                extra[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
                     reply.completed_tool_calls(), final=True

@@ -126,7 +126,8 @@ def test_injected_sleeps_take_effect_at_once() -> None:
     waits: list[float] = []
     _ = clients.client  # built before the sleep is set
     clients.sleep = waits.append
-    emulator.faults.status(429, retry_after=4, times=1)
+    # A 503, not a 429: a 429's Retry-After would also pause the account's next request.
+    emulator.faults.status(503, retry_after=4, times=1)
     clients.client.chat(model="deepseek-chat", messages=[{"role": "user", "content": "hi"}])
     assert waits == [4.0]
 

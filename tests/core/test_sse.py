@@ -191,3 +191,48 @@ def test_empty_feeds_are_harmless() -> None:
     assert decoder.feed(b"data: a") == []
     assert decoder.feed(b"") == []
     assert decoder.feed(b"\n\n") == [ServerSentEvent(data="a")]
+
+
+@given(
+    st.lists(st.text(_ALPHABET, min_size=1, max_size=3000), min_size=1, max_size=4),
+    st.integers(1, 700),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_long_events_in_small_reads_decode_as_one_read(
+    values: list[str], piece: int, terminator: str
+) -> None:
+    """Events far longer than a read, cut into equal reads, decode as the whole bytes do."""
+    raw = "".join(f"data: {value}{terminator}{terminator}" for value in values).encode()
+    whole = SSEDecoder()
+    expected = whole.feed(raw) + whole.flush()
+    decoder = SSEDecoder()
+    got: list[ServerSentEvent] = []
+    for start in range(0, len(raw), piece):
+        got.extend(decoder.feed(raw[start : start + piece]))
+    got.extend(decoder.flush())
+    assert got == expected
+    assert [event.data for event in got] == values
+
+
+def test_a_read_inside_a_long_line_does_not_copy_the_line_so_far() -> None:
+    """Linear decoding: feeding one more piece of a 1 MB line allocates about that piece,
+    not a copy of the megabyte already received (which made one long event quadratic)."""
+    import tracemalloc
+
+    piece = b"x" * 1024
+    decoder = SSEDecoder()
+    decoder.feed(b"data: ")
+    for _ in range(1024):
+        decoder.feed(piece)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        decoder.feed(piece)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 64 * 1024, peak - before
+    events = decoder.feed(b"\n\n")
+    assert len(events) == 1
+    assert len(events[0].data) == 1025 * 1024

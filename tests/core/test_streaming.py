@@ -18,6 +18,7 @@ from deepseekapi_core import (
     BadRequestError,
     ChatCompletionChunk,
     DeepSeekClient,
+    InsufficientSystemResourceError,
     StreamInterruptedError,
 )
 from deepseekapi_core.integration import (
@@ -212,7 +213,10 @@ def test_insufficient_system_resource_finish_reason(mode: str) -> None:
     outcome = Driver(mode, Script([stream_response(body)])).stream(
         model="deepseek-chat", messages=HELLO
     )
-    assert outcome.error is None
+    # Something was delivered: the chunks (the finishing one too) and then a clear error
+    # carrying the partial reply (tests/core/test_robustness.py covers the other cases).
+    assert isinstance(outcome.error, InsufficientSystemResourceError)
+    assert outcome.error.partial_content == "So"
     assert outcome.chunks[-1].finish_reason == "insufficient_system_resource"
 
 

@@ -167,7 +167,11 @@ def test_leak_keeps_the_reasoning_in_thinking_mode(http: httpx.Client, emulator:
 
 def test_leaked_call_reaches_the_core_client_as_text(emulator: Emulator) -> None:
     emulator.faults.leaked_tool_call("dsml")
-    with DeepSeekClient(api_key="sk-test", transport=emulator.transport()) as client:
+    # The core recovers leaked calls by default (tests/core/test_tool_recovery.py): switched
+    # off here to see the fault as the service sends it.
+    with DeepSeekClient(
+        api_key="sk-test", transport=emulator.transport(), recover_tool_calls=False
+    ) as client:
         completion = client.chat(
             model="deepseek-chat", messages=[{"role": "user", "content": ASK}], tools=[WEATHER]
         )

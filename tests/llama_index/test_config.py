@@ -264,7 +264,9 @@ def test_retry_policy_reaches_the_core_clients() -> None:
     with pytest.raises(RateLimitError) as caught:
         llm.complete("hi")
     assert caught.value.retry_after == 30
-    assert waits == [2.0]
+    # Never the 30 s; the one wait is what the recorder left of the first 429's pause, which the
+    # account's limiter shares with every later request (docs/scaling.md).
+    assert waits[0] == 2.0 and len(waits) == 2 and 0 < waits[1] <= 2.0
 
 
 def test_reasoning_effort_takes_the_cores_values() -> None:

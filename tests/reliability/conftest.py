@@ -32,7 +32,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and item.nodeid.split("::")[0].endswith("test_fault_matrix.py"):
+    if report.when == "call" and "test_fault_matrix" in item.nodeid.split("::")[0]:
         FIGURES["fault_cases"]["passed" if report.passed else "failed"] += 1
 
 

@@ -1,0 +1,145 @@
+"""Prices per model and the cost of a call, checked against figures worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepseekapi_core import InvalidRequestError, Usage
+from deepseekapi_core.models import Era, known_model_ids
+from deepseekapi_core.pricing import (
+    PRICES_ENV_VAR,
+    ModelPrice,
+    PriceTable,
+    call_cost,
+    default_price_table,
+    resolve_price_table,
+)
+
+# A cache-hit call as the service reports it: 1,000 prompt tokens of which 896 from the cache,
+# 300 completion tokens of which 200 reasoning.
+CACHE_HIT_USAGE = Usage.model_validate(
+    {
+        "prompt_tokens": 1000,
+        "completion_tokens": 300,
+        "total_tokens": 1300,
+        "prompt_cache_hit_tokens": 896,
+        "prompt_cache_miss_tokens": 104,
+        "completion_tokens_details": {"reasoning_tokens": 200},
+    }
+)
+
+
+def test_a_cache_hit_call_on_the_default_prices() -> None:
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-reasoner")
+    assert cost is not None
+    # By hand, V4 Flash at $0.0028 / $0.14 / $0.28 per million tokens:
+    #   896 x 0.0028 / 1e6 = 0.0000025088   (cache hits)
+    #   104 x 0.14   / 1e6 = 0.00001456     (cache misses)
+    #   300 x 0.28   / 1e6 = 0.000084       (output, the 200 reasoning tokens included)
+    assert cost.input_cache_hit_cost == pytest.approx(0.0000025088, abs=1e-15)
+    assert cost.input_cache_miss_cost == pytest.approx(0.00001456, abs=1e-15)
+    assert cost.output_cost == pytest.approx(0.000084, abs=1e-15)
+    assert cost.total_cost == pytest.approx(0.0001010688, abs=1e-15)
+    assert (cost.input_cache_hit_tokens, cost.input_cache_miss_tokens) == (896, 104)
+    assert (cost.output_tokens, cost.reasoning_tokens) == (300, 200)
+    assert cost.summary() == (
+        "cost $0.00010107 (896 cached + 104 uncached in, 300 out, 200 of them reasoning)"
+    )
+    assert cost.as_dict()["total_cost"] == cost.total_cost
+
+
+def test_pro_costs_more_than_flash_for_the_same_usage() -> None:
+    flash = call_cost(CACHE_HIT_USAGE, "deepseek-v4-flash")
+    pro = call_cost(CACHE_HIT_USAGE, "deepseek-v4-pro")
+    assert flash is not None and pro is not None
+    # 896 x 0.003625 + 104 x 0.435 + 300 x 0.87 = 3.248 + 45.24 + 261 = 309.488 per million
+    assert pro.total_cost == pytest.approx(309.488e-6, abs=1e-15)
+    assert pro.total_cost > flash.total_cost
+
+
+def test_usage_with_only_openai_style_cached_tokens() -> None:
+    usage = Usage.model_validate(
+        {
+            "prompt_tokens": 500,
+            "completion_tokens": 10,
+            "total_tokens": 510,
+            "prompt_tokens_details": {"cached_tokens": 384},
+        }
+    )
+    cost = call_cost(usage, "deepseek-chat")
+    assert cost is not None
+    assert (cost.input_cache_hit_tokens, cost.input_cache_miss_tokens) == (384, 116)
+    assert cost.total_cost == pytest.approx((384 * 0.0028 + 116 * 0.14 + 10 * 0.28) / 1e6)
+
+
+def test_every_current_model_has_a_default_price() -> None:
+    table = default_price_table()
+    for era in (Era.V4, Era.V4_1):
+        assert all(table.price_of(model) is not None for model in known_model_ids(era))
+    assert table.price_of("some-proxy-model") is None
+    assert call_cost(CACHE_HIT_USAGE, "some-proxy-model") is None
+    assert call_cost(None, "deepseek-chat") is None
+
+
+def test_the_v3_2_era_has_its_own_prices() -> None:
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", era=Era.V3_2)
+    assert cost is not None
+    # 896 x 0.028 + 104 x 0.28 + 300 x 0.42 = 25.088 + 29.12 + 126 = 180.208 per million
+    assert cost.total_cost == pytest.approx(180.208e-6, abs=1e-15)
+    assert default_price_table(Era.R1).price_of("deepseek-chat") is None
+
+
+def test_the_proxys_own_prices_by_argument() -> None:
+    table = PriceTable(prices={"deepseek-chat": ModelPrice(1.0, 2.0, 3.0)}, currency="EUR")
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", table)
+    assert cost is not None
+    assert cost.total_cost == pytest.approx((896 * 1 + 104 * 2 + 300 * 3) / 1e6)
+    assert cost.currency == "EUR" and cost.summary().startswith("cost EUR 0.002004 ")
+    # A mapping overrides the defaults model by model.
+    mixed = resolve_price_table({"deepseek-chat": [0, 0, 1]})
+    assert mixed.price_of("deepseek-chat") == ModelPrice(0, 0, 1)
+    assert mixed.price_of("deepseek-v4-pro") == default_price_table().price_of("deepseek-v4-pro")
+
+
+def test_the_proxys_own_prices_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        PRICES_ENV_VAR,
+        '{"*": {"input_cache_hit": 0.1, "input_cache_miss": 1, "output": 2},'
+        ' "deepseek-v4-pro": [1, 10, 20], "currency": "CNY"}',
+    )
+    table = resolve_price_table()
+    assert table.currency == "CNY"
+    assert table.price_of("deepseek-chat") == ModelPrice(0.1, 1, 2)  # "*" replaces the defaults
+    assert table.price_of("deepseek-v4-pro") == ModelPrice(1, 10, 20)
+    cost = call_cost(CACHE_HIT_USAGE, "anything")
+    assert cost is not None
+    assert cost.total_cost == pytest.approx((896 * 0.1 + 104 * 1 + 300 * 2) / 1e6)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2, 3]", "JSON object"),
+        ('{"deepseek-chat": [1, 2]}', "must be \\[input_cache_hit"),
+        ('{"deepseek-chat": {"hit": 1}}', "must be \\[input_cache_hit"),
+        ('{"deepseek-chat": [1, -2, 3]}', "input_cache_miss must be a number >= 0"),
+        ('{"deepseek-chat": [1, "2", 3]}', "input_cache_miss must be a number"),
+        ('{"currency": 5}', "currency must be a name"),
+    ],
+)
+def test_bad_prices_are_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, raw: str, problem: str
+) -> None:
+    monkeypatch.setenv(PRICES_ENV_VAR, raw)
+    with pytest.raises(InvalidRequestError, match=problem):
+        resolve_price_table()
+
+
+def test_the_cli_chat_prints_the_cost_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from deepseekapi_core import cli
+
+    assert cli.main(["chat", "hello"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("deepseek-chat: ") and "prompt + " in last
+    assert "; cost $0.0000" in last and "uncached in" in last
