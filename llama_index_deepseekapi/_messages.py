@@ -183,6 +183,12 @@ def _reasoning_of(message: LIChatMessage) -> str | None:
 def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
     listed = message.additional_kwargs.get("tool_calls")
     if listed:
+        # A string or a mapping would iterate as characters or keys: name the real problem.
+        if isinstance(listed, (str, bytes, Mapping)) or not isinstance(listed, Iterable):
+            raise InvalidRequestError(
+                "additional_kwargs['tool_calls'] must be a list of tool calls, "
+                f"not {type(listed).__name__}"
+            )
         return [tool_call_from(call) for call in listed]
     blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
     return [

@@ -95,6 +95,16 @@ def test_openai_style_tool_calls_keep_their_exact_argument_text() -> None:
     ]
 
 
+@pytest.mark.parametrize("listed", [1.0, True, "call_1", {"id": "c1"}])
+def test_tool_calls_kwarg_that_is_not_a_list_is_refused_naming_it(listed: object) -> None:
+    # Found by the fuzzer: a float raised a bare TypeError, a string iterated as characters.
+    message = ChatMessage(role="assistant", content="", additional_kwargs={"tool_calls": listed})
+    with pytest.raises(
+        InvalidRequestError, match=r"additional_kwargs\['tool_calls'\] must be a list"
+    ):
+        to_core_messages([message])
+
+
 def test_tool_result_needs_its_call_id() -> None:
     with pytest.raises(InvalidRequestError, match="tool_call_id"):
         to_core_messages([ChatMessage(role="tool", content="5")])
