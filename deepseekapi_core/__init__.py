@@ -5,7 +5,9 @@ codes, a retry policy that honours ``Retry-After``, the model registry and the r
 history rules. It imports no agent framework; the LangChain and LlamaIndex adapters build on it.
 """
 
-from ._client import AsyncDeepSeekClient, DeepSeekClient, coerce_chat_request, invalid_request_from
+from typing import Any
+
+from ._client import AsyncDeepSeekClient, DeepSeekClient
 from ._config import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
@@ -16,7 +18,6 @@ from ._config import (
     Endpoint,
     resolve_endpoint,
 )
-from ._convert import join_text_parts, parse_tool_arguments, tool_spec_from, usage_summary
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -56,9 +57,8 @@ from ._images import (
 )
 from ._json_mode import parse_json_reply
 from ._options import RequestOptions, SortedOptions, sort_options
-from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body, prepare_messages
+from ._prepare import IgnoredParameterWarning, ReasoningReplay, build_request_body
 from ._retry import RetryPolicy, parse_retry_after
-from ._stream import StreamAccumulator, ToolCallBuilder
 from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._types import (
     AssistantMessage,
@@ -98,7 +98,6 @@ from .models import (
     Era,
     ModelProfile,
     ThinkingSupport,
-    forced_tool_choice_allowed,
     get_model_profile,
     listed_model_ids,
 )
@@ -190,7 +189,6 @@ __all__ = [
     "Role",
     "ServiceUnavailableError",
     "SortedOptions",
-    "StreamAccumulator",
     "StreamInterruptedError",
     "StreamOptions",
     "TextPart",
@@ -198,7 +196,6 @@ __all__ = [
     "ThinkingSupport",
     "TokenizerUnavailableError",
     "ToolCall",
-    "ToolCallBuilder",
     "ToolCallDelta",
     "ToolSpec",
     "UnprocessableEntityError",
@@ -208,10 +205,8 @@ __all__ = [
     "build_request_body",
     "call_cost",
     "check_request_images",
-    "coerce_chat_request",
     "count_prompt_tokens",
     "default_price_table",
-    "forced_tool_choice_allowed",
     "get_model_profile",
     "get_tokenizer",
     "image_part_from_bytes",
@@ -219,19 +214,44 @@ __all__ = [
     "image_part_from_url",
     "image_tokens",
     "inspect_image",
-    "invalid_request_from",
-    "join_text_parts",
     "listed_model_ids",
     "parse_json_reply",
     "parse_retry_after",
-    "parse_tool_arguments",
-    "prepare_messages",
     "recover_tool_calls",
     "resolve_endpoint",
     "resolve_price_table",
     "schema_problems",
     "sort_options",
     "tokenizer_available",
-    "tool_spec_from",
-    "usage_summary",
 ]
+
+# Adapter support used to be exported here; it lives in deepseekapi_core.integration now.
+_MOVED_TO_INTEGRATION = frozenset(
+    {
+        "StreamAccumulator",
+        "ToolCallBuilder",
+        "coerce_chat_request",
+        "forced_tool_choice_allowed",
+        "invalid_request_from",
+        "join_text_parts",
+        "parse_tool_arguments",
+        "prepare_messages",
+        "tool_spec_from",
+        "usage_summary",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_INTEGRATION:
+        import warnings
+
+        from . import integration
+
+        warnings.warn(
+            f"deepseekapi_core.{name} moved to deepseekapi_core.integration.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(integration, name)
+    raise AttributeError(f"module 'deepseekapi_core' has no attribute {name!r}")

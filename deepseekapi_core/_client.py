@@ -51,6 +51,7 @@ from ._types import (
     ModelList,
     ToolCallDelta,
     ToolSpec,
+    attach_response_headers,
     json_problem,
 )
 from ._version import __version__
@@ -339,8 +340,11 @@ def _json_or_none(content: bytes) -> object:
         return None
 
 
+_set_attribute = object.__setattr__
+
+
 def _with_headers(completion: ChatCompletion, response: httpx.Response) -> ChatCompletion:
-    completion._headers = dict(response.headers)
+    attach_response_headers(completion, dict(response.headers))
     return completion
 
 
@@ -530,6 +534,7 @@ class _ChunkDecoder:
         self._plain: list[bytes] | None = None
         """The body of a plain (non-stream) 200 answer, collected whole."""
         self._headers = dict(response.headers)
+        self._private = {"_headers": self._headers}
         self.done = False
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
@@ -613,11 +618,17 @@ class _ChunkDecoder:
     def _take(self, chunk: ChatCompletionChunk, chunks: list[ChatCompletionChunk]) -> bool:
         """Fold ``chunk`` in and hand it on; False when it ends the decoding with a failure."""
         accumulator = self._accumulator
-        finish_reason = chunk.finish_reason
-        if finish_reason == "stop" and self._recovery_tools and not accumulator.tool_calls:
-            chunk = _recover_in_finish_chunk(chunk, accumulator, self._recovery_tools)
-        chunk._headers = self._headers
-        self.delivered = accumulator.add(chunk) or self.delivered
+        choices = chunk.choices
+        finish_reason = choices[0].finish_reason if choices else None
+        if finish_reason is not None:
+            if finish_reason == "stop" and self._recovery_tools and not accumulator.tool_calls:
+                chunk = _recover_in_finish_chunk(chunk, accumulator, self._recovery_tools)
+            attach_response_headers(chunk, self._headers)
+        else:
+            # The hot path: the same private slot (the response's headers) for every chunk.
+            _set_attribute(chunk, "__pydantic_private__", self._private)
+        if accumulator.add(chunk):
+            self.delivered = True
         if finish_reason == _INSUFFICIENT_RESOURCE:
             error = _resource_error(accumulator, self._request, reply=chunk)
             if error.delivered:

@@ -10,17 +10,35 @@ from typing import Any, Literal, get_type_hints
 from pydantic import BaseModel, ValidationError, create_model
 
 from ._exceptions import InvalidRequestError
-from ._types import NamedToolChoice, ToolSpec, Usage
+from ._types import ChatMessage, FunctionCall, NamedToolChoice, Role, ToolCall, ToolSpec, Usage
 
 __all__ = [
+    "ROLE_ALIASES",
     "ToolChoice",
     "WireToolChoice",
+    "core_message",
+    "core_role",
     "join_text_parts",
     "parse_tool_arguments",
     "resolve_tool_choice",
+    "tool_call_from",
     "tool_spec_from",
     "usage_summary",
 ]
+
+ROLE_ALIASES: Mapping[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "chatbot": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
+"""The frameworks' role names (LangChain's, LlamaIndex's, OpenAI's) and the service's role."""
 
 ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
 """The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
@@ -210,3 +228,60 @@ def _named(name: str, tool_names: Sequence[str] | None = None) -> NamedToolChoic
             param="tool_choice",
         )
     return NamedToolChoice.model_validate({"function": {"name": name}})
+
+
+def core_role(role: object, where: str) -> Role:
+    """The service's role for a framework's role name, or an error naming the message."""
+    found = ROLE_ALIASES.get(str(getattr(role, "value", role)))
+    if found is None:
+        raise InvalidRequestError(
+            f"{where} has role {getattr(role, 'value', role)!r}; DeepSeek accepts system, user, "
+            "assistant and tool",
+            param="messages",
+        )
+    return found
+
+
+def core_message(where: str, **fields: Any) -> ChatMessage:
+    """A core :class:`ChatMessage`; invalid fields raise :class:`InvalidRequestError` naming
+    the message (``where``) and the problem."""
+    try:
+        return ChatMessage(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            error["msg"].removeprefix("Value error, ") for error in exc.errors(include_url=False)
+        )
+        raise InvalidRequestError(f"{where}: {problems}", param="messages") from None
+
+
+def tool_call_from(call: Any, *, default_id: str = "") -> ToolCall:
+    """A core :class:`ToolCall` from the frameworks' spellings of one.
+
+    Takes a :class:`ToolCall`, an OpenAI-style dict (``{"id", "function": {"name",
+    "arguments"}}``), a LangChain-style dict (``{"id", "name", "args"}``) or an object with
+    ``id`` and ``function`` (the OpenAI SDK's). Arguments given as a mapping are sent as JSON;
+    a string is sent exactly as it is, so a call the model produced goes back unchanged.
+    """
+    if isinstance(call, ToolCall):
+        return call
+    if isinstance(call, Mapping):
+        function = call.get("function")
+        if isinstance(function, Mapping):
+            name, arguments = function.get("name"), function.get("arguments")
+        else:
+            name, arguments = call.get("name"), call.get("args", call.get("arguments"))
+        call_id = call.get("id")
+    else:
+        function = getattr(call, "function", None)
+        if function is None or not hasattr(call, "id"):
+            raise InvalidRequestError(
+                f"a tool call must be a mapping or an object with id and function, not {call!r}",
+                param="messages",
+            )
+        name, arguments, call_id = function.name, function.arguments, call.id
+    if isinstance(arguments, Mapping):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(
+        id=str(call_id or default_id),
+        function=FunctionCall(name=str(name or ""), arguments=str(arguments or "")),
+    )

@@ -21,12 +21,13 @@ The reasoner rules live here, once, for the clients and both adapters:
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Mapping
-from types import FrameType
 from typing import Any, Literal
 
 from ._exceptions import UnsupportedParameterError
@@ -254,18 +255,25 @@ def _apply_thinking_switch(
             )
 
 
-_OWN_PACKAGES = frozenset({"deepseekapi_core", "langchain_deepseekapi", "llama_index_deepseekapi"})
+# Where this project's code lives (the three packages sit side by side): a warning names the
+# first caller outside these, since the call depth differs between a direct
+# build_request_body, the clients (sync, async, streaming) and the adapters.
+_OWN_DIRS = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name) + os.sep
+    for name in ("deepseekapi_core", "langchain_deepseekapi", "llama_index_deepseekapi")
+)
 
 
 def _warn_ignored(message: str) -> None:
-    """Warn with the location of the first caller outside this project's packages.
-
-    A fixed ``stacklevel`` cannot be right: the call depth differs between a direct
-    :func:`build_request_body`, the clients (sync, async, streaming) and the adapters.
-    """
-    frame: FrameType | None = sys._getframe(0)
+    """Warn with the location of the first caller outside this project's packages."""
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, IgnoredParameterWarning, skip_file_prefixes=_OWN_DIRS)
+        return
+    # Before 3.12: count our own frames. inspect.currentframe() is None where an
+    # implementation keeps no frames; the warning then names this module's caller.
+    frame = inspect.currentframe()
     level = 1
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _OWN_PACKAGES:
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIRS):
         frame = frame.f_back
         level += 1
-    warnings.warn(message, IgnoredParameterWarning, stacklevel=level)
+    warnings.warn(message, IgnoredParameterWarning, stacklevel=max(level, 2))

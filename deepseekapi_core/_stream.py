@@ -113,12 +113,12 @@ class StreamAccumulator:
     @property
     def text(self) -> str:
         """The answer so far."""
-        return _joined(self.content)
+        return "".join(self.content)
 
     @property
     def reasoning_text(self) -> str:
         """The reasoning so far."""
-        return _joined(self.reasoning)
+        return "".join(self.reasoning)
 
     @property
     def finished(self) -> bool:
@@ -194,14 +194,3 @@ def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChu
         )
     )
     return chunks
-
-
-def _joined(parts: list[str]) -> str:
-    # The joined text replaces the parts, so a caller reading it after every chunk (the
-    # LlamaIndex adapter's cumulative messages) copies each character once per read, not the
-    # whole list; and reading twice without new parts returns the same object.
-    if len(parts) > 1:
-        joined = "".join(parts)
-        parts[:] = (joined,)
-        return joined
-    return parts[0] if parts else ""

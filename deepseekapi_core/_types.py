@@ -11,7 +11,7 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "AssistantMessage",
@@ -508,12 +508,20 @@ class Choice(_Response):
 
 
 class _WithHeaders(_Response):
-    _headers: dict[str, str] | None = PrivateAttr(default=None)
+    # The clients put the headers in pydantic's private slot (attach_response_headers). A
+    # declared PrivateAttr would make pydantic run Python code for every parsed stream chunk
+    # (1.2 us each, about 15 % of a stream's time in the core).
 
     @property
     def response_headers(self) -> dict[str, str]:
         """The HTTP response's headers (lower-case names), when this came from a client."""
-        return dict(self._headers or {})
+        private = self.__pydantic_private__
+        return dict(private["_headers"]) if private and "_headers" in private else {}
+
+
+def attach_response_headers(model: _WithHeaders, headers: dict[str, str]) -> None:
+    """Record the HTTP response headers ``model`` came with (read by ``response_headers``)."""
+    object.__setattr__(model, "__pydantic_private__", {"_headers": headers})
 
 
 class ChatCompletion(_WithHeaders):

@@ -46,9 +46,9 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .models import DEFAULT_ERA
 
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from ._types import Usage
     from .emulator import Emulator
 
-__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "main"]
+__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "connection_options", "main", "write_reply"]
 
 _EMULATOR_KEY = "sk-emulator"
 
@@ -96,6 +96,41 @@ class ChatHook(Protocol):
         api_key: str | None,
         out: Callable[[str], None],
     ) -> None: ...
+
+
+def connection_options(
+    transport: httpx.BaseTransport | None,
+    api_key: str | None,
+    async_transport: httpx.AsyncBaseTransport | None = None,
+) -> dict[str, Any]:
+    """The constructor options both adapters take from a hook's arguments (only those given)."""
+    options = {"transport": transport, "async_transport": async_transport, "api_key": api_key}
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def write_reply(
+    parts: Iterable[tuple[str | None, str | None]],
+    out: Callable[[str], None],
+    *,
+    indent: str = "",
+) -> None:
+    """Write a streamed reply given as ``(reasoning, answer)`` deltas: the reasoning first,
+    then the answer, each labelled once (the adapters' hooks all show a reply this way)."""
+    dim = out.dim if isinstance(out, _Output) else str
+    bold = out.bold if isinstance(out, _Output) else str
+    phase = ""
+    for reasoning, answer in parts:
+        if reasoning:
+            if phase != "reasoning":
+                out(indent + dim("reasoning: "))
+                phase = "reasoning"
+            out(dim(reasoning))
+        if answer:
+            if phase != "answer":
+                out(("\n" if phase else "") + indent + bold("answer: "))
+                phase = "answer"
+            out(answer)
+    out("\n")
 
 
 class _UsageError(Exception):

@@ -16,11 +16,15 @@ from ._config import (
     resolve_timeout,
 )
 from ._convert import (
+    ROLE_ALIASES,
     ToolChoice,
     WireToolChoice,
+    core_message,
+    core_role,
     join_text_parts,
     parse_tool_arguments,
     resolve_tool_choice,
+    tool_call_from,
     tool_spec_from,
     usage_summary,
 )
@@ -37,6 +41,7 @@ from ._options import (
     sort_options,
     unknown_option_error,
 )
+from ._prepare import prepare_messages
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -46,6 +51,7 @@ __all__ = [
     "BASE_URL_ENV_VAR",
     "ENV_VARS",
     "IGNORED_OPTIONS",
+    "ROLE_ALIASES",
     "TOOL_CALLS_RECOVERED",
     "ClientHolder",
     "ClientOptions",
@@ -61,17 +67,21 @@ __all__ = [
     "coerce_chat_request",
     "content_from_blocks",
     "content_from_parts",
+    "core_message",
+    "core_role",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",
     "known_option_names",
     "parse_json_reply",
     "parse_tool_arguments",
+    "prepare_messages",
     "refuse_options",
     "resolve_endpoint",
     "resolve_timeout",
     "resolve_tool_choice",
     "sort_options",
+    "tool_call_from",
     "tool_spec_from",
     "unknown_option_error",
     "usage_summary",

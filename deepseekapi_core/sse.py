@@ -12,10 +12,9 @@ re-copied and re-scanned on every read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["DONE", "SSEDecoder", "ServerSentEvent", "iter_events"]
+__all__ = ["DONE", "SSEDecoder", "ServerSentEvent"]
 
 DONE = "[DONE]"
 """The data of the event that ends a chat-completions stream."""
@@ -123,11 +122,3 @@ class SSEDecoder:
         self._data = []
         self._event = None
         return event
-
-
-def iter_events(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
-    """Decode an iterable of byte chunks into events."""
-    decoder = SSEDecoder()
-    for chunk in chunks:
-        yield from decoder.feed(chunk)
-    yield from decoder.flush()

@@ -920,10 +920,10 @@ class _StreamFolder:
         self.tool_index: dict[int | None, int] = {}
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        self.reply.add(chunk)
+        visible = self.reply.add(chunk)
         if self.headers is not None and not self.headers:
             self.headers = chunk.response_headers
-        message = chunk_message(chunk)
+        message = chunk_message(chunk) if visible else None
         if self.reply.finished:
             if message is not None:
                 self.content.append(cast("str", message.content))

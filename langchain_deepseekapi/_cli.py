@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import httpx
 from langchain_core.documents import Document
@@ -18,6 +17,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from langchain_core.tools import tool
+
+from deepseekapi_core.cli import connection_options, write_reply
 
 from ._chat_model import ChatDeepSeekAPI
 
@@ -48,23 +49,6 @@ _DOCUMENTS = [
     ),
 ]
 _WORD = re.compile(r"[a-z_]{3,}")
-
-
-def _model(
-    model: str,
-    transport: httpx.BaseTransport | None,
-    async_transport: httpx.AsyncBaseTransport | None,
-    api_key: str | None,
-    **options: Any,
-) -> ChatDeepSeekAPI:
-    params: dict[str, Any] = {"model": model, **options}
-    if api_key is not None:
-        params["api_key"] = api_key
-    if transport is not None:
-        params["transport"] = transport
-    if async_transport is not None:
-        params["async_transport"] = async_transport
-    return ChatDeepSeekAPI(**params)
 
 
 def _retrieve(question: str, k: int = 2) -> list[Document]:
@@ -101,8 +85,9 @@ def run_demo(
     out: Out,
 ) -> None:
     """Run an LCEL chain, a streamed reasoner, an agent with a tool and a RAG-style chain."""
-    chat_model = _model("deepseek-chat", transport, async_transport, api_key)
-    reasoner = _model("deepseek-reasoner", transport, async_transport, api_key)
+    options = connection_options(transport, api_key, async_transport)
+    chat_model = ChatDeepSeekAPI(model="deepseek-chat", **options)
+    reasoner = ChatDeepSeekAPI(model="deepseek-reasoner", **options)
 
     out("  • LCEL chain (prompt | ChatDeepSeekAPI | StrOutputParser)\n")
     prompt = ChatPromptTemplate.from_messages(
@@ -113,22 +98,9 @@ def run_demo(
     out(f"    answer: {_one_line(answer)}\n")
 
     out("  • Streamed reasoner (deepseek-reasoner: reasoning shown apart from the answer)\n")
-    thinking = answering = False
-    usage = None
-    for chunk in reasoner.stream("Is 91 a prime number?"):
-        reasoning = chunk.additional_kwargs.get("reasoning_content")
-        if reasoning:
-            if not thinking:
-                out("    thinking: ")
-                thinking = True
-            out(reasoning)
-        if chunk.content:
-            if not answering:
-                out("\n    answer: " if thinking else "    answer: ")
-                answering = True
-            out(str(chunk.content))
-        usage = chunk.usage_metadata or usage
-    out("\n")
+    chunks: list[AIMessageChunk] = []
+    write_reply(_parts(reasoner, "Is 91 a prime number?", chunks), out, indent="    ")
+    usage = next((chunk.usage_metadata for chunk in chunks if chunk.usage_metadata), None)
     if usage is not None:
         reasoning_tokens = (usage.get("output_token_details") or {}).get("reasoning", 0)
         out(
@@ -174,6 +146,17 @@ def run_demo(
     out(f"    answer: {_one_line(rag.invoke(question))}\n")
 
 
+def _parts(
+    llm: ChatDeepSeekAPI, prompt: str, seen: list[AIMessageChunk] | None = None
+) -> Iterator[tuple[str | None, str]]:
+    """The streamed reply as (reasoning, answer) deltas."""
+    for chunk in llm.stream(prompt):
+        assert isinstance(chunk, AIMessageChunk)
+        if seen is not None:
+            seen.append(chunk)
+        yield chunk.additional_kwargs.get("reasoning_content"), str(chunk.content)
+
+
 def chat(
     prompt: str,
     *,
@@ -183,19 +166,5 @@ def chat(
     out: Out,
 ) -> None:
     """Stream one reply through ``ChatDeepSeekAPI``, reasoning apart from the answer."""
-    llm = _model(model, transport, None, api_key)
-    thinking = answering = False
-    for chunk in llm.stream(prompt):
-        assert isinstance(chunk, AIMessageChunk)
-        reasoning = chunk.additional_kwargs.get("reasoning_content")
-        if reasoning:
-            if not thinking:
-                out("[thinking] ")
-                thinking = True
-            out(reasoning)
-        if chunk.content:
-            if thinking and not answering:
-                out("\n[answer] ")
-            answering = True
-            out(str(chunk.content))
-    out("\n")
+    llm = ChatDeepSeekAPI(model=model, **connection_options(transport, api_key))
+    write_reply(_parts(llm, prompt), out)

@@ -13,8 +13,7 @@ block in ``content_blocks``, while ``content`` stays the answer string.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -40,14 +39,18 @@ from deepseekapi_core import (
     ChatCompletionChunk,
     ChatMessage,
     ContentPart,
-    FunctionCall,
     InvalidRequestError,
     ToolCall,
     Usage,
+)
+from deepseekapi_core.integration import (
+    content_from_blocks,
+    core_message,
+    core_role,
     join_text_parts,
     parse_tool_arguments,
+    tool_call_from,
 )
-from deepseekapi_core.integration import content_from_blocks
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -60,16 +63,6 @@ __all__ = [
 
 MODEL_PROVIDER = "deepseek"
 """``response_metadata["model_provider"]``: the same value langchain-deepseek reports."""
-
-_ROLE_ALIASES: Mapping[str, str] = {
-    "system": "system",
-    "developer": "system",
-    "user": "user",
-    "human": "user",
-    "assistant": "assistant",
-    "ai": "assistant",
-    "tool": "tool",
-}
 
 # Content blocks an assistant message may hold that are not answer text: reasoning (kept apart),
 # and tool calls in their various provider spellings (sent from ``tool_calls`` instead).
@@ -107,22 +100,18 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
     if isinstance(message, SystemMessage):
         return _plain("system", message, where)
     if isinstance(message, ToolMessage):
-        return _make(
+        return core_message(
             where,
             role="tool",
             content=_with_images(message.content, where),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, LCChatMessage):
-        role = _ROLE_ALIASES.get(message.role)
-        if role is None:
-            raise InvalidRequestError(
-                f"{where} has role {message.role!r}; DeepSeek accepts system, user, "
-                "assistant and tool",
-                param="messages",
-            )
+        role = core_role(message.role, where)
         if role == "assistant":
-            return _make(where, role="assistant", content=_assistant_text(message.content, where))
+            return core_message(
+                where, role="assistant", content=_assistant_text(message.content, where)
+            )
         return _plain(role, message, where)
     raise InvalidRequestError(
         f"{where}: message type {type(message).__name__!r} (type={message.type!r}) is not "
@@ -131,24 +120,11 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
     )
 
 
-def _make(where: str, **fields: Any) -> ChatMessage:
-    try:
-        return ChatMessage(**fields)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        errors = getattr(exc, "errors", None)
-        detail = (
-            "; ".join(e["msg"].removeprefix("Value error, ") for e in errors())
-            if callable(errors)
-            else str(exc)
-        )
-        raise InvalidRequestError(f"{where}: {detail}", param="messages") from None
-
-
 def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
     content = (
         _with_images(message.content, where) if role == "user" else _text(message.content, where)
     )
-    return _make(where, role=role, content=content, name=message.name)
+    return core_message(where, role=role, content=content, name=message.name)
 
 
 def _text(content: str | list[str | dict[Any, Any]], where: str) -> str:
@@ -195,26 +171,14 @@ def _reasoning_of(message: AIMessage) -> str | None:
 
 
 def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
-    calls: list[ToolCall] = []
-    for position, call in enumerate(message.tool_calls):
-        calls.append(
-            ToolCall(
-                id=call.get("id") or f"call_{index}_{position}",
-                function=FunctionCall(
-                    name=call["name"], arguments=json.dumps(call["args"], ensure_ascii=False)
-                ),
-            )
-        )
-    for position, bad in enumerate(message.invalid_tool_calls, start=len(calls)):
-        # Sent back as the model produced them, so a ToolMessage answering one stays valid.
-        calls.append(
-            ToolCall(
-                id=bad.get("id") or f"call_{index}_{position}",
-                function=FunctionCall(name=bad.get("name") or "", arguments=bad.get("args") or ""),
-            )
-        )
+    # Invalid calls are sent back as the model produced them, so a ToolMessage answering one
+    # stays valid.
+    calls = [
+        tool_call_from(call, default_id=f"call_{index}_{position}")
+        for position, call in enumerate([*message.tool_calls, *message.invalid_tool_calls])
+    ]
     text = _assistant_text(message.content, where)
-    return _make(
+    return core_message(
         where,
         role="assistant",
         content=text if text or not calls else None,

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -69,17 +69,6 @@ class HashingEmbedding(BaseEmbedding):
         return self._vector(text)
 
 
-def _llm(
-    model: str,
-    transport: httpx.BaseTransport | None,
-    async_transport: httpx.AsyncBaseTransport | None,
-    api_key: str | None,
-) -> DeepSeekAPI:
-    return DeepSeekAPI(
-        model=model, api_key=api_key, transport=transport, async_transport=async_transport
-    )
-
-
 def multiply(a: float, b: float) -> float:
     """Multiply two numbers."""
     return a * b
@@ -91,24 +80,19 @@ def add(a: float, b: float) -> float:
 
 
 def _stream(llm: DeepSeekAPI, prompt: str, out: Callable[[str], None], indent: str) -> None:
-    """Stream a reply, reasoning first, then the answer, each labelled once."""
-    section = ""
+    """Stream a reply, reasoning first, then the answer, each labelled once; then its tokens."""
+    from deepseekapi_core.cli import write_reply
+
     usage: dict[str, Any] = {}
-    for response in llm.stream_chat([ChatMessage(role="user", content=prompt)]):
-        thought = response.additional_kwargs.get("thinking_delta")
-        if thought:
-            if section != "reasoning":
-                out(f"{indent}reasoning: ")
-                section = "reasoning"
-            out(thought)
-        if response.delta:
-            if section != "answer":
-                out(("\n" if section else "") + f"{indent}answer: ")
-                section = "answer"
-            out(response.delta)
-        if "total_tokens" in response.additional_kwargs:
-            usage = response.additional_kwargs
-    out("\n")
+
+    def parts() -> Iterator[tuple[str | None, str | None]]:
+        nonlocal usage
+        for response in llm.stream_chat([ChatMessage(role="user", content=prompt)]):
+            if "total_tokens" in response.additional_kwargs:
+                usage = response.additional_kwargs
+            yield response.additional_kwargs.get("thinking_delta"), response.delta
+
+    write_reply(parts(), out, indent=indent)
     if usage:
         out(
             f"{indent}tokens: {usage['prompt_tokens']} prompt, "
@@ -128,8 +112,11 @@ def run_demo(
     from llama_index.core import Document, VectorStoreIndex
     from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 
-    chat_llm = _llm("deepseek-chat", transport, async_transport, api_key)
-    reasoner = _llm("deepseek-reasoner", transport, async_transport, api_key)
+    from deepseekapi_core.cli import connection_options
+
+    options = connection_options(transport, api_key, async_transport)
+    chat_llm = DeepSeekAPI(model="deepseek-chat", **options)
+    reasoner = DeepSeekAPI(model="deepseek-reasoner", **options)
 
     out("  RAG: VectorStoreIndex over 3 documents (offline hashing embedding), deepseek-chat\n")
     index = VectorStoreIndex.from_documents(
@@ -170,4 +157,6 @@ def chat(
     out: Callable[[str], None],
 ) -> None:
     """Stream one reply to ``prompt`` through LlamaIndex, reasoning apart from the answer."""
-    _stream(_llm(model, transport, None, api_key), prompt, out, "")
+    from deepseekapi_core.cli import connection_options
+
+    _stream(DeepSeekAPI(model=model, **connection_options(transport, api_key)), prompt, out, "")

@@ -469,7 +469,8 @@ class DeepSeekAPI(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> tuple[ChatRequest, RequestOptions]:
         """The validated request and this call's HTTP options (timeout, headers, query)."""
-        from deepseekapi_core import RequestOptions, coerce_chat_request, sort_options
+        from deepseekapi_core import RequestOptions
+        from deepseekapi_core.integration import coerce_chat_request, sort_options
 
         from ._messages import to_core_messages, tool_specs
 

@@ -32,7 +32,6 @@ from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatMessage,
-    FunctionCall,
     ImagePart,
     InvalidRequestError,
     TextPart,
@@ -44,8 +43,10 @@ from deepseekapi_core.integration import (
     TOOL_CALLS_RECOVERED,
     StreamAccumulator,
     content_from_parts,
+    core_role,
     join_text_parts,
     parse_tool_arguments,
+    tool_call_from,
     tool_spec_from,
     usage_summary,
 )
@@ -60,17 +61,6 @@ __all__ = [
     "tool_selections",
     "tool_specs",
 ]
-
-_ROLES: dict[str, str] = {
-    MessageRole.SYSTEM.value: "system",
-    MessageRole.DEVELOPER.value: "system",
-    MessageRole.USER.value: "user",
-    MessageRole.ASSISTANT.value: "assistant",
-    MessageRole.CHATBOT.value: "assistant",
-    MessageRole.MODEL.value: "assistant",
-    MessageRole.TOOL.value: "tool",
-    MessageRole.FUNCTION.value: "tool",
-}
 
 # Blocks that carry no text for the service: reasoning and tool calls travel in their own
 # fields; cache markers mean nothing to DeepSeek (its context cache is automatic).
@@ -95,13 +85,7 @@ def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
 
 
 def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
-    role_value = message.role.value if isinstance(message.role, MessageRole) else message.role
-    role = _ROLES.get(str(role_value))
-    if role is None:
-        raise InvalidRequestError(
-            f"messages[{index}] has role {role_value!r}, which DeepSeek does not know",
-            param="messages",
-        )
+    role = core_role(message.role, f"messages[{index}]")
     blocks = message.blocks
     extra = message.additional_kwargs
     if role in ("user", "tool") and any(isinstance(block, ImageBlock) for block in blocks):
@@ -113,7 +97,7 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
                 f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
                 param="messages",
             )
-        return ChatMessage(role=role, content=blocks[0].text)  # type: ignore[arg-type]
+        return ChatMessage(role=role, content=blocks[0].text)
     content = _text_of(blocks, index)
     if role == "assistant":
         tool_calls = _tool_calls_of(message)
@@ -127,7 +111,7 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
         )
     if role == "tool":
         return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
-    return ChatMessage(role=role, content=content, name=extra.get("name"))  # type: ignore[arg-type]
+    return ChatMessage(role=role, content=content, name=extra.get("name"))
 
 
 def _tool_call_id(extra: Mapping[str, Any], index: int) -> str:
@@ -205,49 +189,15 @@ def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
                 "additional_kwargs['tool_calls'] must be a list of tool calls, "
                 f"not {type(listed).__name__}"
             )
-        return [_tool_call_from_any(call) for call in listed]
+        return [tool_call_from(call) for call in listed]
+    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
     return [
-        ToolCall(
-            id=block.tool_call_id or f"call_{position}",
-            function=FunctionCall(name=block.tool_name, arguments=_arguments(block.tool_kwargs)),
+        tool_call_from(
+            {"id": block.tool_call_id, "name": block.tool_name, "args": block.tool_kwargs},
+            default_id=f"call_{position}",
         )
-        for position, block in enumerate(
-            block for block in message.blocks if isinstance(block, ToolCallBlock)
-        )
+        for position, block in enumerate(blocks)
     ]
-
-
-def _arguments(kwargs: Mapping[str, Any] | str) -> str:
-    if isinstance(kwargs, str):
-        return kwargs
-    import json
-
-    return json.dumps(kwargs, ensure_ascii=False)
-
-
-def _tool_call_from_any(call: Any) -> ToolCall:
-    """A tool call from an OpenAI-style dict, an OpenAI SDK object or a core :class:`ToolCall`."""
-    if isinstance(call, ToolCall):
-        return call
-    if isinstance(call, Mapping):
-        function = call.get("function") or {}
-        return ToolCall(
-            id=str(call.get("id", "")),
-            function=FunctionCall(
-                name=str(function.get("name", "")),
-                arguments=_arguments(function.get("arguments") or ""),
-            ),
-        )
-    function = getattr(call, "function", None)
-    if function is None or not hasattr(call, "id"):
-        raise InvalidRequestError(
-            f"a tool call must be a mapping or an object with id and function, not {call!r}",
-            param="messages",
-        )
-    return ToolCall(
-        id=str(call.id),
-        function=FunctionCall(name=function.name, arguments=_arguments(function.arguments or "")),
-    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,7 +254,7 @@ def tool_selections(
     ]
     if not selections and message.additional_kwargs.get("tool_calls"):
         for call in message.additional_kwargs["tool_calls"]:
-            tool_call = _tool_call_from_any(call)
+            tool_call = tool_call_from(call)
             name = tool_call.function.name
             selections.append(
                 ToolSelection(
@@ -366,11 +316,14 @@ def _assistant(
     if reasoning:
         blocks.append(
             ThinkingBlock.model_construct(
-                content=reasoning, num_tokens=reasoning_tokens, additional_information={}
+                block_type="thinking",
+                content=reasoning,
+                num_tokens=reasoning_tokens,
+                additional_information={},
             )
         )
         extra["reasoning_content"] = reasoning
-    blocks.append(TextBlock.model_construct(text=text))
+    blocks.append(TextBlock.model_construct(block_type="text", text=text))
     if tool_blocks:
         blocks.extend(tool_blocks)
         extra["tool_calls"] = tool_dicts
@@ -390,7 +343,10 @@ def _tool_parts(calls: list[ToolCall], *, final: bool) -> tuple[list[ToolCallBlo
                 kwargs = arguments
         blocks.append(
             ToolCallBlock.model_construct(
-                tool_call_id=call.id, tool_name=call.function.name, tool_kwargs=kwargs
+                block_type="tool_call",
+                tool_call_id=call.id,
+                tool_name=call.function.name,
+                tool_kwargs=kwargs,
             )
         )
         dicts.append(
@@ -473,16 +429,17 @@ class StreamFolder:
 
     def _fold(self, chunk: ChatCompletionChunk) -> tuple[str, str, dict[str, Any]]:
         reply = self._reply
-        reply.add(chunk)
-        delta = chunk.delta
         text = reasoning = ""
-        if delta is not None:
+        if reply.add(chunk):
+            delta = chunk.choices[0].delta
             if delta.content:
                 text = delta.content
-                self._text = reply.text
+                # Kept here as well: llama-index wants the whole text on every response, and
+                # one concatenation per chunk is cheaper than joining the reply's parts.
+                self._text += text
             if delta.reasoning_content:
                 reasoning = delta.reasoning_content
-                self._reasoning = reply.reasoning_text
+                self._reasoning += reasoning
             if delta.tool_calls:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
                     reply.completed_tool_calls(), final=False
@@ -510,17 +467,22 @@ class StreamFolder:
         if reasoning:
             thinking = self._thinking_block
             if thinking is None or thinking.content is not reasoning or reasoning_tokens:
-                # An explicit additional_information skips pydantic's slow default-factory path
+                # Every field given: model_construct then skips pydantic's slow default path
                 # (17 % of a reasoner stream, measured with pyinstrument).
                 thinking = ThinkingBlock.model_construct(
-                    content=reasoning, num_tokens=reasoning_tokens, additional_information={}
+                    block_type="thinking",
+                    content=reasoning,
+                    num_tokens=reasoning_tokens,
+                    additional_information={},
                 )
                 self._thinking_block = thinking
             blocks.append(thinking)
             extra["reasoning_content"] = reasoning
         text_block = self._text_block
         if text_block is None or text_block.text is not self._text:
-            text_block = self._text_block = TextBlock.model_construct(text=self._text)
+            text_block = self._text_block = TextBlock.model_construct(
+                block_type="text", text=self._text
+            )
         blocks.append(text_block)
         if self._tool_blocks:
             blocks.extend(self._tool_blocks)

@@ -12,6 +12,8 @@ from deepseekapi_core import (
     BadRequestError,
     ChatCompletion,
     DeepSeekClient,
+)
+from deepseekapi_core.integration import (
     StreamAccumulator,
     parse_tool_arguments,
     usage_summary,

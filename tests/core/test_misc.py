@@ -19,6 +19,8 @@ from deepseekapi_core import (
     NotFoundError,
     ToolSpec,
     Usage,
+)
+from deepseekapi_core.integration import (
     join_text_parts,
     parse_tool_arguments,
     tool_spec_from,
@@ -396,3 +398,34 @@ def test_usage_summary() -> None:
 def test_completion_convenience_properties() -> None:
     reply = ChatCompletion.model_validate(completion("Yes"))
     assert reply.message.content == "Yes" and reply.finish_reason == "stop"
+
+
+def test_adapter_support_moved_to_the_integration_module() -> None:
+    import deepseekapi_core
+    from deepseekapi_core import integration
+
+    adapter_only = {"ClientHolder", "StreamAccumulator", "tool_spec_from", "resolve_tool_choice"}
+    assert adapter_only <= set(integration.__all__)
+    assert adapter_only.isdisjoint(deepseekapi_core.__all__)
+    with pytest.warns(DeprecationWarning, match="integration.tool_spec_from"):
+        moved = deepseekapi_core.tool_spec_from
+    assert moved is integration.tool_spec_from
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = deepseekapi_core.no_such_name  # type: ignore[attr-defined]
+
+
+def test_user_agent_names_the_installed_version() -> None:
+    from importlib import metadata
+
+    from deepseekapi_core.integration import __version__
+
+    assert __version__ == metadata.version("deepseekapi-integrations")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"object": "list", "data": []})
+
+    with DeepSeekClient(api_key="sk-test", transport=httpx.MockTransport(handler)) as client:
+        client.list_models()
+    assert seen[0].headers["user-agent"] == f"deepseekapi-integrations/{__version__}"

@@ -22,8 +22,10 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidRequestError,
-    StreamAccumulator,
     UnprocessableEntityError,
+)
+from deepseekapi_core.integration import (
+    StreamAccumulator,
 )
 from tests.realwire_loader import (
     REALWIRE_DIR,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseekapi_core.sse import DONE, ServerSentEvent, SSEDecoder, iter_events
+from deepseekapi_core.sse import DONE, ServerSentEvent, SSEDecoder
 
 SETTINGS = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -146,13 +146,13 @@ def test_crlf_split_between_cr_and_lf() -> None:
 
 
 def test_done_sentinel_and_following_events() -> None:
-    events = list(iter_events([b'data: {"a":1}\n\ndata: [DONE]\n\n']))
+    events = _decode([b'data: {"a":1}\n\ndata: [DONE]\n\n'])
     assert events == [ServerSentEvent(data='{"a":1}'), ServerSentEvent(data=DONE)]
     assert DONE == "[DONE]"
 
 
 def test_multi_line_data_joined_with_newline() -> None:
-    events = list(iter_events([b"data: first\ndata:second\ndata:  third\n\n"]))
+    events = _decode([b"data: first\ndata:second\ndata:  third\n\n"])
     assert events == [ServerSentEvent(data="first\nsecond\n third")]
 
 
@@ -167,24 +167,22 @@ def test_flush_dispatches_unterminated_last_event() -> None:
 
 
 def test_comments_keepalives_and_blank_lines_only() -> None:
-    assert list(iter_events([b": keep-alive\n\n\n: keep-alive\r\n\r\n", b"\n\n"])) == []
+    assert _decode([b": keep-alive\n\n\n: keep-alive\r\n\r\n", b"\n\n"]) == []
 
 
 def test_field_names_and_values() -> None:
-    events = list(iter_events([b"event: error\nid: 7\nretry: 10\nunknown: x\ndata\n\ndata: y\n\n"]))
+    events = _decode([b"event: error\nid: 7\nretry: 10\nunknown: x\ndata\n\ndata: y\n\n"])
     # A bare "data" line is an empty data value; event/id reset after dispatch except id.
     assert events[0] == ServerSentEvent(data="", event="error", id="7")
     assert events[1].data == "y" and events[1].event is None
 
 
 def test_event_without_data_is_not_dispatched() -> None:
-    assert list(iter_events([b"event: ping\n\ndata: z\n\n"])) == [ServerSentEvent(data="z")]
+    assert _decode([b"event: ping\n\ndata: z\n\n"]) == [ServerSentEvent(data="z")]
 
 
 def test_invalid_utf8_is_replaced_not_raised() -> None:
-    assert list(iter_events([b"data: \xff\xfe ok\n\n"])) == [
-        ServerSentEvent(data="\ufffd\ufffd ok")
-    ]
+    assert _decode([b"data: \xff\xfe ok\n\n"]) == [ServerSentEvent(data="\ufffd\ufffd ok")]
 
 
 def test_empty_feeds_are_harmless() -> None:

@@ -19,8 +19,10 @@ from deepseekapi_core import (
     ChatCompletionChunk,
     DeepSeekClient,
     InsufficientSystemResourceError,
-    StreamAccumulator,
     StreamInterruptedError,
+)
+from deepseekapi_core.integration import (
+    StreamAccumulator,
 )
 
 from .helpers import (
@@ -450,7 +452,7 @@ def test_accumulator_folds_a_whole_reply() -> None:
     ]
     visible = [accumulator.add(_wire_chunk(**piece)) for piece in pieces]
     assert visible == [True] * 8 + [False, False]
-    assert accumulator.text == "Hello" and accumulator.text is accumulator.text
+    assert accumulator.text == "Hello"
     assert accumulator.reasoning_text == "Thinking."
     assert accumulator.finished and accumulator.finish_reason == "tool_calls"
     assert accumulator.usage is not None and accumulator.usage.total_tokens == 8

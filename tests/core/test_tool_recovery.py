@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseekapi_core import recover_tool_calls, schema_problems, tool_spec_from
+from deepseekapi_core import (
+    recover_tool_calls,
+    schema_problems,
+)
+from deepseekapi_core.integration import (
+    tool_spec_from,
+)
 
 from .helpers import HELLO, Driver, Script, chunk, completion, ok, sse, stream_response, text_of
 

@@ -20,8 +20,10 @@ from deepseekapi_core import (
     ThinkingSupport,
     UnsupportedParameterError,
     build_request_body,
-    forced_tool_choice_allowed,
     get_model_profile,
+)
+from deepseekapi_core.integration import (
+    forced_tool_choice_allowed,
     prepare_messages,
 )
 

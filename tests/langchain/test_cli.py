@@ -15,7 +15,7 @@ def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
     text = "".join(written)
     for step in ("LCEL chain", "Streamed reasoner", "Agent with a tool", "RAG-style chain"):
         assert step in text
-    assert "thinking: [emulated reasoning]" in text
+    assert "reasoning: [emulated reasoning]" in text
     assert "tool call: get_weather({'city': 'Lisbon'})" in text
     assert "tool result: Sunny and 22 °C in Lisbon." in text
     assert "retrieved: tools.md" in text
@@ -39,8 +39,8 @@ def test_chat_streams_reasoning_apart(emulator: Emulator) -> None:
         out=written.append,
     )
     text = "".join(written)
-    assert text.startswith("[thinking] [emulated reasoning]")
-    assert "\n[answer] " in text
+    assert text.startswith("reasoning: [emulated reasoning]")
+    assert "\nanswer: " in text
     assert len(written) > 4  # streamed piece by piece
     assert emulator.chat_requests[0].json["stream"] is True
 
@@ -51,5 +51,5 @@ def test_chat_without_reasoning(emulator: Emulator) -> None:
         "Hi", model="deepseek-chat", transport=emulator.transport(), api_key=KEY, out=written.append
     )
     text = "".join(written)
-    assert "[thinking]" not in text and "[answer]" not in text
+    assert "reasoning:" not in text and text.startswith("answer: ")
     assert text.endswith("\n") and "Hi" in text

@@ -122,7 +122,9 @@ def _core_params() -> dict[str, Any]:
 
 
 def _fold_core_chunks(chunks: list[Any], outcome: ToolOutcome) -> None:
-    from deepseekapi_core import StreamAccumulator
+    from deepseekapi_core.integration import (
+        StreamAccumulator,
+    )
 
     accumulator = StreamAccumulator()
     for chunk in chunks:
