@@ -142,7 +142,14 @@ def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
         if isinstance(part, str):
             texts.append(part)
         elif isinstance(part, Mapping) and part.get("type") == "text":
-            texts.append(str(part.get("text", "")))
+            if not isinstance(part.get("text"), str):
+                # The shape the service answers 422 to (a real recording): refuse it here.
+                raise InvalidRequestError(
+                    f"{where} part {index} is a text part without a string 'text' "
+                    f"(keys: {sorted(map(str, part))})",
+                    param="messages",
+                )
+            texts.append(part["text"])
         elif isinstance(part, Mapping) and part.get("type") in ("reasoning", "thinking"):
             continue
         else:

@@ -507,7 +507,12 @@ def _part_from_block(block: object, where: str) -> TextPart | ImagePart | None:
         )
     kind = block.get("type")
     if kind == "text":
-        return TextPart(text=str(block.get("text", "")))
+        text = block.get("text")
+        if not isinstance(text, str):  # the service answers 422 to this shape (a real recording)
+            raise InvalidRequestError(
+                f"{where} is a text block without a string 'text'", param="messages"
+            )
+        return TextPart(text=text)
     if kind in _SKIPPED_BLOCK_TYPES:
         return None
     if kind == "image_url":

@@ -82,7 +82,8 @@ def test_key_never_shown() -> None:
     assert secret not in str(llm)
     assert secret not in repr(llm.client)
     assert secret not in dumps(llm)
-    assert secret not in json.dumps(llm.asdict(), default=str)
+    if hasattr(llm, "asdict"):  # langchain-core 1.5+; the lowest-versions CI leg has 1.4
+        assert secret not in json.dumps(llm.asdict(), default=str)
     assert dumpd(llm)["kwargs"]["api_key"] == {
         "lc": 1,
         "type": "secret",
