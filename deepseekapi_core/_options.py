@@ -111,8 +111,12 @@ def unknown_option_error(
 ) -> InvalidRequestError:
     """The error for an unknown option, suggesting the closest known name."""
     suggestion = closest_name(name, known)
-    guess = f"; did you mean {suggestion!r}?" if suggestion else ""
-    return InvalidRequestError(f"unknown {where} {name!r}{guess}{hint}", param=name)
+    message = f"unknown {where} {name!r}"
+    if suggestion:
+        message += f"; did you mean {suggestion!r}?"
+    if hint:
+        message += (" " if suggestion else ". ") + hint
+    return InvalidRequestError(message, param=name)
 
 
 def refuse_options(options: Mapping[str, Any], refused: Mapping[str, str], *, owner: str) -> None:
@@ -214,7 +218,7 @@ def sort_options(
                 name,
                 known_option_names(),
                 where=where,
-                hint=f". To send a field this package does not know, use "
+                hint="To send a field this package does not know, use "
                 f"extra_body={{{name!r}: ...}}",
             )
     if ignored:

@@ -53,5 +53,5 @@ def check_constructor_options(extra: Mapping[str, Any], known: Iterable[str]) ->
             name,
             [*known, *REFUSED_CONSTRUCTOR_OPTIONS, "modalities"],
             where="DeepSeekAPI argument",
-            hint=". Request parameters go in additional_kwargs={...}",
+            hint="Request parameters go in additional_kwargs={...}",
         )

@@ -80,6 +80,19 @@ def test_a_misspelled_option_is_refused_with_the_closest_name() -> None:
     with pytest.raises(InvalidRequestError, match="did you mean 'temperature'") as info:
         sort_options({"temprature": 0.3})
     assert info.value.param == "temprature"
+    assert info.value.message == (
+        "unknown call option 'temprature'; did you mean 'temperature'? To send a field this "
+        "package does not know, use extra_body={'temprature': ...}"
+    )
+
+
+def test_an_unknown_option_with_no_close_name_still_says_where_to_put_it() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        sort_options({"zzzz": 1})
+    assert info.value.message == (
+        "unknown call option 'zzzz'. To send a field this package does not know, "
+        "use extra_body={'zzzz': ...}"
+    )
 
 
 def test_unknown_names_may_opt_in_to_the_body() -> None:
