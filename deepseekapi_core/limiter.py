@@ -325,6 +325,16 @@ class InProcessLimiter(ConcurrencyLimiter):
         if granted:
             self._give_back(key)
 
+    def _still_clear(self, pool: _Pool, lease: _LocalLease, waived: float) -> bool:
+        """Whether no new pause began while the lease was queued; if one did, give it back."""
+        with self._lock:
+            until, _ = self._pause_left(pool.account, waived)
+        if until <= waived:
+            return True
+        # A 429 paused the account while this request queued: wait that out too.
+        lease.release()
+        return False
+
     def _acquire(self, pool: _Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
         while True:
             with self._lock:
@@ -345,12 +355,8 @@ class InProcessLimiter(ConcurrencyLimiter):
                     self._withdraw(pool, waiter)
                     raise
                 lease = _LocalLease(self, (pool.account, pool.name))
-            with self._lock:
-                until, _ = self._pause_left(pool.account, waived)
-            if until <= waived:
+            if self._still_clear(pool, lease, waived):
                 return lease
-            # A 429 paused the account while this request queued: wait that out too.
-            lease.release()
 
     async def _aacquire(
         self, pool: _Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
@@ -375,11 +381,8 @@ class InProcessLimiter(ConcurrencyLimiter):
                     self._withdraw(pool, waiter)
                     raise
                 lease = _LocalLease(self, (pool.account, pool.name))
-            with self._lock:
-                until, _ = self._pause_left(pool.account, waived)
-            if until <= waived:
+            if self._still_clear(pool, lease, waived):
                 return lease
-            lease.release()
 
 
 def _rebuild(kind: type[ConcurrencyLimiter], settings: dict[str, Any]) -> ConcurrencyLimiter:
