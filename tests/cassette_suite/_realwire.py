@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,8 @@ from ._support import CASSETTE_DIR, ReadableYaml, scrub_request, scrub_response
 REALWIRE_CASSETTES = CASSETTE_DIR / "realwire"
 REALWIRE_BASE_URL = "https://api.deepseek.com"
 """The host the recordings were made against; replays point there and never connect."""
+REPLAY_KEY = "sk-realwire0replay0key000000000"
+"""The API key replays send (the recordings' own keys were scrubbed)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,14 @@ def realwire_vcr(
     recorder.register_serializer("readable_yaml", ReadableYaml())
     recorder.register_matcher("service_body", service_body)
     return recorder
+
+
+@contextmanager
+def replay(name: str, **options: Any) -> Iterator[Any]:
+    """Play ``cassettes/realwire/<name>.yaml``; every recorded request must be sent, in order."""
+    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
+        yield cass
+    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
 _HEADER_COMMENT = re.compile(r"\A(?:#.*\n)+")

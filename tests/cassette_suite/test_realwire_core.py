@@ -8,8 +8,6 @@ the requests are matched the way the service reads them (``_realwire.service_bod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,31 +25,29 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result, sse_payloads
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    replay,
+)
 from ._scenarios import assert_usage
 from .conftest import Sleeps
-
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    """Play ``cassettes/realwire/<name>.yaml``; every recorded request must be sent, in order."""
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
 def client(name: str, sleeps: Sleeps | None = None) -> DeepSeekClient:
     """A client following the wire rules of the era ``name`` was recorded in."""
     return DeepSeekClient(
-        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
+        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
     )
 
 
 def async_client(name: str) -> AsyncDeepSeekClient:
     return AsyncDeepSeekClient(
-        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
+        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
     )
 
 
@@ -271,7 +267,7 @@ def test_recorded_401() -> None:
     assert (error.type, error.code) == (body["type"], body["code"])
     assert error.body == body
     assert error.request_id == interaction.response.trace_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error) and KEY not in repr(error)
+    assert REPLAY_KEY not in str(error) and REPLAY_KEY not in repr(error)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:

@@ -8,8 +8,6 @@ service reads them, ``_realwire.service_body``), and everything the service said
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import reduce
 from operator import add
 from typing import Any
@@ -19,7 +17,15 @@ import pytest
 from deepseekapi_core import AuthenticationError, InvalidRequestError, UnprocessableEntityError
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    replay,
+)
 from .test_langchain import NoWaitPolicy
 
 pytest.importorskip("langchain_core")
@@ -34,22 +40,13 @@ from langchain_core.messages import (
 
 from langchain_deepseekapi import ChatDeepSeekAPI
 
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
-
 
 def chat_model(model: str, era: Any, policy: NoWaitPolicy | None = None) -> ChatDeepSeekAPI:
     """The model as a user of the recorded era would have it (that era's wire rules)."""
     return ChatDeepSeekAPI(
         model=model,
         era=era,
-        api_key=KEY,
+        api_key=REPLAY_KEY,
         base_url=REALWIRE_BASE_URL,
         retry_policy=policy or NoWaitPolicy(max_retries=2),
     )
@@ -274,7 +271,7 @@ def test_recorded_401() -> None:
     assert error.message.startswith(f"Error code: 401 - {body['message']}")
     assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
     assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error)
+    assert REPLAY_KEY not in str(error)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:

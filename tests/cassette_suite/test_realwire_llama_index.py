@@ -8,8 +8,6 @@ must be the ones the service received (matched as the service reads them,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,7 +20,15 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    replay,
+)
 from ._scenarios import assert_usage
 from .conftest import Sleeps
 
@@ -37,20 +43,13 @@ from llama_index.core.base.llms.types import (
 
 from llama_index_deepseekapi import DeepSeekAPI
 
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
-
 
 def llm(model: str, era: Any, sleeps: Sleeps | None = None) -> DeepSeekAPI:
     """The LLM as a user of the recorded era would have it (that era's wire rules)."""
     sleeps = sleeps or Sleeps()
-    instance = DeepSeekAPI(model=model, api_key=KEY, base_url=REALWIRE_BASE_URL, era=era.value)
+    instance = DeepSeekAPI(
+        model=model, api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, era=era.value
+    )
     instance.clients.sleep = sleeps  # retry waits recorded, never slept
     instance.clients.async_sleep = sleeps.asleep()
     return instance
@@ -235,7 +234,7 @@ def test_recorded_401() -> None:
     assert error.message.startswith(f"Error code: 401 - {body['message']}")
     assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
     assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error)
+    assert REPLAY_KEY not in str(error)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:
