@@ -34,7 +34,7 @@ from ._realwire import (
     recorded,
     replay,
 )
-from ._scenarios import assert_usage
+from ._scenarios import assert_usage, history_turn
 from .conftest import Sleeps
 
 
@@ -115,24 +115,6 @@ def check_stream(chunks: list[ChatCompletionChunk], interaction: Interaction) ->
     return completion
 
 
-def assistant_turn(completion: ChatCompletion) -> dict[str, Any]:
-    """Our parsed reply as the next request's history turn (reasoning kept: the core decides)."""
-    message = completion.message
-    turn: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
-    if message.reasoning_content is not None:
-        turn["reasoning_content"] = message.reasoning_content
-    if message.tool_calls:
-        turn["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.function.name, "arguments": call.function.arguments},
-            }
-            for call in message.tool_calls
-        ]
-    return turn
-
-
 def recorded_messages(interaction: Interaction) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = interaction.request.body["messages"]
     return messages
@@ -180,11 +162,11 @@ def test_thinking_tools_three_turns_every_field() -> None:
         check_completion(reply1, first)
         # Turn two: our parsed turn, then the recorder's tool result and its own synthetic
         # search_tools turn (content null, reasoning ""), exactly as it sent them.
-        history = [*recorded_messages(first), assistant_turn(reply1)]
+        history = [*recorded_messages(first), history_turn(reply1)]
         history += recorded_messages(second)[len(history) :]
         reply2 = api.chat(**request_params(second, messages=history))
         check_completion(reply2, second)
-        history += [assistant_turn(reply2)]
+        history += [history_turn(reply2)]
         history += recorded_messages(third)[len(history) :]
         reply3 = api.chat(**request_params(third, messages=history))
         check_completion(reply3, third)
@@ -229,7 +211,7 @@ def test_streamed_tools_four_turns_every_chunk() -> None:
     with replay("stream-tools"), client("stream-tools") as api:
         for number, interaction in enumerate(turns):
             if number:
-                history = [*history, assistant_turn(replies[-1])]
+                history = [*history, history_turn(replies[-1])]
                 history += recorded_messages(interaction)[len(history) :]
             chunks = list(api.stream_chat(**request_params(interaction, messages=history)))
             replies.append(check_stream(chunks, interaction))
