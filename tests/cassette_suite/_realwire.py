@@ -29,7 +29,7 @@ from vcr.request import Request as VcrRequest
 from deepseekapi_core import Era
 from tests.realwire_loader import Interaction, load_recording
 
-from ._support import CASSETTE_DIR, ReadableYaml, scrub_request, scrub_response
+from ._support import CASSETTE_DIR, ReadableYaml, json_or_raw, scrub_request, scrub_response
 
 REALWIRE_CASSETTES = CASSETTE_DIR / "realwire"
 REALWIRE_BASE_URL = "https://api.deepseek.com"
@@ -252,19 +252,9 @@ def _parsed_arguments(call: Any) -> Any:
     return {**call, "function": {**function, "arguments": arguments}}
 
 
-def _json(body: Any) -> Any:
-    if body is None or body in (b"", ""):
-        return None
-    raw = body.decode("utf-8") if isinstance(body, bytes) else str(body)
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def service_body(r1: VcrRequest, r2: VcrRequest) -> None:
     """vcrpy matcher: request bodies equal as the service reads them (``SERVICE_DEFAULTS``)."""
-    sent, recorded_body = _normalised(_json(r1.body)), _normalised(_json(r2.body))
+    sent, recorded_body = _normalised(json_or_raw(r1.body)), _normalised(json_or_raw(r2.body))
     assert sent == recorded_body, (
         f"request bodies differ (as the service reads them):\n"
         f"  sent:     {sent}\n  recorded: {recorded_body}"
