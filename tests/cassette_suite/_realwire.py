@@ -27,7 +27,7 @@ import vcr
 from vcr.request import Request as VcrRequest
 
 from deepseekapi_core import Era
-from tests.realwire_loader import Interaction, load_recording
+from tests.realwire_loader import Interaction, expected_stream_result, load_recording
 
 from ._support import CASSETTE_DIR, ReadableYaml, json_or_raw, scrub_request, scrub_response
 
@@ -283,6 +283,34 @@ def replay(name: str, **options: Any) -> Iterator[Any]:
     with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
         yield cass
     assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
+
+
+def recorded_reply(interaction: Interaction) -> dict[str, Any]:
+    """What a recorded plain reply says, as the adapters' ``check_reply`` keyword arguments."""
+    body = interaction.response.json()
+    wire = body["choices"][0]["message"]
+    return {
+        "content": wire["content"],
+        "reasoning": wire.get("reasoning_content"),
+        "tool_calls": [
+            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+            for c in wire.get("tool_calls") or []
+        ],
+        "finish_reason": body["choices"][0]["finish_reason"],
+        "usage": body["usage"],
+    }
+
+
+def streamed_reply(interaction: Interaction) -> dict[str, Any]:
+    """What a recorded stream adds up to, as the adapters' ``check_reply`` keyword arguments."""
+    expected = expected_stream_result(interaction.response.body)
+    return {
+        "content": expected["content"],
+        "reasoning": expected["reasoning_content"] or None,
+        "tool_calls": expected["tool_calls"],
+        "finish_reason": expected["finish_reason"],
+        "usage": expected["usage"],
+    }
 
 
 _HEADER_COMMENT = re.compile(r"\A(?:#.*\n)+")

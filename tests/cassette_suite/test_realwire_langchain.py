@@ -24,7 +24,9 @@ from ._realwire import (
     era_of,
     realwire_vcr,
     recorded,
+    recorded_reply,
     replay,
+    streamed_reply,
 )
 from .test_langchain import NoWaitPolicy
 
@@ -120,17 +122,9 @@ def check_reply(
 
 def check_completion(message: AIMessage, interaction: Interaction) -> None:
     body = interaction.response.json()
-    wire = body["choices"][0]["message"]
     check_reply(
         message,
-        content=wire["content"],
-        reasoning=wire.get("reasoning_content"),
-        tool_calls=[
-            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-            for c in wire.get("tool_calls") or []
-        ],
-        finish_reason=body["choices"][0]["finish_reason"],
-        usage=body["usage"],
+        **recorded_reply(interaction),
         model=body["model"],
         response_id=body["id"],
         fingerprint=body.get("system_fingerprint"),
@@ -143,11 +137,7 @@ def check_streamed(chunks: list[AIMessageChunk], interaction: Interaction) -> AI
     message = reduce(add, chunks)
     check_reply(
         message,
-        content=expected["content"],
-        reasoning=expected["reasoning_content"] or None,
-        tool_calls=expected["tool_calls"],
-        finish_reason=expected["finish_reason"],
-        usage=expected["usage"],
+        **streamed_reply(interaction),
         model=expected["model"],
         response_id=expected["id"],
         fingerprint=expected["system_fingerprint"],

@@ -27,7 +27,9 @@ from ._realwire import (
     era_of,
     realwire_vcr,
     recorded,
+    recorded_reply,
     replay,
+    streamed_reply,
 )
 from ._scenarios import assert_usage
 from .conftest import Sleeps
@@ -104,17 +106,9 @@ def check_reply(
 
 def check_completion(response: ChatResponse, interaction: Interaction) -> None:
     body = interaction.response.json()
-    wire = body["choices"][0]["message"]
     check_reply(
         response,
-        content=wire["content"],
-        reasoning=wire.get("reasoning_content"),
-        tool_calls=[
-            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-            for c in wire.get("tool_calls") or []
-        ],
-        finish_reason=body["choices"][0]["finish_reason"],
-        usage=body["usage"],
+        **recorded_reply(interaction),
     )
     # Every field of the recorded body, as the core parsed it, is in ``raw``.
     assert isinstance(response.raw, ChatCompletion)
@@ -127,11 +121,7 @@ def check_streamed(responses: list[ChatResponse], interaction: Interaction) -> C
     final = responses[-1]
     check_reply(
         final,
-        content=expected["content"],
-        reasoning=expected["reasoning_content"] or None,
-        tool_calls=expected["tool_calls"],
-        finish_reason=expected["finish_reason"],
-        usage=expected["usage"],
+        **streamed_reply(interaction),
     )
     assert "".join(r.delta or "" for r in responses) == expected["content"]
     return final
