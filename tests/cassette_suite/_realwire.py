@@ -26,7 +26,7 @@ from typing import Any
 import vcr
 from vcr.request import Request as VcrRequest
 
-from deepseekapi_core import Era
+from deepseekapi_core import AuthenticationError, Era
 from tests.realwire_loader import Interaction, expected_stream_result, load_recording
 
 from ._support import CASSETTE_DIR, ReadableYaml, json_or_raw, scrub_request, scrub_response
@@ -311,6 +311,17 @@ def streamed_reply(interaction: Interaction) -> dict[str, Any]:
         "finish_reason": expected["finish_reason"],
         "usage": expected["usage"],
     }
+
+
+def assert_recorded_401(error: AuthenticationError, interaction: Interaction) -> None:
+    """The recorded 401 as an adapter's caller catches it: the service's words, its request id,
+    and never the key."""
+    body = interaction.response.json()["error"]
+    assert error.status_code == 401
+    assert error.message.startswith(f"Error code: 401 - {body['message']}")
+    assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
+    assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
+    assert REPLAY_KEY not in str(error)
 
 
 _HEADER_COMMENT = re.compile(r"\A(?:#.*\n)+")

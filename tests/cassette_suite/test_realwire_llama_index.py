@@ -23,6 +23,7 @@ from tests.realwire_loader import Interaction, expected_stream_result
 from ._realwire import (
     REALWIRE_BASE_URL,
     REPLAY_KEY,
+    assert_recorded_401,
     cassette_path,
     era_of,
     realwire_vcr,
@@ -218,13 +219,8 @@ def test_recorded_401() -> None:
     sleeps = Sleeps()
     with replay("error-401"), pytest.raises(AuthenticationError) as caught:
         llm("deepseek-chat", era_of("error-401"), sleeps).chat(history_of(interaction))
-    error = caught.value
-    body = interaction.response.json()["error"]
-    assert error.status_code == 401 and sleeps.waits == []
-    assert error.message.startswith(f"Error code: 401 - {body['message']}")
-    assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
-    assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert REPLAY_KEY not in str(error)
+    assert sleeps.waits == []
+    assert_recorded_401(caught.value, interaction)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:
