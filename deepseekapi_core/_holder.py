@@ -113,10 +113,8 @@ class ClientOptions:
         """The transport for sync calls; an async-only one is a clear error."""
         transport = self.transport
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise InvalidRequestError(
-                f"transport {type(transport).__name__} is async-only; "
-                "use the async methods, or pass a sync transport",
-                param="transport",
+            raise _wrong_transport(
+                transport, "is async-only; use the async methods, or pass a sync transport"
             )
         return transport
 
@@ -126,12 +124,14 @@ class ClientOptions:
             return self.async_transport
         transport = self.transport
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise InvalidRequestError(
-                f"transport {type(transport).__name__} is sync-only; "
-                "pass async_transport=... for async calls",
-                param="transport",
+            raise _wrong_transport(
+                transport, "is sync-only; pass async_transport=... for async calls"
             )
         return transport
+
+
+def _wrong_transport(transport: object, problem: str) -> InvalidRequestError:
+    return InvalidRequestError(f"transport {type(transport).__name__} {problem}", param="transport")
 
 
 def _expect(name: str, value: object, kinds: tuple[type, ...]) -> None:

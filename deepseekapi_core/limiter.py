@@ -223,25 +223,39 @@ class _Slots:
         self.waiters: collections.deque[_Waiter] = collections.deque()
 
 
-class _LocalLease(Lease):
-    __slots__ = ("_key", "_limiter", "_released")
+class _ReleasedOnce(Lease):
+    """A lease that gives its slot back on the first ``release`` and never again."""
+
+    __slots__ = ("_released",)
+
+    _released: bool
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self._give_back_slot()
+
+    @abc.abstractmethod
+    def _give_back_slot(self) -> None: ...
+
+    def __del__(self) -> None:
+        # A lease dropped unreleased (an abandoned frame) must not keep its slot.
+        if not self._released:
+            self.release()
+
+
+class _LocalLease(_ReleasedOnce):
+    __slots__ = ("_key", "_limiter")
 
     def __init__(self, limiter: InProcessLimiter, key: tuple[str, str] | None) -> None:
         self._limiter = limiter
         self._key = key
         self._released = key is None
 
-    def release(self) -> None:
-        if self._released:
-            return
-        self._released = True
+    def _give_back_slot(self) -> None:
         assert self._key is not None
         self._limiter._give_back(self._key)
-
-    def __del__(self) -> None:
-        # A lease dropped unreleased (an abandoned frame) must not keep its slot.
-        if not self._released:
-            self.release()
 
 
 class InProcessLimiter(ConcurrencyLimiter):
@@ -325,6 +339,16 @@ class InProcessLimiter(ConcurrencyLimiter):
         if granted:
             self._give_back(key)
 
+    def _still_clear(self, pool: _Pool, lease: _LocalLease, waived: float) -> bool:
+        """Whether no new pause began while the lease was queued; if one did, give it back."""
+        with self._lock:
+            until, _ = self._pause_left(pool.account, waived)
+        if until <= waived:
+            return True
+        # A 429 paused the account while this request queued: wait that out too.
+        lease.release()
+        return False
+
     def _acquire(self, pool: _Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
         while True:
             with self._lock:
@@ -345,12 +369,8 @@ class InProcessLimiter(ConcurrencyLimiter):
                     self._withdraw(pool, waiter)
                     raise
                 lease = _LocalLease(self, (pool.account, pool.name))
-            with self._lock:
-                until, _ = self._pause_left(pool.account, waived)
-            if until <= waived:
+            if self._still_clear(pool, lease, waived):
                 return lease
-            # A 429 paused the account while this request queued: wait that out too.
-            lease.release()
 
     async def _aacquire(
         self, pool: _Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
@@ -375,11 +395,8 @@ class InProcessLimiter(ConcurrencyLimiter):
                     self._withdraw(pool, waiter)
                     raise
                 lease = _LocalLease(self, (pool.account, pool.name))
-            with self._lock:
-                until, _ = self._pause_left(pool.account, waived)
-            if until <= waived:
+            if self._still_clear(pool, lease, waived):
                 return lease
-            lease.release()
 
 
 def _rebuild(kind: type[ConcurrencyLimiter], settings: dict[str, Any]) -> ConcurrencyLimiter:
@@ -489,8 +506,8 @@ def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
         alive._sweep()
 
 
-class _RedisLease(Lease):
-    __slots__ = ("_id", "_limiter", "_released", "_slots_key")
+class _RedisLease(_ReleasedOnce):
+    __slots__ = ("_id", "_limiter", "_slots_key")
 
     def __init__(self, limiter: RedisLimiter | None, slots_key: str, lease_id: str) -> None:
         self._limiter = limiter
@@ -498,16 +515,9 @@ class _RedisLease(Lease):
         self._id = lease_id
         self._released = limiter is None
 
-    def release(self) -> None:
-        if self._released:
-            return
-        self._released = True
+    def _give_back_slot(self) -> None:
         assert self._limiter is not None
         self._limiter._give_back(self._slots_key, self._id)
-
-    def __del__(self) -> None:
-        if not self._released:
-            self.release()
 
 
 def _renew_while_held(limiter_ref: weakref.ref[RedisLimiter], every: float) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,14 +26,16 @@ from typing import Any
 import vcr
 from vcr.request import Request as VcrRequest
 
-from deepseekapi_core import Era
-from tests.realwire_loader import Interaction, load_recording
+from deepseekapi_core import AuthenticationError, Era
+from tests.realwire_loader import Interaction, expected_stream_result, load_recording
 
-from ._support import CASSETTE_DIR, ReadableYaml, scrub_request, scrub_response
+from ._support import CASSETTE_DIR, ReadableYaml, json_or_raw, scrub_request, scrub_response
 
 REALWIRE_CASSETTES = CASSETTE_DIR / "realwire"
 REALWIRE_BASE_URL = "https://api.deepseek.com"
 """The host the recordings were made against; replays point there and never connect."""
+REPLAY_KEY = "sk-realwire0replay0key000000000"
+"""The API key replays send (the recordings' own keys were scrubbed)."""
 
 
 @dataclass(frozen=True)
@@ -248,19 +252,9 @@ def _parsed_arguments(call: Any) -> Any:
     return {**call, "function": {**function, "arguments": arguments}}
 
 
-def _json(body: Any) -> Any:
-    if body is None or body in (b"", ""):
-        return None
-    raw = body.decode("utf-8") if isinstance(body, bytes) else str(body)
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def service_body(r1: VcrRequest, r2: VcrRequest) -> None:
     """vcrpy matcher: request bodies equal as the service reads them (``SERVICE_DEFAULTS``)."""
-    sent, recorded_body = _normalised(_json(r1.body)), _normalised(_json(r2.body))
+    sent, recorded_body = _normalised(json_or_raw(r1.body)), _normalised(json_or_raw(r2.body))
     assert sent == recorded_body, (
         f"request bodies differ (as the service reads them):\n"
         f"  sent:     {sent}\n  recorded: {recorded_body}"
@@ -281,6 +275,53 @@ def realwire_vcr(
     recorder.register_serializer("readable_yaml", ReadableYaml())
     recorder.register_matcher("service_body", service_body)
     return recorder
+
+
+@contextmanager
+def replay(name: str, **options: Any) -> Iterator[Any]:
+    """Play ``cassettes/realwire/<name>.yaml``; every recorded request must be sent, in order."""
+    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
+        yield cass
+    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
+
+
+def recorded_reply(interaction: Interaction) -> dict[str, Any]:
+    """What a recorded plain reply says, as the adapters' ``check_reply`` keyword arguments."""
+    body = interaction.response.json()
+    wire = body["choices"][0]["message"]
+    return {
+        "content": wire["content"],
+        "reasoning": wire.get("reasoning_content"),
+        "tool_calls": [
+            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+            for c in wire.get("tool_calls") or []
+        ],
+        "finish_reason": body["choices"][0]["finish_reason"],
+        "usage": body["usage"],
+    }
+
+
+def streamed_reply(interaction: Interaction) -> dict[str, Any]:
+    """What a recorded stream adds up to, as the adapters' ``check_reply`` keyword arguments."""
+    expected = expected_stream_result(interaction.response.body)
+    return {
+        "content": expected["content"],
+        "reasoning": expected["reasoning_content"] or None,
+        "tool_calls": expected["tool_calls"],
+        "finish_reason": expected["finish_reason"],
+        "usage": expected["usage"],
+    }
+
+
+def assert_recorded_401(error: AuthenticationError, interaction: Interaction) -> None:
+    """The recorded 401 as an adapter's caller catches it: the service's words, its request id,
+    and never the key."""
+    body = interaction.response.json()["error"]
+    assert error.status_code == 401
+    assert error.message.startswith(f"Error code: 401 - {body['message']}")
+    assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
+    assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
+    assert REPLAY_KEY not in str(error)
 
 
 _HEADER_COMMENT = re.compile(r"\A(?:#.*\n)+")

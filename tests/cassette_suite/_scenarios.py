@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import (
+    ChatCompletion,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -258,3 +259,21 @@ def assert_retried(cassette: Any, case: RetryCase, waits: list[float]) -> None:
     else:
         assert retry_after is None
         assert len(waits) == 1 and 0.375 <= waits[0] <= 0.5
+
+
+def history_turn(completion: ChatCompletion) -> dict[str, Any]:
+    """The assistant's reply as a history message, reasoning and tool calls included."""
+    message = completion.message
+    turn: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
+    if message.reasoning_content is not None:
+        turn["reasoning_content"] = message.reasoning_content
+    if message.tool_calls:
+        turn["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": call.function.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    return turn

@@ -132,7 +132,8 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 # Matching: method + path + query + JSON body; the host and port (loopback, real) are ignored.
 
 
-def _json_or_raw(body: Any) -> Any:
+def json_or_raw(body: Any) -> Any:
+    """A request body as JSON when it parses, else as text (``None`` when empty)."""
     if body is None or body in (b"", ""):
         return None
     raw = body.decode("utf-8") if isinstance(body, bytes) else str(body)
@@ -144,7 +145,7 @@ def _json_or_raw(body: Any) -> Any:
 
 def json_body(r1: VcrRequest, r2: VcrRequest) -> None:
     """vcrpy matcher: equal bodies, compared as JSON (key order and spacing do not matter)."""
-    left, right = _json_or_raw(r1.body), _json_or_raw(r2.body)
+    left, right = json_or_raw(r1.body), json_or_raw(r2.body)
     assert left == right, f"request bodies differ:\n  sent:     {left}\n  recorded: {right}"
 
 

@@ -60,24 +60,6 @@ def check_completion(completion: ChatCompletion, cass: Any, index: int) -> None:
     sc.assert_usage(usage_summary(completion.usage), recorded.usage)
 
 
-def history_turn(completion: ChatCompletion) -> dict[str, Any]:
-    """The assistant's reply as a history message, reasoning and tool calls included."""
-    message = completion.message
-    turn: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
-    if message.reasoning_content is not None:
-        turn["reasoning_content"] = message.reasoning_content
-    if message.tool_calls:
-        turn["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.function.name, "arguments": call.function.arguments},
-            }
-            for call in message.tool_calls
-        ]
-    return turn
-
-
 # ------------------------------------------------------------------------------------------------
 # Replies
 
@@ -132,7 +114,7 @@ def test_reasoner(backend: Backend, cassette: UseCassette) -> None:
         first = api.chat(model="deepseek-reasoner", messages=messages)
         follow_up = [
             *messages,
-            history_turn(first),
+            sc.history_turn(first),
             {"role": "user", "content": sc.FOLLOW_UP_PROMPT},
         ]
         assert "reasoning_content" in follow_up[-2]
@@ -200,7 +182,7 @@ def test_tool_round_trip(backend: Backend, cassette: UseCassette, model: str, na
         assert len(calls) == 1 and calls[0].function.name == "get_weather"
         history = [
             *messages,
-            history_turn(first),
+            sc.history_turn(first),
             {"role": "tool", "tool_call_id": calls[0].id, "content": sc.WEATHER_RESULT},
         ]
         second = api.chat(

@@ -8,8 +8,6 @@ the requests are matched the way the service reads them (``_realwire.service_bod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -27,31 +25,29 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result, sse_payloads
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
-from ._scenarios import assert_usage
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    replay,
+)
+from ._scenarios import assert_usage, history_turn
 from .conftest import Sleeps
-
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    """Play ``cassettes/realwire/<name>.yaml``; every recorded request must be sent, in order."""
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
 
 
 def client(name: str, sleeps: Sleeps | None = None) -> DeepSeekClient:
     """A client following the wire rules of the era ``name`` was recorded in."""
     return DeepSeekClient(
-        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
+        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
     )
 
 
 def async_client(name: str) -> AsyncDeepSeekClient:
     return AsyncDeepSeekClient(
-        api_key=KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
+        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
     )
 
 
@@ -119,24 +115,6 @@ def check_stream(chunks: list[ChatCompletionChunk], interaction: Interaction) ->
     return completion
 
 
-def assistant_turn(completion: ChatCompletion) -> dict[str, Any]:
-    """Our parsed reply as the next request's history turn (reasoning kept: the core decides)."""
-    message = completion.message
-    turn: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
-    if message.reasoning_content is not None:
-        turn["reasoning_content"] = message.reasoning_content
-    if message.tool_calls:
-        turn["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.function.name, "arguments": call.function.arguments},
-            }
-            for call in message.tool_calls
-        ]
-    return turn
-
-
 def recorded_messages(interaction: Interaction) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = interaction.request.body["messages"]
     return messages
@@ -184,11 +162,11 @@ def test_thinking_tools_three_turns_every_field() -> None:
         check_completion(reply1, first)
         # Turn two: our parsed turn, then the recorder's tool result and its own synthetic
         # search_tools turn (content null, reasoning ""), exactly as it sent them.
-        history = [*recorded_messages(first), assistant_turn(reply1)]
+        history = [*recorded_messages(first), history_turn(reply1)]
         history += recorded_messages(second)[len(history) :]
         reply2 = api.chat(**request_params(second, messages=history))
         check_completion(reply2, second)
-        history += [assistant_turn(reply2)]
+        history += [history_turn(reply2)]
         history += recorded_messages(third)[len(history) :]
         reply3 = api.chat(**request_params(third, messages=history))
         check_completion(reply3, third)
@@ -233,7 +211,7 @@ def test_streamed_tools_four_turns_every_chunk() -> None:
     with replay("stream-tools"), client("stream-tools") as api:
         for number, interaction in enumerate(turns):
             if number:
-                history = [*history, assistant_turn(replies[-1])]
+                history = [*history, history_turn(replies[-1])]
                 history += recorded_messages(interaction)[len(history) :]
             chunks = list(api.stream_chat(**request_params(interaction, messages=history)))
             replies.append(check_stream(chunks, interaction))
@@ -271,7 +249,7 @@ def test_recorded_401() -> None:
     assert (error.type, error.code) == (body["type"], body["code"])
     assert error.body == body
     assert error.request_id == interaction.response.trace_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error) and KEY not in repr(error)
+    assert REPLAY_KEY not in str(error) and REPLAY_KEY not in repr(error)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:

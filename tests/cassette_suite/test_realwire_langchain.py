@@ -8,8 +8,6 @@ service reads them, ``_realwire.service_body``), and everything the service said
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import reduce
 from operator import add
 from typing import Any
@@ -19,7 +17,18 @@ import pytest
 from deepseekapi_core import AuthenticationError, InvalidRequestError, UnprocessableEntityError
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    assert_recorded_401,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    recorded_reply,
+    replay,
+    streamed_reply,
+)
 from .test_langchain import NoWaitPolicy
 
 pytest.importorskip("langchain_core")
@@ -34,22 +43,13 @@ from langchain_core.messages import (
 
 from langchain_deepseekapi import ChatDeepSeekAPI
 
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
-
 
 def chat_model(model: str, era: Any, policy: NoWaitPolicy | None = None) -> ChatDeepSeekAPI:
     """The model as a user of the recorded era would have it (that era's wire rules)."""
     return ChatDeepSeekAPI(
         model=model,
         era=era,
-        api_key=KEY,
+        api_key=REPLAY_KEY,
         base_url=REALWIRE_BASE_URL,
         retry_policy=policy or NoWaitPolicy(max_retries=2),
     )
@@ -123,17 +123,9 @@ def check_reply(
 
 def check_completion(message: AIMessage, interaction: Interaction) -> None:
     body = interaction.response.json()
-    wire = body["choices"][0]["message"]
     check_reply(
         message,
-        content=wire["content"],
-        reasoning=wire.get("reasoning_content"),
-        tool_calls=[
-            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-            for c in wire.get("tool_calls") or []
-        ],
-        finish_reason=body["choices"][0]["finish_reason"],
-        usage=body["usage"],
+        **recorded_reply(interaction),
         model=body["model"],
         response_id=body["id"],
         fingerprint=body.get("system_fingerprint"),
@@ -146,11 +138,7 @@ def check_streamed(chunks: list[AIMessageChunk], interaction: Interaction) -> AI
     message = reduce(add, chunks)
     check_reply(
         message,
-        content=expected["content"],
-        reasoning=expected["reasoning_content"] or None,
-        tool_calls=expected["tool_calls"],
-        finish_reason=expected["finish_reason"],
-        usage=expected["usage"],
+        **streamed_reply(interaction),
         model=expected["model"],
         response_id=expected["id"],
         fingerprint=expected["system_fingerprint"],
@@ -268,13 +256,8 @@ def test_recorded_401() -> None:
     policy = NoWaitPolicy(max_retries=2)
     with replay("error-401"), pytest.raises(AuthenticationError) as caught:
         chat_model("deepseek-chat", era_of("error-401"), policy).invoke(history_of(interaction))
-    error = caught.value
-    body = interaction.response.json()["error"]
-    assert error.status_code == 401 and policy.waits == []
-    assert error.message.startswith(f"Error code: 401 - {body['message']}")
-    assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
-    assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error)
+    assert policy.waits == []
+    assert_recorded_401(caught.value, interaction)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:

@@ -8,8 +8,6 @@ must be the ones the service received (matched as the service reads them,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,7 +20,18 @@ from deepseekapi_core import (
 )
 from tests.realwire_loader import Interaction, expected_stream_result
 
-from ._realwire import REALWIRE_BASE_URL, cassette_path, era_of, realwire_vcr, recorded
+from ._realwire import (
+    REALWIRE_BASE_URL,
+    REPLAY_KEY,
+    assert_recorded_401,
+    cassette_path,
+    era_of,
+    realwire_vcr,
+    recorded,
+    recorded_reply,
+    replay,
+    streamed_reply,
+)
 from ._scenarios import assert_usage
 from .conftest import Sleeps
 
@@ -37,20 +46,13 @@ from llama_index.core.base.llms.types import (
 
 from llama_index_deepseekapi import DeepSeekAPI
 
-KEY = "sk-realwire0replay0key000000000"
-
-
-@contextmanager
-def replay(name: str, **options: Any) -> Iterator[Any]:
-    with realwire_vcr(**options).use_cassette(cassette_path(name).name) as cass:
-        yield cass
-    assert cass.all_played, f"{name}: {cass.play_count} of {len(cass)} interactions replayed"
-
 
 def llm(model: str, era: Any, sleeps: Sleeps | None = None) -> DeepSeekAPI:
     """The LLM as a user of the recorded era would have it (that era's wire rules)."""
     sleeps = sleeps or Sleeps()
-    instance = DeepSeekAPI(model=model, api_key=KEY, base_url=REALWIRE_BASE_URL, era=era.value)
+    instance = DeepSeekAPI(
+        model=model, api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, era=era.value
+    )
     instance.clients.sleep = sleeps  # retry waits recorded, never slept
     instance.clients.async_sleep = sleeps.asleep()
     return instance
@@ -105,17 +107,9 @@ def check_reply(
 
 def check_completion(response: ChatResponse, interaction: Interaction) -> None:
     body = interaction.response.json()
-    wire = body["choices"][0]["message"]
     check_reply(
         response,
-        content=wire["content"],
-        reasoning=wire.get("reasoning_content"),
-        tool_calls=[
-            {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-            for c in wire.get("tool_calls") or []
-        ],
-        finish_reason=body["choices"][0]["finish_reason"],
-        usage=body["usage"],
+        **recorded_reply(interaction),
     )
     # Every field of the recorded body, as the core parsed it, is in ``raw``.
     assert isinstance(response.raw, ChatCompletion)
@@ -128,11 +122,7 @@ def check_streamed(responses: list[ChatResponse], interaction: Interaction) -> C
     final = responses[-1]
     check_reply(
         final,
-        content=expected["content"],
-        reasoning=expected["reasoning_content"] or None,
-        tool_calls=expected["tool_calls"],
-        finish_reason=expected["finish_reason"],
-        usage=expected["usage"],
+        **streamed_reply(interaction),
     )
     assert "".join(r.delta or "" for r in responses) == expected["content"]
     return final
@@ -229,13 +219,8 @@ def test_recorded_401() -> None:
     sleeps = Sleeps()
     with replay("error-401"), pytest.raises(AuthenticationError) as caught:
         llm("deepseek-chat", era_of("error-401"), sleeps).chat(history_of(interaction))
-    error = caught.value
-    body = interaction.response.json()["error"]
-    assert error.status_code == 401 and sleeps.waits == []
-    assert error.message.startswith(f"Error code: 401 - {body['message']}")
-    assert (error.type, error.code, error.body) == (body["type"], body["code"], body)
-    assert error.request_id == "4594b6332801e2c2b26d054c3aba58b2"
-    assert KEY not in str(error)
+    assert sleeps.waits == []
+    assert_recorded_401(caught.value, interaction)
 
 
 def test_recorded_422_request_is_refused_before_sending() -> None:

@@ -20,9 +20,10 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from deepseekapi_core import IgnoredParameterWarning, InvalidRequestError
-from deepseekapi_core.emulator import EmulatorServer, RecordedRequest
+from deepseekapi_core.emulator import EmulatorServer
 from langchain_deepseekapi import ChatDeepSeekAPI as ChatDeepSeek
 from langchain_deepseekapi import ChatDeepSeekAPI as ChatOpenAI
+from tests.dropin_env import chats, user_environment
 
 KEY = "sk-dropin-langchain-5f1e2d3c4b5a6978"
 
@@ -35,14 +36,7 @@ TRANSLATOR = [
 @pytest.fixture
 def server(deepseek_emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The environment a ChatDeepSeek user has: DEEPSEEK_API_KEY and DEEPSEEK_API_BASE."""
-    monkeypatch.setenv("DEEPSEEK_API_KEY", KEY)
-    monkeypatch.setenv("DEEPSEEK_API_BASE", deepseek_emulator_server.base_url)
-    return deepseek_emulator_server
-
-
-def chats(server: EmulatorServer) -> list[RecordedRequest]:
-    """The chat requests the emulator received (query strings kept)."""
-    return [r for r in server.emulator.requests if "/chat/completions" in r.path]
+    return user_environment(deepseek_emulator_server, monkeypatch, KEY)
 
 
 # Source: langchain-deepseek, ChatDeepSeek docstring, "Instantiate" and "Invoke".

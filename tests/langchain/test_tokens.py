@@ -18,21 +18,10 @@ from deepseekapi_core.tokenizer import count_prompt_tokens, get_tokenizer
 from langchain_deepseekapi import ChatDeepSeekAPI, get_deepseek_callback
 from langchain_deepseekapi import _tokens as lc_tokens
 from tests.realwire_loader import load_recording, recording_names
+from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE
 
 from .conftest import KEY, ModelFactory
 from .helpers import Recorder, completion, delta_event, sse
-
-CACHE_HIT_USAGE = {
-    "prompt_tokens": 1000,
-    "completion_tokens": 300,
-    "total_tokens": 1300,
-    "prompt_cache_hit_tokens": 896,
-    "prompt_cache_miss_tokens": 104,
-    "completion_tokens_details": {"reasoning_tokens": 200},
-}
-# By hand, V4 Flash ($0.0028 hit, $0.14 miss, $0.28 output per 1M tokens):
-# 896 x 0.0028 + 104 x 0.14 + 300 x 0.28 = 2.5088 + 14.56 + 84 = 101.0688 per million tokens.
-CACHE_HIT_COST = 101.0688e-6
 
 
 def _mock(*replies: Any, **options: Any) -> ChatDeepSeekAPI:

@@ -55,27 +55,6 @@ class CountingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._leave()
 
 
-class SleepRecorder:
-    """A ``sleep`` that records the waits instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-class AsyncSleepRecorder:
-    """An async ``sleep`` that records the waits and yields to the loop once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        await asyncio.sleep(0)
-
-
 async def settle(turns: int = 20) -> None:
     """Let the event loop run its ready callbacks a few times."""
     for _ in range(turns):

@@ -26,16 +26,9 @@ from deepseekapi_core.limiter import (
     concurrency_cap,
     default_limiter,
 )
+from tests.core.helpers import AsyncSleepRecorder, SleepRecorder
 
-from .helpers import (
-    API_KEY,
-    BASE_URL,
-    HELLO,
-    AsyncSleepRecorder,
-    CountingTransport,
-    SleepRecorder,
-    settle,
-)
+from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport, settle
 
 NO_JITTER = RetryPolicy(max_retries=3, jitter=lambda: 0.0)
 

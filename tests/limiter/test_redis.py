@@ -21,11 +21,12 @@ from deepseekapi_core.limiter import (
     RedisLimiter,
     account_id,
 )
+from tests.core.helpers import SleepRecorder
 
 from .capped_server import CappedServer
 from .conftest import RedisServer
 from .fleet import ROOT, Fleet, worker_command, worker_env
-from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport, SleepRecorder
+from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport
 
 FLEET_CAP = 20
 

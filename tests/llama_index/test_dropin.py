@@ -20,10 +20,11 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from deepseekapi_core import IgnoredParameterWarning
-from deepseekapi_core.emulator import EmulatorServer, RecordedRequest
+from deepseekapi_core.emulator import EmulatorServer
 from llama_index_deepseekapi import DeepSeekAPI as DeepSeek
 from llama_index_deepseekapi import DeepSeekAPI as OpenAI
 from llama_index_deepseekapi import DeepSeekAPI as OpenAILike
+from tests.dropin_env import chats, user_environment
 
 KEY = "sk-dropin-llama-index-0a1b2c3d4e5f6789"
 
@@ -31,14 +32,7 @@ KEY = "sk-dropin-llama-index-0a1b2c3d4e5f6789"
 @pytest.fixture
 def server(deepseek_emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The environment a DeepSeek user has: DEEPSEEK_API_KEY, and the base URL of the host."""
-    monkeypatch.setenv("DEEPSEEK_API_KEY", KEY)
-    monkeypatch.setenv("DEEPSEEK_API_BASE", deepseek_emulator_server.base_url)
-    return deepseek_emulator_server
-
-
-def chats(server: EmulatorServer) -> list[RecordedRequest]:
-    """The chat requests the emulator received (query strings kept)."""
-    return [r for r in server.emulator.requests if "/chat/completions" in r.path]
+    return user_environment(deepseek_emulator_server, monkeypatch, KEY)
 
 
 PIRATE = [

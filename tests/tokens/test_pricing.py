@@ -14,19 +14,10 @@ from deepseekapi_core.pricing import (
     default_price_table,
     resolve_price_table,
 )
+from tests.tokens import figures
 
-# A cache-hit call as the service reports it: 1,000 prompt tokens of which 896 from the cache,
-# 300 completion tokens of which 200 reasoning.
-CACHE_HIT_USAGE = Usage.model_validate(
-    {
-        "prompt_tokens": 1000,
-        "completion_tokens": 300,
-        "total_tokens": 1300,
-        "prompt_cache_hit_tokens": 896,
-        "prompt_cache_miss_tokens": 104,
-        "completion_tokens_details": {"reasoning_tokens": 200},
-    }
-)
+# A cache-hit call as the service reports it.
+CACHE_HIT_USAGE = Usage.model_validate(figures.CACHE_HIT_USAGE)
 
 
 def test_a_cache_hit_call_on_the_default_prices() -> None:
