@@ -19,10 +19,9 @@ from deepseekapi_core import (
     ChatCompletionChunk,
     DeepSeekClient,
     InvalidRequestError,
-    StreamAccumulator,
     UnprocessableEntityError,
-    usage_summary,
 )
+from deepseekapi_core.integration import StreamAccumulator, usage_summary
 from tests.realwire_loader import Interaction, expected_stream_result, sse_payloads
 
 from ._realwire import (
