@@ -24,7 +24,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,7 +46,7 @@ from deepseekapi_core.limiter import (  # noqa: E402
 )
 from tests.limiter.capped_server import CappedServer  # noqa: E402
 from tests.limiter.conftest import RedisServer, free_port  # noqa: E402
-from tests.limiter.fleet import Fleet, FleetResult, worker_command, worker_env  # noqa: E402
+from tests.limiter.fleet import Fleet, FleetResult, start_holder  # noqa: E402
 
 KEY = "sk-bench-limiter-0000"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -174,26 +173,7 @@ def fleet(redis_url: str, workers: int, requests_each: int, latency: float) -> d
 def reclaim(redis_url: str, lease: float) -> dict[str, Any]:
     """Kill a worker that holds 5 slots; time until they are free in Redis."""
     base_url = "http://reclaim.bench/v1"
-    worker = subprocess.Popen(
-        worker_command(
-            "hold",
-            "--base-url",
-            base_url,
-            "--redis",
-            redis_url,
-            "--slots",
-            "5",
-            "--cap",
-            "10",
-            "--lease",
-            str(lease),
-        ),
-        stdout=subprocess.PIPE,
-        env=worker_env(),
-        cwd=ROOT,
-        text=True,
-    )
-    assert worker.stdout is not None and worker.stdout.readline().strip() == "held"
+    worker = start_holder(base_url, redis_url, slots=5, cap=10, lease=lease)
     limiter = RedisLimiter(redis_url, lease_seconds=lease)
     account = account_id(base_url, None)
     time.sleep(lease * 2)

@@ -47,6 +47,41 @@ def worker_env() -> dict[str, str]:
     return env
 
 
+def start_holder(
+    base_url: str, redis_url: str, *, slots: int, cap: int, lease: float
+) -> subprocess.Popen[str]:
+    """A worker process that takes ``slots`` Redis slots and keeps them until it is killed.
+
+    Returns once the worker says it holds them; the caller kills it.
+    """
+    worker = subprocess.Popen(
+        worker_command(
+            "hold",
+            "--base-url",
+            base_url,
+            "--redis",
+            redis_url,
+            "--slots",
+            str(slots),
+            "--cap",
+            str(cap),
+            "--lease",
+            str(lease),
+        ),
+        stdout=subprocess.PIPE,
+        env=worker_env(),
+        cwd=ROOT,
+        text=True,
+    )
+    assert worker.stdout is not None
+    said = worker.stdout.readline().strip()
+    if said != "held":
+        worker.kill()
+        worker.wait()
+        raise AssertionError(f"the holding worker said {said!r}, not 'held'")
+    return worker
+
+
 class Fleet:
     """``workers`` processes, each with an async client per mode, against ``server``.
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import pickle
 import signal
-import subprocess
 import threading
 import time
 
@@ -25,7 +24,7 @@ from tests.core.helpers import SleepRecorder
 
 from .capped_server import CappedServer
 from .conftest import RedisServer
-from .fleet import ROOT, Fleet, worker_command, worker_env
+from .fleet import Fleet, start_holder
 from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport
 
 FLEET_CAP = 20
@@ -143,28 +142,8 @@ def test_a_killed_worker_gives_its_slots_back_within_the_lease(
     redis_server: RedisServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lease = 0.5
-    worker = subprocess.Popen(
-        worker_command(
-            "hold",
-            "--base-url",
-            BASE_URL,
-            "--redis",
-            redis_server.url,
-            "--slots",
-            "3",
-            "--cap",
-            "5",
-            "--lease",
-            str(lease),
-        ),
-        stdout=subprocess.PIPE,
-        env=worker_env(),
-        cwd=ROOT,
-        text=True,
-    )
+    worker = start_holder(BASE_URL, redis_server.url, slots=3, cap=5, lease=lease)
     try:
-        assert worker.stdout is not None
-        assert worker.stdout.readline().strip() == "held"
         limiter = RedisLimiter(redis_server.url, lease_seconds=lease)
         account = account_id(BASE_URL, None)
         time.sleep(lease * 3)
