@@ -50,7 +50,8 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 """Values the service documents; ``none`` means thinking off, the others are mapped onto the
 service's own levels (see :data:`deepseekapi_core.models.REASONING_EFFORTS`)."""
 
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOOL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""What the service accepts as a function name (the emulator checks requests against it too)."""
 
 
 class _Request(BaseModel):
@@ -91,7 +92,7 @@ class FunctionSpec(_Request):
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: str) -> str:
-        if not _TOOL_NAME.match(name):
+        if not TOOL_NAME_PATTERN.match(name):
             raise ValueError(
                 f"tool name {name!r} must be 1-64 characters of a-z, A-Z, 0-9, '_' or '-'"
             )

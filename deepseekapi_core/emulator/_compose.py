@@ -14,6 +14,7 @@ from typing import Any
 from ._checks import ChatRequest
 from ._checks.context import content_text
 from ._replies import (
+    TOKEN_PATTERN,
     Hints,
     find_json_in_text,
     instance_for_schema,
@@ -29,7 +30,6 @@ __all__ = ["Reply", "ToolCall", "compose", "limit", "scripted"]
 CallIds = Callable[[int], str]
 """Gives the id of the tool call at an index."""
 
-_TOKEN_SPAN = re.compile(r"\w+|[^\w\s]")
 _KEY_PHRASE = re.compile(r"\b(?:keys?|fields?|properties)\b", re.IGNORECASE)
 _QUOTED_KEY = re.compile(r"[\"'`]([A-Za-z_][A-Za-z0-9_]{0,63})[\"'`]")
 
@@ -95,7 +95,7 @@ def limit(reply: Reply, chat: ChatRequest) -> Reply:
             content = content[:cut]
             finish = "stop"
     if chat.max_tokens is not None:
-        spans = list(_TOKEN_SPAN.finditer(content))
+        spans = list(TOKEN_PATTERN.finditer(content))
         if len(spans) > chat.max_tokens:
             content = content[: spans[chat.max_tokens - 1].end()]
             finish = "length"

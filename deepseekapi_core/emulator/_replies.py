@@ -20,7 +20,8 @@ __all__ = [
     "snippet",
 ]
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
+"""The emulator's tokens: words and punctuation marks (counted, and cut on, the same way)."""
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|`([^`\n]{1,200})`|(?<!\w)'([^'\n]{1,200})'(?!\w)")
@@ -93,7 +94,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def count_tokens(text: str) -> int:
     """A deterministic token count: words and punctuation marks."""
-    return len(_TOKEN.findall(text)) if text else 0
+    return len(TOKEN_PATTERN.findall(text)) if text else 0
 
 
 def snippet(text: str, limit: int = 400) -> str:

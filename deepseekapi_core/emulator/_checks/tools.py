@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ..._types import TOOL_NAME_PATTERN
 from .errors import Rejected, bad_request
 
 __all__ = ["check_tool_sequence", "check_tools"]
 
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_TOOLS = 128
 
 
@@ -21,7 +20,7 @@ def check_tools(tools: list[dict[str, Any]] | None, tool_choice: object) -> list
     names: set[str] = set()
     for index, tool in enumerate(offered):
         name = tool["function"]["name"]
-        if not _TOOL_NAME.match(name):
+        if not TOOL_NAME_PATTERN.match(name):
             raise bad_request(
                 f"Invalid 'tools[{index}].function.name': string does not match pattern. "
                 "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."
