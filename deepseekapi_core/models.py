@@ -184,6 +184,13 @@ class ModelProfile:
             return bool(thinking) and (self.accepts_thinking_parameter or not self.known)
         return self.thinking_by_default if thinking is None else thinking
 
+    def calls_tools(self, thinking: bool | None) -> bool:
+        """Whether a request with this ``thinking`` switch can use tools (what the adapters
+        report as tool calling / function calling for the model in that mode)."""
+        return self.supports_tools and (
+            self.supports_tools_when_thinking or not self.thinks(thinking)
+        )
+
 
 _K = 1024
 

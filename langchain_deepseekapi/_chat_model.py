@@ -35,6 +35,7 @@ from pydantic import (
     InstanceOf,
     PrivateAttr,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -56,23 +57,24 @@ from deepseekapi_core import (
     RetryPolicy,
     Usage,
     get_model_profile,
-    resolve_price_table,
 )
 from deepseekapi_core.integration import (
-    IGNORED_OPTIONS,
     TOOL_CALLS_RECOVERED,
     ClientHolder,
-    ClientOptions,
+    ConstructorPolicy,
     StreamAccumulator,
     ToolChoice,
-    closest_name,
+    check_field,
+    client_options_from,
     coerce_chat_request,
+    follow_client_field,
     forced_tool_choice_allowed,
-    known_option_names,
     parse_json_reply,
     resolve_endpoint,
     resolve_timeout,
     resolve_tool_choice,
+    sharing_memo,
+    sort_constructor_keywords,
     sort_options,
     tool_spec_from,
 )
@@ -83,7 +85,6 @@ from ._compat import (
     RequiredPydanticToolParser,
     combine_llm_outputs,
     input_messages,
-    refused_constructor_options,
     with_corrective_turn,
 )
 from ._messages import (
@@ -113,8 +114,32 @@ _PARAM_FIELDS = (
     "reasoning_effort",
     "user_id",
 )
-# ChatOpenAI's names for our fields.
-_CONSTRUCTOR_ALIASES = {"openai_api_key": "api_key", "openai_api_base": "base_url"}
+# ChatDeepSeek's and ChatOpenAI's constructor keywords that are not our fields.
+_CONSTRUCTOR_POLICY = ConstructorPolicy(
+    owner="ChatDeepSeekAPI",
+    aliases={"openai_api_key": "api_key", "openai_api_base": "base_url"},
+    refused=frozenset(
+        {
+            "organization",
+            "openai_organization",
+            "openai_proxy",
+            "tiktoken_model_name",
+            "reasoning",
+            "use_responses_api",
+            "verbosity",
+            "include",
+            "truncation",
+            "use_previous_response_id",
+            "context_management",
+            "client",
+            "async_client",
+            "root_client",
+            "root_async_client",
+        }
+    ),
+    http_clients=("http_client", "http_async_client"),
+    unknown_to="model_kwargs",
+)
 # Fields that configure the core clients, by the name ClientOptions gives them.
 _CLIENT_FIELDS = {
     "api_key": "api_key",
@@ -135,14 +160,6 @@ _CLIENT_FIELDS = {
     "deadline": "deadline",
     "recover_tool_calls": "recover_tool_calls",
 }
-# Objects a deep copy shares: they hold locks and connections, or are immutable.
-_SHARED_FIELDS = (
-    "transport",
-    "async_transport",
-    "http_client",
-    "http_async_client",
-    "retry_policy",
-)
 
 
 class ChatDeepSeekAPI(BaseChatModel):
@@ -193,7 +210,11 @@ class ChatDeepSeekAPI(BaseChatModel):
     parameter the reasoner rejects, before anything is sent.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # hide_input_in_errors: a validation error would otherwise quote every argument, the key
+    # among them.
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     model_name: str = Field(default="deepseek-chat", alias="model")
     """Model id: ``deepseek-flash`` (reads images), ``deepseek-v4-pro``, ``deepseek-chat``,
@@ -306,27 +327,18 @@ class ChatDeepSeekAPI(BaseChatModel):
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
         connections) and build their own core clients."""
-        memo = {} if memo is None else memo
-        for name in _SHARED_FIELDS:
-            shared = getattr(self, name)
-            if shared is not None:
-                memo[id(shared)] = shared
-        return super().__deepcopy__(memo)
+        return super().__deepcopy__(sharing_memo(self, _CLIENT_FIELDS, memo))
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        option = _CLIENT_FIELDS.get(name)
-        if option is not None and self._clients is not None:
-            self._clients.update(**{option: value})
+        if name in _CLIENT_FIELDS:
+            follow_client_field(self._clients, self, _CLIENT_FIELDS, name)
 
-    @field_validator("prices")
+    @field_validator("prices", "timeout")
     @classmethod
-    def _check_prices(
-        cls, value: dict[str, Any] | PriceTable | None
-    ) -> dict[str, Any] | PriceTable | None:
-        if value is not None:
-            resolve_price_table(value)  # a bad price is refused here, naming it
-        return value
+    def _check_core_fields(cls, value: Any, info: ValidationInfo) -> Any:
+        """A bad price or timeout is refused here, naming it."""
+        return check_field(info.field_name or "", value)
 
     @model_validator(mode="before")
     @classmethod
@@ -336,46 +348,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         (sent with each request) with a warning that suggests the closest field."""
         if not isinstance(values, dict):
             return values
-        values = dict(values)
-        for alias, field_name in _CONSTRUCTOR_ALIASES.items():
-            if alias in values:
-                if field_name in values and values[field_name] != values[alias]:
-                    raise ValueError(
-                        f"{alias} and {field_name} are both given, with different values"
-                    )
-                values[field_name] = values.pop(alias)
-        refused = refused_constructor_options(values)
-        if refused:
-            name, reason = next(iter(refused.items()))
-            raise ValueError(f"ChatDeepSeekAPI does not take {name!r}: {reason}")
-        values.pop("use_responses_api", None)
-        names = set()
-        for name, field in cls.model_fields.items():
-            names.add(name)
-            if field.alias:
-                names.add(field.alias)
-        if all(key in names for key in values):
-            return values
-        ignored = {key: values.pop(key) for key in list(values) if key in IGNORED_OPTIONS}
-        if ignored:
-            sort_options(ignored)  # warns for each, refuses n > 1; nothing is kept
-        extra = dict(values.get("model_kwargs") or {})
-        for key in [key for key in values if key not in names]:
-            if key in extra:
-                raise ValueError(f"{key} is given both directly and in model_kwargs")
-            extra[key] = values.pop(key)
-            if key in known_option_names():
-                continue
-            suggestion = closest_name(key, names)
-            hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-            warnings.warn(
-                f"{key} is not a ChatDeepSeekAPI field{hint}; it was moved to model_kwargs and "
-                "will be sent with each request",
-                UserWarning,
-                stacklevel=2,
-            )
-        values["model_kwargs"] = extra
-        return values
+        return sort_constructor_keywords(values, cls, _CONSTRUCTOR_POLICY)
 
     @model_validator(mode="after")
     def _resolve_endpoint(self) -> Self:
@@ -393,10 +366,6 @@ class ChatDeepSeekAPI(BaseChatModel):
         self.base_url = endpoint.base_url
         if endpoint.source == "deepseek":
             self._key_env_var = "DEEPSEEK_API_KEY"
-        try:
-            resolve_timeout(self.timeout)
-        except ValueError as exc:
-            raise ValueError(f"timeout: {exc}") from None
         return self
 
     # ------------------------------------------------------------------------------------
@@ -466,6 +435,7 @@ class ChatDeepSeekAPI(BaseChatModel):
     def _resolve_model_profile(self) -> LCModelProfile | None:
         profile = get_model_profile(self.model_name, self.era)
         thinks = profile.thinks(self.thinking)
+        forcing = forced_tool_choice_allowed(self.model_name, thinking=self.thinking, era=self.era)
         return LCModelProfile(
             max_input_tokens=profile.context_window,
             max_output_tokens=profile.max_output_tokens,
@@ -477,18 +447,13 @@ class ChatDeepSeekAPI(BaseChatModel):
             video_inputs=False,
             pdf_inputs=False,
             reasoning_output=thinks,
-            tool_calling=profile.supports_tools
-            and (profile.supports_tools_when_thinking or not thinks),
-            tool_choice=forced_tool_choice_allowed(
-                self.model_name, thinking=self.thinking, era=self.era
-            ),
+            tool_calling=profile.calls_tools(self.thinking),
+            tool_choice=forcing,
             tool_call_streaming=True,
             # LangChain's create_agent uses the provider's structured output (a json_schema
             # response_format, served here by JSON Output) when this is true, and a forced tool
             # otherwise: the tool where it can be forced, JSON Output where it cannot.
-            structured_output=not forced_tool_choice_allowed(
-                self.model_name, thinking=self.thinking, era=self.era
-            ),
+            structured_output=not forcing,
             text_outputs=True,
             temperature=not thinks,
         )
@@ -527,8 +492,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         """The core's client holder: the options, the sync client and the async clients."""
         clients = self._clients
         if clients is None:
-            options = {option: getattr(self, name) for name, option in _CLIENT_FIELDS.items()}
-            clients = self._clients = ClientHolder(ClientOptions(**options))
+            clients = self._clients = ClientHolder(client_options_from(self, _CLIENT_FIELDS))
         return clients
 
     @property

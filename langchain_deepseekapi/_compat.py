@@ -1,7 +1,5 @@
 """What ``ChatDeepSeek``/``ChatOpenAI`` code expects of a chat model, beyond the request itself.
 
-* constructor parameters of ``BaseChatOpenAI`` that have no meaning for DeepSeek, refused by
-  name with the reason (never accepted and silently ignored);
 * ``generate().llm_output`` combined as ``ChatOpenAI`` does (``token_usage`` summed,
   ``model_name``, ``system_fingerprint``);
 * structured output that never returns a bare ``None``: a tool parser that raises
@@ -29,54 +27,12 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ValidationError
 
 __all__ = [
-    "REFUSED_CONSTRUCTOR_OPTIONS",
     "RequiredJsonToolParser",
     "RequiredPydanticToolParser",
     "combine_llm_outputs",
     "input_messages",
-    "refused_constructor_options",
     "with_corrective_turn",
 ]
-
-_RESPONSES_ONLY = "an OpenAI Responses API option; DeepSeek serves chat completions only"
-_SDK_CLIENT = (
-    "openai SDK clients are not used here; pass http_client=httpx.Client(...) and "
-    "http_async_client=httpx.AsyncClient(...) instead"
-)
-
-REFUSED_CONSTRUCTOR_OPTIONS: Mapping[str, str] = {
-    "organization": "DeepSeek has no organizations; the key alone selects the account",
-    "openai_organization": "DeepSeek has no organizations; the key alone selects the account",
-    "openai_proxy": (
-        "pass http_client=httpx.Client(proxy=...) and http_async_client=httpx.AsyncClient("
-        "proxy=...)"
-    ),
-    "tiktoken_model_name": "DeepSeek's tokenizer is not one of tiktoken's",
-    "reasoning": "use reasoning_effort=... (and thinking=...) for DeepSeek's thinking mode",
-    "verbosity": _RESPONSES_ONLY,
-    "include": _RESPONSES_ONLY,
-    "truncation": _RESPONSES_ONLY,
-    "use_previous_response_id": _RESPONSES_ONLY,
-    "context_management": _RESPONSES_ONLY,
-    "client": _SDK_CLIENT,
-    "async_client": _SDK_CLIENT,
-    "root_client": _SDK_CLIENT,
-    "root_async_client": _SDK_CLIENT,
-}
-"""``BaseChatOpenAI`` parameters ``ChatDeepSeekAPI`` refuses, and why."""
-
-
-def refused_constructor_options(values: Mapping[str, Any]) -> dict[str, str]:
-    """The refused options set in ``values`` (``use_responses_api`` only when true)."""
-    found = {
-        name: reason
-        for name, reason in REFUSED_CONSTRUCTOR_OPTIONS.items()
-        if values.get(name) is not None
-    }
-    if values.get("use_responses_api"):
-        found["use_responses_api"] = _RESPONSES_ONLY
-    return found
-
 
 # ----------------------------------------------------------------------------------------
 # llm_output

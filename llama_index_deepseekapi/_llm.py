@@ -7,6 +7,7 @@ importing the adapter costs little more than llama-index itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -24,11 +25,14 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
+    ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -36,7 +40,6 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.schema import ImageNode
 
 if TYPE_CHECKING:
-    import httpx
     from llama_index.core.tools.types import BaseTool
 
     from deepseekapi_core import (
@@ -46,14 +49,11 @@ if TYPE_CHECKING:
         DeepSeekClient,
         DeepSeekTokenizer,
         ModelProfile,
-        PriceTable,
         ReasoningEffort,
         RequestOptions,
-        RetryPolicy,
         Usage,
     )
-    from deepseekapi_core.integration import ClientHolder
-    from deepseekapi_core.limiter import ConcurrencyLimiter
+    from deepseekapi_core.integration import ClientHolder, ConstructorPolicy
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -66,25 +66,50 @@ logger = logging.getLogger("llama_index_deepseekapi")
 DEFAULT_MODEL = "deepseek-chat"
 _ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
-_CONNECTION_FIELDS = frozenset(
-    {
+# Fields that configure the core clients (ClientOptions calls them by the same names).
+_CONNECTION_FIELDS = {
+    name: name
+    for name in (
         "api_key",
         "base_url",
         "timeout",
         "max_retries",
+        "retry_policy",
         "reasoning_replay",
         "era",
         "default_headers",
+        "transport",
+        "async_transport",
+        "http_client",
+        "async_http_client",
         "max_concurrency",
         "limiter",
         "deadline",
         "recover_tool_calls",
-    }
-)
+    )
+}
 
-# Fields of llama-index's LLM base class (callback_manager, system_prompt, messages_to_prompt,
-# completion_to_prompt, output_parser, pydantic_program_mode, query_wrapper_prompt, ...).
-_BASE_FIELDS = frozenset(FunctionCallingLLM.model_fields)
+
+@functools.cache
+def _constructor_policy() -> ConstructorPolicy:
+    """llama-index's ``DeepSeek``/``OpenAILike``/``OpenAI`` keywords that are not our fields
+    (built on first use: the core is imported lazily)."""
+    from deepseekapi_core.integration import ConstructorPolicy
+
+    return ConstructorPolicy(
+        owner="DeepSeekAPI",
+        aliases={"api_base": "base_url", "max_new_tokens": "max_tokens"},
+        refused=frozenset(
+            {"api_version", "openai_client", "async_openai_client", "audio_config", "tokenizer"}
+        ),
+        unknown_hint="Request parameters go in additional_kwargs={...}",
+    )
+
+
+def _client_only(description: str) -> Any:
+    """A field only the core clients use: never serialised or shown (the core checks its
+    type; typed ``Any`` so that importing the adapter does not load httpx)."""
+    return Field(default=None, exclude=True, repr=False, description=description)
 
 
 class DeepSeekLLMMetadata(LLMMetadata):
@@ -243,109 +268,56 @@ class DeepSeekAPI(FunctionCallingLLM):
         exclude=True,
         description="Where the limit lives: None (this process), a RedisLimiter, or 'off'.",
     )
+    retry_policy: Any = _client_only("The core's full RetryPolicy (overrides max_retries).")
+    transport: Any = _client_only("An httpx transport (the emulator's serves sync and async).")
+    async_transport: Any = _client_only("An httpx async transport, when it differs.")
+    http_client: Any = _client_only("An httpx.Client to use (not closed here).")
+    async_http_client: Any = _client_only("An httpx.AsyncClient to use (not closed here).")
+
+    # hide_input_in_errors: a validation error would otherwise quote every argument, the key
+    # among them.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     _clients: ClientHolder = PrivateAttr()
 
-    def __init__(
-        self,
-        model: str = DEFAULT_MODEL,
-        *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | tuple[float | None, float | None] | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        thinking: bool | None = None,
-        reasoning_effort: ReasoningEffort | None = None,
-        reasoning_replay: Literal["auto", "always", "never"] = "auto",
-        era: str | None = None,
-        allow_dropped_images: bool = False,
-        additional_kwargs: Mapping[str, Any] | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        async_transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-        async_http_client: httpx.AsyncClient | None = None,
-        retry_policy: RetryPolicy | None = None,
-        api_base: str | None = None,
-        max_new_tokens: int | None = None,
-        context_window: int | None = None,
-        is_chat_model: bool = True,
-        is_function_calling_model: bool | None = None,
-        strict: bool = False,
-        logprobs: bool | None = None,
-        top_logprobs: int | None = None,
-        reuse_client: bool = True,
-        deadline: float | None = None,
-        recover_tool_calls: bool = True,
-        prices: PriceTable | Mapping[str, Any] | None = None,
-        max_concurrency: int | None = None,
-        limiter: ConcurrencyLimiter | Literal["off"] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        from deepseekapi_core.integration import resolve_timeout, sort_options
+    def __init__(self, model: str = DEFAULT_MODEL, **kwargs: Any) -> None:
+        # ``model`` stays the first positional argument, as in llama-index's own LLMs.
+        super().__init__(model=model, **kwargs)
+        from deepseekapi_core.integration import ClientHolder, client_options_from, sort_options
 
-        from ._compat import check_constructor_options
+        if self.additional_kwargs:
+            sort_options(self.additional_kwargs, where="additional_kwargs key")  # refused now
+        self._clients = ClientHolder(client_options_from(self, _CONNECTION_FIELDS))
 
-        base_url = _one_of("base_url", base_url, "api_base", api_base)
-        max_tokens = _one_of("max_tokens", max_tokens, "max_new_tokens", max_new_tokens)
-        check_constructor_options(
-            {name: value for name, value in kwargs.items() if name not in _BASE_FIELDS},
-            [*type(self).model_fields, "api_base", "max_new_tokens", "transport", "http_client"],
-        )
-        if timeout is not None:
-            resolve_timeout(timeout)  # a bad timeout is refused now, naming it
-        if additional_kwargs:
-            sort_options(additional_kwargs, where="additional_kwargs key")  # refused now
-        super().__init__(
-            model=model,
-            api_key=api_key or None,
-            base_url=base_url,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            timeout=timeout,
-            context_window=context_window,
-            is_chat_model=is_chat_model,
-            is_function_calling_model=is_function_calling_model,
-            strict=strict,
-            logprobs=logprobs,
-            top_logprobs=top_logprobs,
-            reuse_client=reuse_client,
-            deadline=deadline,
-            recover_tool_calls=recover_tool_calls,
-            prices=prices,
-            max_retries=max_retries,
-            thinking=thinking,
-            reasoning_effort=reasoning_effort,
-            reasoning_replay=reasoning_replay,
-            era=era,
-            allow_dropped_images=allow_dropped_images,
-            additional_kwargs=dict(additional_kwargs or {}),
-            default_headers=dict(default_headers) if default_headers else None,
-            max_concurrency=max_concurrency,
-            limiter=limiter,
-            **kwargs,
-        )
-        from deepseekapi_core.integration import ClientHolder, ClientOptions
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> DeepSeekAPI:
+        """Deep copies share the injected transports and HTTP clients (which hold locks and
+        connections) and build their own core clients."""
+        from deepseekapi_core.integration import sharing_memo
 
-        options = {name: getattr(self, name) for name in _CONNECTION_FIELDS}
-        self._clients = ClientHolder(
-            ClientOptions(
-                **options,
-                retry_policy=retry_policy,
-                transport=transport,
-                async_transport=async_transport,
-                http_client=http_client,
-                async_http_client=async_http_client,
-            )
-        )
+        return super().__deepcopy__(sharing_memo(self, _CONNECTION_FIELDS, memo))
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if name in _CONNECTION_FIELDS:
+            from deepseekapi_core.integration import follow_client_field
+
             # Clients built from the old settings are closed; new ones are built on next use.
-            self._clients.update(**{name: getattr(self, name)})
+            follow_client_field(self._clients, self, _CONNECTION_FIELDS, name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sort_keywords(cls, values: Any) -> Any:
+        """Peers' keywords: aliases renamed, the meaningless refused by name with the reason,
+        any other unknown name refused with the closest known name suggested."""
+        if not isinstance(values, dict):
+            return values
+        from deepseekapi_core.integration import sort_constructor_keywords
+
+        values = sort_constructor_keywords(values, cls, _constructor_policy())
+        for name in ("api_key", "additional_kwargs"):  # "" or None: the default
+            if not values.get(name, True):
+                del values[name]
+        return values
 
     @field_serializer("timeout")
     def _serialize_timeout(self, timeout: Any) -> Any:
@@ -353,35 +325,12 @@ class DeepSeekAPI(FunctionCallingLLM):
         as_dict = getattr(timeout, "as_dict", None)
         return as_dict() if callable(as_dict) else timeout
 
-    @field_validator("reasoning_effort")
+    @field_validator("era", "prices", "reasoning_effort", "timeout")
     @classmethod
-    def _check_reasoning_effort(cls, value: str | None) -> str | None:
-        from typing import get_args
+    def _check_core_fields(cls, value: Any, info: ValidationInfo) -> Any:
+        from deepseekapi_core.integration import check_field
 
-        from deepseekapi_core import ReasoningEffort
-
-        allowed = get_args(ReasoningEffort)
-        if value is not None and value not in allowed:
-            raise ValueError(f"reasoning_effort must be one of {allowed}, not {value!r}")
-        return value
-
-    @field_validator("prices")
-    @classmethod
-    def _check_prices(cls, value: Any) -> Any:
-        if value is not None:
-            from ._tokens import check_prices
-
-            check_prices(value)
-        return value
-
-    @field_validator("era")
-    @classmethod
-    def _check_era(cls, value: str | None) -> str | None:
-        from deepseekapi_core import Era
-
-        if value is not None and value not in {era.value for era in Era}:
-            raise ValueError(f"era must be one of {[era.value for era in Era]}, not {value!r}")
-        return value
+        return check_field(info.field_name or "", value)
 
     @classmethod
     def class_name(cls) -> str:
@@ -406,9 +355,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         """Context window, output size and capabilities from the core's model registry,
         including whether the model reads images (``image_inputs``, ``input_modalities``)."""
         profile = self._profile()
-        tools = profile.supports_tools and (
-            profile.supports_tools_when_thinking or not profile.thinks(self.thinking)
-        )
+        tools = profile.calls_tools(self.thinking)
         if self.is_function_calling_model is not None:
             tools = self.is_function_calling_model
         return DeepSeekLLMMetadata(
@@ -802,15 +749,6 @@ class DeepSeekAPI(FunctionCallingLLM):
     async def aclose(self) -> None:
         """Close the clients' connection pools, awaiting the running loop's."""
         await self._clients.aclose()
-
-
-def _one_of(name: str, value: Any, alias: str, alias_value: Any) -> Any:
-    """The value given under ``name`` or under its alias ``alias`` (both must agree)."""
-    if alias_value is None:
-        return value
-    if value is not None and value != alias_value:
-        raise ValueError(f"{name} and {alias} are the same setting and were given different values")
-    return alias_value
 
 
 def _prompt_messages(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from deepseekapi_core import DeepSeekTokenizer, Era, PriceTable, Usage
 
-__all__ = ["DeepSeekCostHandler", "check_prices", "cost_kwargs", "deepseek_tokenizer"]
+__all__ = ["DeepSeekCostHandler", "cost_kwargs", "deepseek_tokenizer"]
 
 
 def deepseek_tokenizer() -> DeepSeekTokenizer:
@@ -31,15 +31,6 @@ def deepseek_tokenizer() -> DeepSeekTokenizer:
     from deepseekapi_core.tokenizer import get_tokenizer
 
     return get_tokenizer()
-
-
-def check_prices(prices: Any) -> None:
-    """Raise ``ValueError`` naming the problem when ``prices`` is not a price table."""
-    from deepseekapi_core.pricing import PriceTable, resolve_price_table
-
-    if not isinstance(prices, PriceTable | dict):
-        raise ValueError(f"prices must be a PriceTable or a dict, got {type(prices).__name__}")
-    resolve_price_table(prices)
 
 
 def cost_kwargs(

@@ -322,3 +322,27 @@ def test_create_agent_with_tools_and_response_format(
     assert all(
         body.get("response_format", {}).get("type") != "json_schema" for body in (first, second)
     )
+
+
+def test_a_refused_keywords_error_never_quotes_the_key() -> None:
+    secret = "sk-never-in-an-error-0042"
+    for keywords in ({"organization": "org-1"}, {"temperature": "hot"}, {"n": 2}):
+        with pytest.raises(ValidationError) as caught:
+            ChatDeepSeekAPI(api_key=secret, **keywords)
+        assert secret not in str(caught.value) and secret not in repr(caught.value)
+
+
+def test_langchains_own_fields_are_kept_beside_unknown_names() -> None:
+    # metadata is a LangChain field (tracing), not the openai option the service ignores.
+    with pytest.warns(UserWarning, match="moved to model_kwargs"):
+        llm = ChatDeepSeekAPI(api_key=KEY, metadata={"run": "a"}, user_tier="gold")
+    assert llm.metadata is not None and llm.metadata["run"] == "a"
+    assert llm.model_kwargs == {"user_tier": "gold"}
+
+
+def test_text_is_the_one_modality() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ChatDeepSeekAPI(api_key=KEY, modalities=["text"]).model_kwargs == {}
+    with pytest.raises(ValidationError, match="produce text only"):
+        ChatDeepSeekAPI(api_key=KEY, modalities=["text", "audio"])

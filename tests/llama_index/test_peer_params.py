@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
 
-from deepseekapi_core import DEEPSEEK_DEFAULT_BASE_URL, InvalidRequestError
+from deepseekapi_core import DEEPSEEK_DEFAULT_BASE_URL, InvalidRequestError, RetryPolicy
 from deepseekapi_core.emulator import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
@@ -133,3 +134,41 @@ def test_every_timeout_form_survives_serialisation(timeout: Any) -> None:
     llm = DeepSeekAPI(timeout=timeout)
     again = DeepSeekAPI.from_json(llm.to_json())
     assert again.client.timeout == llm.client.timeout
+
+
+def test_the_model_is_the_first_positional_argument(make_llm: Callable[..., DeepSeekAPI]) -> None:
+    assert DeepSeekAPI("deepseek-reasoner").model == "deepseek-reasoner"
+    assert DeepSeekAPI(max_new_tokens=64).max_tokens == 64
+    assert DeepSeekAPI(api_key="", additional_kwargs=None).api_key is None
+
+
+def test_client_objects_are_used_but_never_shown_or_serialised() -> None:
+    seen: list[httpx.Request] = []
+    policy = RetryPolicy(max_retries=0)
+    llm = DeepSeekAPI(api_key=API_KEY, transport=_capture(seen), retry_policy=policy)
+    llm.chat(HELLO)
+    assert len(seen) == 1 and llm.client.retry_policy is policy
+    for name in ("transport", "retry_policy", "http_client", "async_http_client"):
+        assert name not in repr(llm) and name not in llm.to_dict()
+    twin = copy.deepcopy(llm)
+    assert twin.transport is llm.transport and twin.client is not llm.client
+    twin.chat(HELLO)
+    assert len(seen) == 2
+
+
+def test_a_changed_transport_reaches_the_clients() -> None:
+    first: list[httpx.Request] = []
+    second: list[httpx.Request] = []
+    llm = DeepSeekAPI(api_key=API_KEY, transport=_capture(first))
+    llm.chat(HELLO)
+    llm.transport = _capture(second)
+    llm.chat(HELLO)
+    assert (len(first), len(second)) == (1, 1)
+
+
+def test_a_refused_keywords_error_never_quotes_the_key() -> None:
+    secret = "sk-never-in-an-error-0042"
+    for keywords in ({"api_version": "2024-06-01"}, {"temprature": 0.1}, {"temperature": 9}):
+        with pytest.raises(ValueError, match="DeepSeekAPI") as caught:
+            DeepSeekAPI(api_key=secret, **keywords)
+        assert secret not in str(caught.value) and secret not in repr(caught.value)
