@@ -43,6 +43,7 @@ from ._options import (
 )
 from ._prepare import prepare_messages
 from ._stream import StreamAccumulator, ToolCallBuilder
+from ._totals import UsageTotals, add_usage_counts, cost_metadata
 from ._version import __version__
 from .models import forced_tool_choice_allowed
 
@@ -61,14 +62,17 @@ __all__ = [
     "TimeoutSpec",
     "ToolCallBuilder",
     "ToolChoice",
+    "UsageTotals",
     "WireToolChoice",
     "__version__",
+    "add_usage_counts",
     "closest_name",
     "coerce_chat_request",
     "content_from_blocks",
     "content_from_parts",
     "core_message",
     "core_role",
+    "cost_metadata",
     "forced_tool_choice_allowed",
     "invalid_request_from",
     "join_text_parts",
