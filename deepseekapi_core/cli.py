@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from ._extras import install_command
 from .models import DEFAULT_ERA
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ def _cost_line(model: str, usage: Usage | None) -> str:
 def _adapter_module(via: str) -> tuple[object | None, str]:
     """The adapter's hook module, or None and the line saying which extra to install."""
     display, module_name, extra = ADAPTERS[via]
-    hint = f'{display} support is not installed: pip install "deepseekapi-integrations[{extra}]"'
+    hint = f"{display} support is not installed: {install_command(extra)}"
     try:
         return importlib.import_module(module_name), hint
     except ImportError as error:

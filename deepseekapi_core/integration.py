@@ -28,6 +28,7 @@ from ._convert import (
     tool_spec_from,
     usage_summary,
 )
+from ._extras import install_command, require_module
 from ._holder import ClientHolder, ClientOptions
 from ._images import content_from_blocks, content_from_parts
 from ._json_mode import parse_json_reply
@@ -74,6 +75,7 @@ __all__ = [
     "core_role",
     "cost_metadata",
     "forced_tool_choice_allowed",
+    "install_command",
     "invalid_request_from",
     "join_text_parts",
     "known_option_names",
@@ -81,6 +83,7 @@ __all__ = [
     "parse_tool_arguments",
     "prepare_messages",
     "refuse_options",
+    "require_module",
     "resolve_endpoint",
     "resolve_timeout",
     "resolve_tool_choice",
