@@ -55,6 +55,7 @@ class UsageTotals:
     """The attributes holding the totals, in :meth:`as_dict`'s order."""
 
     def __init__(self) -> None:
+        super().__init__()  # a mixin: let the other bases initialise too
         self._lock = threading.Lock()
         self._zero()
 

@@ -90,10 +90,9 @@ class DeepSeekCostHandler(BaseEventHandler):
         return "DeepSeekCostHandler"
 
     def __getattr__(self, name: str) -> Any:
-        # Private attributes live in __pydantic_private__ (reading self._totals would recurse).
-        totals = (self.__pydantic_private__ or {}).get("_totals")
-        if totals is not None and name in totals.NAMES:
-            return getattr(totals, name)
+        # Private and special names go to pydantic's own lookup (which finds self._totals).
+        if not name.startswith("_") and name in self._totals.NAMES:
+            return getattr(self._totals, name)
         return super().__getattr__(name)  # type: ignore[misc]
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
