@@ -9,34 +9,19 @@ Adapter hooks
 -------------
 ``demo`` and ``chat --via`` reach the framework adapters through a small module each adapter
 ships, ``langchain_deepseekapi._cli`` and ``llama_index_deepseekapi._cli``, imported only when
-needed. Each module provides two functions (keyword-only arguments, see :class:`DemoHook` and
-:class:`ChatHook`)::
+needed. Each module provides two functions, :data:`DemoHook` and :data:`ChatHook`::
 
-    def run_demo(
-        *,
-        transport: httpx.BaseTransport | None,
-        async_transport: httpx.AsyncBaseTransport | None,
-        api_key: str | None,
-        out: Callable[[str], None],
-    ) -> None: ...
+    def run_demo(context: HookContext) -> None: ...
+    def chat(context: HookContext, prompt: str, model: str) -> None: ...
 
-    def chat(
-        prompt: str,
-        *,
-        model: str,
-        transport: httpx.BaseTransport | None,
-        api_key: str | None,
-        out: Callable[[str], None],
-    ) -> None: ...
-
-``transport``/``async_transport`` are the emulator's transports when running offline, or None
-for the real service; pass them to the adapter's model (its ``transport=``/``http_client=``
-options). ``api_key`` is the key to use, or None to read it from the environment as usual.
-``out(text)`` writes ``text`` exactly as given (add ``"\\n"`` yourself) and flushes, so replies
-can be streamed piece by piece. ``run_demo`` should print one progress line per step (chain,
-agent with tools, RAG query, ...) and the result of each; ``chat`` should stream the reply,
-showing reasoning apart from the answer. Raise exceptions as usual: the command turns them
-into one line. A missing framework (``ImportError``) is reported as the extra to install.
+The :class:`HookContext` says where requests go (``context.model_options()``: the emulator's
+transports when running offline, nothing for the real service) and writes the output: one
+``context.step(...)`` per step (chain, agent with tools, RAG query, ...), its results with
+``context.show``/``context.tool_call``, streamed replies with ``context.reply`` (reasoning
+apart from the answer, then the tokens). What the demo asks, over which documents and with
+which tools, is ``deepseekapi_core.cli.demo``'s, the same for every adapter. Raise exceptions
+as usual: the command turns them into one line. A missing framework (``ImportError``) is
+reported as the extra to install.
 """
 
 from __future__ import annotations
@@ -46,10 +31,13 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from . import _demo as demo
+from ._demo import one_line, usage_line
+from ._extras import install_command
 from .models import DEFAULT_ERA
 
 if TYPE_CHECKING:
@@ -58,7 +46,16 @@ if TYPE_CHECKING:
     from ._types import Usage
     from .emulator import Emulator
 
-__all__ = ["ADAPTERS", "ChatHook", "DemoHook", "connection_options", "main", "write_reply"]
+__all__ = [
+    "ADAPTERS",
+    "ChatHook",
+    "DemoHook",
+    "HookContext",
+    "ReplyPart",
+    "demo",
+    "main",
+    "write_reply",
+]
 
 _EMULATOR_KEY = "sk-emulator"
 
@@ -71,41 +68,69 @@ ADAPTERS: dict[str, tuple[str, str, str]] = {
 _FRAMEWORK_PREFIXES = ("langchain", "langgraph", "llama_index")
 
 
-class DemoHook(Protocol):
-    """``<adapter>._cli.run_demo``: run the adapter's part of ``deepseekapi demo``."""
+_DETAIL = "    "  # a step's results sit under its title
 
-    def __call__(
-        self,
-        *,
-        transport: httpx.BaseTransport | None,
-        async_transport: httpx.AsyncBaseTransport | None,
-        api_key: str | None,
-        out: Callable[[str], None],
-    ) -> None: ...
+ReplyPart = tuple[str | None, str | None, Mapping[str, Any] | None]
+"""A streamed reply's piece: (reasoning delta, answer delta, usage counts by the service's usage
+names or None); the usage comes with the last piece or two."""
 
 
-class ChatHook(Protocol):
-    """``<adapter>._cli.chat``: stream one reply for ``deepseekapi chat --via <adapter>``."""
+@dataclass(frozen=True)
+class HookContext:
+    """What the command hands an adapter's hook: where requests go, and where to write.
 
-    def __call__(
-        self,
-        prompt: str,
-        *,
-        model: str,
-        transport: httpx.BaseTransport | None,
-        api_key: str | None,
-        out: Callable[[str], None],
-    ) -> None: ...
+    ``out(text)`` writes ``text`` exactly as given and flushes, so replies stream piece by
+    piece; the methods write the demo's lines, indented under the step.
+    """
+
+    transport: httpx.BaseTransport | None
+    async_transport: httpx.AsyncBaseTransport | None
+    api_key: str | None
+    out: Callable[[str], None]
+
+    def model_options(self) -> dict[str, Any]:
+        """The constructor options both adapters take (``transport=``, ``async_transport=``,
+        ``api_key=``), only those given: none for the real service with the usual key."""
+        options = {
+            "transport": self.transport,
+            "async_transport": self.async_transport,
+            "api_key": self.api_key,
+        }
+        return {name: value for name, value in options.items() if value is not None}
+
+    def step(self, title: str) -> None:
+        """Announce one step of the adapter's demo."""
+        self.out(f"  • {title}\n")
+
+    def show(self, label: str, text: str) -> None:
+        """One result of the current step, on one line."""
+        self.out(f"{_DETAIL}{label}: {one_line(text)}\n")
+
+    def tool_call(self, name: str, arguments: Mapping[str, Any]) -> None:
+        """A tool call the model made."""
+        self.out(f"{_DETAIL}tool call: {name}({dict(arguments)})\n")
+
+    def reply(self, parts: Iterable[ReplyPart], *, indent: str = _DETAIL) -> None:
+        """Stream a reply (see :func:`write_reply`), then its tokens when the usage came."""
+        usage: Mapping[str, Any] | None = None
+
+        def deltas() -> Iterator[tuple[str | None, str | None]]:
+            nonlocal usage
+            for reasoning, answer, counts in parts:
+                usage = counts or usage
+                yield reasoning, answer
+
+        write_reply(deltas(), self.out, indent=indent)
+        if usage:
+            self.out(f"{indent}{usage_line(usage)}\n")
 
 
-def connection_options(
-    transport: httpx.BaseTransport | None,
-    api_key: str | None,
-    async_transport: httpx.AsyncBaseTransport | None = None,
-) -> dict[str, Any]:
-    """The constructor options both adapters take from a hook's arguments (only those given)."""
-    options = {"transport": transport, "async_transport": async_transport, "api_key": api_key}
-    return {name: value for name, value in options.items() if value is not None}
+DemoHook = Callable[[HookContext], None]
+"""``<adapter>._cli.run_demo(context)``: run the adapter's part of ``deepseekapi demo``."""
+
+ChatHook = Callable[[HookContext, str, str], None]
+"""``<adapter>._cli.chat(context, prompt, model)``: stream one reply for ``deepseekapi chat
+--via <adapter>``."""
 
 
 def write_reply(
@@ -252,7 +277,7 @@ def _cost_line(model: str, usage: Usage | None) -> str:
 def _adapter_module(via: str) -> tuple[object | None, str]:
     """The adapter's hook module, or None and the line saying which extra to install."""
     display, module_name, extra = ADAPTERS[via]
-    hint = f'{display} support is not installed: pip install "deepseekapi-integrations[{extra}]"'
+    hint = f"{display} support is not installed: {install_command(extra)}"
     try:
         return importlib.import_module(module_name), hint
     except ImportError as error:
@@ -278,9 +303,8 @@ def _cmd_chat(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     if hook is None:
         err.line(f"{ADAPTERS[args.via][0]} adapter has no chat hook ({ADAPTERS[args.via][1]}.chat)")
         return 1
-    hook(
-        args.prompt, model=args.model, transport=backend.transport, api_key=backend.api_key, out=out
-    )
+    context = HookContext(backend.transport, backend.async_transport, backend.api_key, out)
+    hook(context, args.prompt, args.model)
     return 0
 
 
@@ -381,12 +405,7 @@ def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
             out.line(f"  skipped: {module_name} has no run_demo hook yet")
             continue
         try:
-            hook(
-                transport=backend.transport,
-                async_transport=backend.async_transport,
-                api_key=backend.api_key,
-                out=out,
-            )
+            hook(HookContext(backend.transport, backend.async_transport, backend.api_key, out))
         except Exception as error:
             failures += 1
             out.line(f"  error: {_one_line(error)}")
@@ -465,8 +484,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _Output, _Output], int]] = {
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 400 else text[:399] + "…"
+    return one_line(str(error), 400) or type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,6 +36,7 @@ from ._convert import (
     tool_spec_from,
     usage_summary,
 )
+from ._extras import install_command, require_module
 from ._holder import ClientHolder, ClientOptions
 from ._images import content_from_blocks, content_from_parts
 from ._json_mode import parse_json_reply
@@ -51,6 +52,7 @@ from ._options import (
 )
 from ._prepare import prepare_messages
 from ._stream import StreamAccumulator, ToolCallBuilder
+from ._totals import UsageTotals, add_usage_counts, cost_metadata
 from ._version import __version__
 from .models import forced_tool_choice_allowed
 
@@ -70,8 +72,10 @@ __all__ = [
     "TimeoutSpec",
     "ToolCallBuilder",
     "ToolChoice",
+    "UsageTotals",
     "WireToolChoice",
     "__version__",
+    "add_usage_counts",
     "check_field",
     "client_options_from",
     "closest_name",
@@ -80,8 +84,10 @@ __all__ = [
     "content_from_parts",
     "core_message",
     "core_role",
+    "cost_metadata",
     "follow_client_field",
     "forced_tool_choice_allowed",
+    "install_command",
     "invalid_request_from",
     "join_text_parts",
     "known_option_names",
@@ -89,6 +95,7 @@ __all__ = [
     "parse_tool_arguments",
     "prepare_messages",
     "refuse_options",
+    "require_module",
     "resolve_endpoint",
     "resolve_timeout",
     "resolve_tool_choice",

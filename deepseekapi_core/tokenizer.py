@@ -27,6 +27,7 @@ import json
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ __all__ = [
     "render_prompt",
     "tokenizer_available",
     "tokenizer_file",
+    "tokenizer_or_fallback",
 ]
 
 TOKENIZER_FILE_ENV_VAR = "DEEPSEEKAPI_TOKENIZER_FILE"
@@ -249,6 +251,31 @@ def get_tokenizer(path: str | Path | None = None) -> DeepSeekTokenizer:
         if loaded is None:
             loaded = _LOADED[resolved] = DeepSeekTokenizer(resolved)
         return loaded
+
+
+_FALLBACKS_WARNED: set[str] = set()
+
+
+def tokenizer_or_fallback(
+    caller: str, fallback: str, *, stacklevel: int = 2
+) -> DeepSeekTokenizer | None:
+    """The tokenizer, or None when it is not installed, after warning that ``caller`` counts
+    with ``fallback`` instead and how to get exact counts.
+
+    Each ``fallback`` is announced once per process, not on every count (a framework counts
+    often, say while trimming a history). ``stacklevel`` is ``warnings.warn``'s, seen from
+    the caller of this function.
+    """
+    if tokenizer_available():
+        return get_tokenizer()
+    if fallback not in _FALLBACKS_WARNED:
+        _FALLBACKS_WARNED.add(fallback)
+        warnings.warn(
+            f"{caller}: {TOKENIZER_EXTRA_HINT}; using {fallback}",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,15 +5,13 @@ Install with the ``langchain`` extra: ``pip install "deepseekapi-integrations[la
 
 from __future__ import annotations
 
-try:
-    import langchain_core  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "langchain_deepseekapi needs langchain-core: "
-        'pip install "deepseekapi-integrations[langchain]"'
-    ) from exc
+from deepseekapi_core.integration import require_module
 
-from ._chat_model import ChatDeepSeekAPI
-from ._tokens import DeepSeekCallbackHandler, get_deepseek_callback
+require_module(
+    "langchain_core", needed_by=__name__, distribution="langchain-core", extra="langchain"
+)
+
+from ._chat_model import ChatDeepSeekAPI  # noqa: E402  (after the check that names the extra)
+from ._tokens import DeepSeekCallbackHandler, get_deepseek_callback  # noqa: E402
 
 __all__ = ["ChatDeepSeekAPI", "DeepSeekCallbackHandler", "get_deepseek_callback"]

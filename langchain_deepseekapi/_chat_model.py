@@ -67,6 +67,7 @@ from deepseekapi_core.integration import (
     check_field,
     client_options_from,
     coerce_chat_request,
+    cost_metadata,
     follow_client_field,
     forced_tool_choice_allowed,
     parse_json_reply,
@@ -95,7 +96,7 @@ from ._messages import (
     to_core_messages,
     usage_metadata_from,
 )
-from ._tokens import add_cost, count_message_tokens, token_ids
+from ._tokens import count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
 
@@ -482,7 +483,10 @@ class ChatDeepSeekAPI(BaseChatModel):
         return super().get_num_tokens_from_messages(messages, tools=tools)
 
     def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
-        add_cost(message, usage, self.model_name, self.prices, self.era)
+        """Put the call's cost into ``response_metadata["cost"]`` (when the model is priced)."""
+        message.response_metadata.update(
+            cost_metadata(usage, self.model_name, self.prices, self.era)
+        )
 
     # ------------------------------------------------------------------------------------
     # Clients (built on first use; async ones per event loop)

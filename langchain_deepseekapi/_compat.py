@@ -26,6 +26,8 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ValidationError
 
+from deepseekapi_core.integration import add_usage_counts
+
 __all__ = [
     "RequiredJsonToolParser",
     "RequiredPydanticToolParser",
@@ -36,18 +38,6 @@ __all__ = [
 
 # ----------------------------------------------------------------------------------------
 # llm_output
-
-
-def _add_usage(total: dict[str, Any], usage: Mapping[str, Any]) -> None:
-    for key, value in usage.items():
-        if value is None:
-            continue
-        if isinstance(value, Mapping):
-            _add_usage(total.setdefault(key, {}), value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            total[key] = total.get(key, 0) + value
-        else:
-            total.setdefault(key, value)
 
 
 def combine_llm_outputs(
@@ -61,7 +51,7 @@ def combine_llm_outputs(
             continue
         usage = output.get("token_usage")
         if isinstance(usage, Mapping):
-            _add_usage(token_usage, usage)
+            add_usage_counts(token_usage, usage)
         fingerprint = fingerprint or output.get("system_fingerprint")
     combined: dict[str, Any] = {"token_usage": token_usage, "model_name": model_name}
     if fingerprint:

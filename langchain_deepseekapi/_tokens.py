@@ -7,56 +7,38 @@ block of code the way ``get_openai_callback()`` does for OpenAI.
 
 from __future__ import annotations
 
-import threading
-import warnings
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-if TYPE_CHECKING:
-    from deepseekapi_core import Era, PriceTable, Usage
+from deepseekapi_core import Era
+from deepseekapi_core.integration import UsageTotals
+from deepseekapi_core.tokenizer import count_prompt_tokens, tokenizer_or_fallback
 
 __all__ = [
     "DeepSeekCallbackHandler",
-    "add_cost",
     "count_message_tokens",
     "get_deepseek_callback",
     "token_ids",
+    "usage_counts",
 ]
 
-_warned_fallback = False
-
-
-def _warn_fallback(what: str) -> None:
-    """Say once per process why counts are LangChain's approximation, and how to get exact ones."""
-    global _warned_fallback
-    if _warned_fallback:
-        return
-    _warned_fallback = True
-    from deepseekapi_core.tokenizer import TOKENIZER_EXTRA_HINT
-
-    warnings.warn(
-        f"ChatDeepSeekAPI.{what}: {TOKENIZER_EXTRA_HINT}; using LangChain's default "
-        "(a GPT-2 tokenizer from transformers), which miscounts DeepSeek's tokens",
-        UserWarning,
-        stacklevel=3,
-    )
+_LANGCHAIN_COUNTER = (
+    "LangChain's default (a GPT-2 tokenizer from transformers), which miscounts DeepSeek's tokens"
+)
 
 
 def token_ids(text: str, what: str) -> list[int] | None:
     """The DeepSeek token ids of ``text``; None (after a warning) without the tokenizer."""
-    from deepseekapi_core.tokenizer import get_tokenizer, tokenizer_available
-
-    if not tokenizer_available():
-        _warn_fallback(what)
-        return None
-    return get_tokenizer().encode(text)
+    tokenizer = tokenizer_or_fallback(f"ChatDeepSeekAPI.{what}", _LANGCHAIN_COUNTER, stacklevel=3)
+    return tokenizer.encode(text) if tokenizer is not None else None
 
 
 def count_message_tokens(
@@ -68,12 +50,11 @@ def count_message_tokens(
 ) -> int | None:
     """The prompt tokens of ``messages`` as the service counts them (chat template included);
     None (after a warning) without the tokenizer."""
-    from deepseekapi_core.tokenizer import count_prompt_tokens, tokenizer_available
-
     from ._messages import to_core_messages
 
-    if not tokenizer_available():
-        _warn_fallback("get_num_tokens_from_messages")
+    what = "ChatDeepSeekAPI.get_num_tokens_from_messages"
+    tokenizer = tokenizer_or_fallback(what, _LANGCHAIN_COUNTER, stacklevel=3)
+    if tokenizer is None:
         return None
     wire_tools = None
     if tools:
@@ -81,56 +62,41 @@ def count_message_tokens(
 
         wire_tools = [convert_to_openai_tool(tool) for tool in tools]
     return count_prompt_tokens(
-        to_core_messages(messages), tools=wire_tools, thinking=thinking, era=era
+        to_core_messages(messages),
+        tools=wire_tools,
+        thinking=thinking,
+        era=era,
+        tokenizer=tokenizer,
     )
 
 
-def add_cost(
-    message: BaseMessage,
-    usage: Usage | None,
-    model: str,
-    prices: PriceTable | dict[str, Any] | None,
-    era: Era,
-) -> None:
-    """Put the call's cost into ``message.response_metadata["cost"]`` (when the model is priced)."""
-    from deepseekapi_core.pricing import call_cost
-
-    cost = call_cost(usage, model, prices, era=era)
-    if cost is not None:
-        message.response_metadata["cost"] = cost.as_dict()
+def usage_counts(usage: UsageMetadata | None) -> dict[str, int]:
+    """LangChain's ``usage_metadata`` by the service's usage names (what the core totals)."""
+    if not usage:
+        return {}
+    return {
+        "total_tokens": usage.get("total_tokens", 0),
+        "prompt_tokens": usage.get("input_tokens", 0),
+        "prompt_cache_hit_tokens": usage.get("input_token_details", {}).get("cache_read", 0),
+        "completion_tokens": usage.get("output_tokens", 0),
+        "reasoning_tokens": usage.get("output_token_details", {}).get("reasoning", 0),
+    }
 
 
-class DeepSeekCallbackHandler(BaseCallbackHandler):
+class DeepSeekCallbackHandler(UsageTotals, BaseCallbackHandler):
     """Totals the tokens and cost of every ``ChatDeepSeekAPI`` call it sees.
 
     Thread-safe: calls in threads, ``batch`` and async tasks may finish at the same time. Costs
     come from each reply's ``response_metadata["cost"]`` (the model's own price table); a reply
-    without one (an unpriced model) adds tokens but no cost.
+    without one (an unpriced model) adds tokens but no cost. The totals are
+    :class:`~deepseekapi_core.integration.UsageTotals`' attributes (``total_tokens``,
+    ``prompt_tokens``, ``total_cost``, ``cost_by_model``...).
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self.total_tokens = 0
-        self.prompt_tokens = 0
-        self.prompt_cache_hit_tokens = 0
-        self.completion_tokens = 0
-        self.reasoning_tokens = 0
-        self.successful_requests = 0
-        self.total_cost = 0.0
-        self.currency = "USD"
-        self.cost_by_model: dict[str, float] = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"Tokens Used: {self.total_tokens}\n"
-            f"\tPrompt Tokens: {self.prompt_tokens}\n"
-            f"\t\tPrompt Tokens Cached: {self.prompt_cache_hit_tokens}\n"
-            f"\tCompletion Tokens: {self.completion_tokens}\n"
-            f"\t\tReasoning Tokens: {self.reasoning_tokens}\n"
-            f"Successful Requests: {self.successful_requests}\n"
-            f"Total Cost ({self.currency}): {self.total_cost:.8f}"
-        )
+    @property
+    def successful_requests(self) -> int:
+        """The calls counted (LangChain's name for ``requests``)."""
+        return self.requests
 
     @property
     def always_verbose(self) -> bool:
@@ -144,27 +110,10 @@ class DeepSeekCallbackHandler(BaseCallbackHandler):
                 if isinstance(generation, ChatGeneration) and isinstance(
                     generation.message, AIMessage
                 ):
-                    self._add(generation.message)
-
-    def _add(self, message: AIMessage) -> None:
-        usage = message.usage_metadata
-        cost = message.response_metadata.get("cost")
-        with self._lock:
-            self.successful_requests += 1
-            if usage:
-                self.total_tokens += usage.get("total_tokens", 0)
-                self.prompt_tokens += usage.get("input_tokens", 0)
-                self.completion_tokens += usage.get("output_tokens", 0)
-                self.prompt_cache_hit_tokens += usage.get("input_token_details", {}).get(
-                    "cache_read", 0
-                )
-                self.reasoning_tokens += usage.get("output_token_details", {}).get("reasoning", 0)
-            if isinstance(cost, dict):
-                total = float(cost.get("total_cost", 0.0))
-                self.total_cost += total
-                self.currency = str(cost.get("currency", self.currency))
-                model = str(cost.get("model", ""))
-                self.cost_by_model[model] = self.cost_by_model.get(model, 0.0) + total
+                    message = generation.message
+                    self.add(
+                        usage_counts(message.usage_metadata), message.response_metadata.get("cost")
+                    )
 
 
 _deepseek_callback: ContextVar[DeepSeekCallbackHandler | None] = ContextVar(

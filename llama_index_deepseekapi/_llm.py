@@ -396,10 +396,10 @@ class DeepSeekAPI(FunctionCallingLLM):
     def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
         """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
         if usage is not None:
-            from ._tokens import cost_kwargs
+            from deepseekapi_core.integration import cost_metadata
 
             era = self._clients.options.era
-            response.additional_kwargs.update(cost_kwargs(usage, self.model, self.prices, era))
+            response.additional_kwargs.update(cost_metadata(usage, self.model, self.prices, era))
         return response
 
     @property

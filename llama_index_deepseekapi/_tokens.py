@@ -6,19 +6,23 @@ rest of this adapter, the core is imported on first use, so importing the packag
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.bridge.pydantic import (
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMCompletionEndEvent
 
 if TYPE_CHECKING:
     from llama_index.core.instrumentation.events import BaseEvent
 
-    from deepseekapi_core import DeepSeekTokenizer, Era, PriceTable, Usage
+    from deepseekapi_core import DeepSeekTokenizer
+    from deepseekapi_core.integration import UsageTotals
 
-__all__ = ["DeepSeekCostHandler", "cost_kwargs", "deepseek_tokenizer"]
+__all__ = ["DeepSeekCostHandler", "deepseek_tokenizer"]
 
 
 def deepseek_tokenizer() -> DeepSeekTokenizer:
@@ -33,14 +37,11 @@ def deepseek_tokenizer() -> DeepSeekTokenizer:
     return get_tokenizer()
 
 
-def cost_kwargs(
-    usage: Usage | None, model: str, prices: PriceTable | dict[str, Any] | None, era: Era
-) -> dict[str, Any]:
-    """``{"cost": {...}}`` for a response's ``additional_kwargs``, or ``{}`` when unpriced."""
-    from deepseekapi_core.pricing import call_cost
+def _new_totals() -> UsageTotals:
+    # Imported on first use: importing the adapter must not import the core.
+    from deepseekapi_core.integration import UsageTotals
 
-    cost = call_cost(usage, model, prices, era=era)
-    return {"cost": cost.as_dict()} if cost is not None else {}
+    return UsageTotals()
 
 
 class DeepSeekCostHandler(BaseEventHandler):
@@ -57,46 +58,48 @@ class DeepSeekCostHandler(BaseEventHandler):
         print(costs.total_cost, costs.total_tokens)
 
     Thread-safe. A response without a cost (another LLM, an unpriced model) adds tokens only.
+    The totals are :class:`~deepseekapi_core.integration.UsageTotals`' attributes, read
+    through the handler (and included in its ``repr`` and ``model_dump()``).
     """
 
-    prompt_tokens: int = 0
-    prompt_cache_hit_tokens: int = 0
-    completion_tokens: int = 0
-    reasoning_tokens: int = 0
-    total_tokens: int = 0
-    requests: int = 0
-    total_cost: float = 0.0
-    currency: str = "USD"
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    if TYPE_CHECKING:  # read from the core's totals by __getattr__
+        prompt_tokens: int
+        prompt_cache_hit_tokens: int
+        completion_tokens: int
+        reasoning_tokens: int
+        total_tokens: int
+        requests: int
+        total_cost: float
+        currency: str
+        cost_by_model: dict[str, float]
+
+    _totals: UsageTotals = PrivateAttr(default_factory=_new_totals)
 
     @classmethod
     def class_name(cls) -> str:
         """The handler's name in LlamaIndex's registry."""
         return "DeepSeekCostHandler"
 
+    def __getattr__(self, name: str) -> Any:
+        # Private and special names go to pydantic's own lookup (which finds self._totals).
+        if not name.startswith("_") and name in self._totals.NAMES:
+            return getattr(self._totals, name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def __repr_args__(self) -> list[tuple[str | None, Any]]:
+        return [*super().__repr_args__(), *self._totals.as_dict().items()]
+
+    @model_serializer(mode="wrap")
+    def _dump_with_totals(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {**handler(self), **self._totals.as_dict()}
+
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         """Add the usage and cost of a finished chat or completion call."""
-        if not isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
-            return
-        response = event.response
-        if response is None:
-            return
-        extra = response.additional_kwargs or {}
-        cost = extra.get("cost")
-        with self._lock:
-            self.requests += 1
-            self.prompt_tokens += int(extra.get("prompt_tokens", 0) or 0)
-            self.prompt_cache_hit_tokens += int(extra.get("prompt_cache_hit_tokens", 0) or 0)
-            self.completion_tokens += int(extra.get("completion_tokens", 0) or 0)
-            self.reasoning_tokens += int(extra.get("reasoning_tokens", 0) or 0)
-            self.total_tokens += int(extra.get("total_tokens", 0) or 0)
-            if isinstance(cost, dict):
-                self.total_cost += float(cost.get("total_cost", 0.0))
-                self.currency = str(cost.get("currency", self.currency))
+        response = getattr(event, "response", None)
+        if isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent) and response is not None:
+            extra = response.additional_kwargs or {}
+            self._totals.add(extra, extra.get("cost"))
 
     def reset(self) -> None:
         """Start the totals again from zero."""
-        with self._lock:
-            self.prompt_tokens = self.prompt_cache_hit_tokens = self.completion_tokens = 0
-            self.reasoning_tokens = self.total_tokens = self.requests = 0
-            self.total_cost = 0.0
+        self._totals.reset()

@@ -88,21 +88,19 @@ def test_missing_adapter_names_the_extra(
 def fake_adapter(calls: list[tuple[str, dict[str, Any]]]) -> types.ModuleType:
     module = types.ModuleType("fake_cli")
 
-    def run_demo(
-        *,
-        transport: httpx.BaseTransport | None,
-        async_transport: httpx.AsyncBaseTransport | None,
-        api_key: str | None,
-        out: Any,
-    ) -> None:
+    def run_demo(context: cli.HookContext) -> None:
         calls.append(
             (
                 "demo",
-                {"transport": transport, "async_transport": async_transport, "api_key": api_key},
+                {
+                    "transport": context.transport,
+                    "async_transport": context.async_transport,
+                    "api_key": context.api_key,
+                },
             )
         )
         with httpx.Client(
-            transport=transport, headers={"Authorization": f"Bearer {api_key}"}
+            transport=context.transport, headers={"Authorization": f"Bearer {context.api_key}"}
         ) as client:
             reply = client.post(
                 "https://x/v1/chat/completions",
@@ -111,18 +109,11 @@ def fake_adapter(calls: list[tuple[str, dict[str, Any]]]) -> types.ModuleType:
                     "messages": [{"role": "user", "content": "from the adapter"}],
                 },
             )
-        out(f"  adapter says: {reply.json()['choices'][0]['message']['content']}\n")
+        context.show("adapter says", reply.json()["choices"][0]["message"]["content"])
 
-    def chat(
-        prompt: str,
-        *,
-        model: str,
-        transport: httpx.BaseTransport | None,
-        api_key: str | None,
-        out: Any,
-    ) -> None:
+    def chat(context: cli.HookContext, prompt: str, model: str) -> None:
         calls.append(("chat", {"prompt": prompt, "model": model}))
-        out("adapter chat\n")
+        context.out("adapter chat\n")
 
     module.run_demo = run_demo  # type: ignore[attr-defined]
     module.chat = chat  # type: ignore[attr-defined]
@@ -167,7 +158,7 @@ def test_failing_adapter_step_is_one_line_and_exit_1(
 ) -> None:
     module = types.ModuleType("broken")
 
-    def run_demo(**_: Any) -> None:
+    def run_demo(context: cli.HookContext) -> None:
         raise RuntimeError("agent went\nwrong")
 
     module.run_demo = run_demo  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deepseekapi_core.cli import HookContext
 from deepseekapi_core.emulator import Emulator
 from langchain_deepseekapi import _cli
 
@@ -11,7 +12,7 @@ from .conftest import KEY
 def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
     written: list[str] = []
     transport = emulator.transport()
-    _cli.run_demo(transport=transport, async_transport=transport, api_key=KEY, out=written.append)
+    _cli.run_demo(HookContext(transport, transport, KEY, written.append))
     text = "".join(written)
     for step in ("LCEL chain", "Streamed reasoner", "Agent with a tool", "RAG-style chain"):
         assert step in text
@@ -31,25 +32,19 @@ def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
 
 def test_chat_streams_reasoning_apart(emulator: Emulator) -> None:
     written: list[str] = []
-    _cli.chat(
-        "Is 7 prime?",
-        model="deepseek-reasoner",
-        transport=emulator.transport(),
-        api_key=KEY,
-        out=written.append,
-    )
+    context = HookContext(emulator.transport(), None, KEY, written.append)
+    _cli.chat(context, "Is 7 prime?", "deepseek-reasoner")
     text = "".join(written)
     assert text.startswith("reasoning: [emulated reasoning]")
     assert "\nanswer: " in text
+    assert "reasoning), 0 prompt tokens from the cache\n" in text  # the usage, last
     assert len(written) > 4  # streamed piece by piece
     assert emulator.chat_requests[0].json["stream"] is True
 
 
 def test_chat_without_reasoning(emulator: Emulator) -> None:
     written: list[str] = []
-    _cli.chat(
-        "Hi", model="deepseek-chat", transport=emulator.transport(), api_key=KEY, out=written.append
-    )
+    _cli.chat(HookContext(emulator.transport(), None, KEY, written.append), "Hi", "deepseek-chat")
     text = "".join(written)
     assert "reasoning:" not in text and text.startswith("answer: ")
     assert text.endswith("\n") and "Hi" in text

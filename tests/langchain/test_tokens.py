@@ -16,7 +16,6 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim
 from deepseekapi_core import tokenizer as core_tokenizer
 from deepseekapi_core.tokenizer import count_prompt_tokens, get_tokenizer
 from langchain_deepseekapi import ChatDeepSeekAPI, get_deepseek_callback
-from langchain_deepseekapi import _tokens as lc_tokens
 from tests.realwire_loader import load_recording, recording_names
 from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE
 
@@ -131,7 +130,7 @@ def test_without_the_tokenizer_it_says_how_to_get_exact_counts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(core_tokenizer, "tokenizer_available", lambda: False)
-    monkeypatch.setattr(lc_tokens, "_warned_fallback", False)
+    monkeypatch.setattr(core_tokenizer, "_FALLBACKS_WARNED", set())
     # Today's behaviour is LangChain's default counter (a GPT-2 tokenizer from transformers,
     # downloaded at first use); stood in for here so the test stays offline.
     monkeypatch.setattr(lc_base, "_get_token_ids_default_method", lambda text: list(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core.cli import main
+from deepseekapi_core.cli import HookContext, demo, main
 from deepseekapi_core.emulator import Emulator
 from llama_index_deepseekapi import _cli
 
@@ -19,13 +19,11 @@ pytestmark = [
 def test_run_demo_runs_rag_agent_and_reasoner(emulator: Emulator) -> None:
     written: list[str] = []
     transport = emulator.transport()
-    _cli.run_demo(
-        transport=transport, async_transport=transport, api_key=API_KEY, out=written.append
-    )
+    _cli.run_demo(HookContext(transport, transport, API_KEY, written.append))
     text = "".join(written)
-    assert "retrieved: The reasoner model thinks before it answers." in text
-    assert "tool call: multiply({'a': 12.5, 'b': 4}) -> 50.0" in text
-    assert "agent answer: [emulated" in text
+    assert "retrieved: tools.md, reasoner.md" in text
+    assert "tool call: multiply({'a': 12.5, 'b': 4})\n    tool result: 50.0\n" in text
+    assert "answer: [emulated deepseek-flash] The multiply tool returned: 50.0" in text
     assert "reasoning: [emulated reasoning]" in text and "answer: [emulated" in text
     assert "reasoning), " in text
     models = [request.json["model"] for request in emulator.chat_requests]
@@ -35,13 +33,8 @@ def test_run_demo_runs_rag_agent_and_reasoner(emulator: Emulator) -> None:
 def test_chat_hook_shows_reasoning_apart(emulator: Emulator) -> None:
     emulator.script.reply_text("Yes.", reasoning="17 has no divisors but 1 and itself.")
     written: list[str] = []
-    _cli.chat(
-        "Is 17 prime?",
-        model="deepseek-reasoner",
-        transport=emulator.transport(),
-        api_key=API_KEY,
-        out=written.append,
-    )
+    context = HookContext(emulator.transport(), None, API_KEY, written.append)
+    _cli.chat(context, "Is 17 prime?", "deepseek-reasoner")
     text = "".join(written)
     assert text.startswith("reasoning: 17 has no divisors but 1 and itself.\nanswer: Yes.\n")
 
@@ -49,8 +42,8 @@ def test_chat_hook_shows_reasoning_apart(emulator: Emulator) -> None:
 def test_hashing_embedding_ranks_overlapping_text_higher() -> None:
     embedding = _cli.HashingEmbedding(dimensions=64)
     query = embedding.get_query_embedding("reasoner reasoning blocks")
-    near = embedding.get_text_embedding(_cli.DEMO_DOCUMENTS[1])
-    far = embedding.get_text_embedding(_cli.DEMO_DOCUMENTS[2])
+    near = embedding.get_text_embedding(demo.DOCUMENTS[1].text)  # reasoner.md
+    far = embedding.get_text_embedding(demo.DOCUMENTS[4].text)  # emulator.md
 
     def dot(a: list[float], b: list[float]) -> float:
         return sum(x * y for x, y in zip(a, b, strict=True))

@@ -161,6 +161,10 @@ def test_the_handler_counts_cache_hits(cost_handler: DeepSeekCostHandler) -> Non
     assert cost_handler.prompt_cache_hit_tokens == 2 * 896
     assert cost_handler.total_cost == pytest.approx(2 * CACHE_HIT_COST, abs=1e-15)
     assert json.dumps(cost_handler.model_dump())  # serialisable like any LlamaIndex handler
+    # The totals show in the dump and the repr, as the handler's fields did.
+    assert cost_handler.model_dump()["prompt_cache_hit_tokens"] == 2 * 896
+    assert cost_handler.model_dump()["requests"] == 2
+    assert "prompt_cache_hit_tokens=1792" in repr(cost_handler)
 
 
 def test_bad_prices_are_refused_at_construction() -> None:

@@ -1,0 +1,153 @@
+"""What ``deepseekapi demo`` shows through each framework, and the plain-Python pieces of it.
+
+Both adapters' demo hooks run the same questions over the same documents with the same tools;
+this module holds all of that (documents, prompts, tools, a keyword retriever, an offline
+embedding) so a hook only wires it into its framework. Nothing here imports a framework.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AGENT_SYSTEM_PROMPT",
+    "CHAIN_QUESTION",
+    "DOCUMENTS",
+    "MATH_QUESTION",
+    "RAG_QUESTION",
+    "RAG_SYSTEM_PROMPT",
+    "REASONER_PROMPT",
+    "SYSTEM_PROMPT",
+    "WEATHER_QUESTION",
+    "DemoDocument",
+    "add",
+    "format_documents",
+    "get_weather",
+    "hashed_embedding",
+    "keyword_retrieve",
+    "multiply",
+    "one_line",
+    "usage_line",
+]
+
+
+@dataclass(frozen=True)
+class DemoDocument:
+    """One document of the demo's retrieval steps: where it comes from, and its text."""
+
+    source: str
+    text: str
+
+
+DOCUMENTS = (
+    DemoDocument(
+        "models.md",
+        "deepseek-chat is DeepSeek's general chat model; in the V4 era it is deepseek-v4-flash "
+        "with thinking disabled.",
+    ),
+    DemoDocument(
+        "reasoner.md",
+        "deepseek-reasoner thinks before it answers; its reasoning comes back in "
+        "reasoning_content, apart from the answer.",
+    ),
+    DemoDocument(
+        "tools.md",
+        "In thinking mode with tools, each tool-call turn must send its reasoning_content back, "
+        "or the service answers 400.",
+    ),
+    DemoDocument(
+        "json.md",
+        "JSON Output is turned on with response_format {'type': 'json_object'}; the prompt must "
+        "mention JSON.",
+    ),
+    DemoDocument(
+        "emulator.md",
+        "The emulator is an offline stand-in for the DeepSeek API, used by tests and by this "
+        "demo when no API key is set.",
+    ),
+)
+"""The documents both adapters' retrieval steps search."""
+
+SYSTEM_PROMPT = "You are a concise assistant."
+CHAIN_QUESTION = "Name one use of a vector database, in one sentence."
+REASONER_PROMPT = "Is 91 a prime number?"
+AGENT_SYSTEM_PROMPT = "Use tools when they help."
+WEATHER_QUESTION = "What is the weather in Lisbon?"
+MATH_QUESTION = "What is 12.5 times 4?"
+RAG_SYSTEM_PROMPT = "Answer from the context only.\n\nContext:\n{context}"
+RAG_QUESTION = "Why must reasoning_content be sent back when tools are used?"
+
+
+def get_weather(city: str) -> str:
+    """Get the current weather for a city."""
+    return f"Sunny and 22 °C in {city}."
+
+
+def multiply(a: float, b: float) -> float:
+    """Multiply two numbers."""
+    return a * b
+
+
+def add(a: float, b: float) -> float:
+    """Add two numbers."""
+    return a + b
+
+
+# Words of three letters or more: "is", "a", "in" would make every document look relevant.
+_WORD = re.compile(r"[a-z0-9_]{3,}")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def keyword_retrieve(
+    question: str, documents: Sequence[DemoDocument] = DOCUMENTS, k: int = 2
+) -> list[DemoDocument]:
+    """A tiny retriever: the ``k`` documents sharing the most words with ``question`` (ties
+    keep the documents' order)."""
+    wanted = set(_words(question))
+    return sorted(documents, key=lambda doc: len(wanted & set(_words(doc.text))), reverse=True)[:k]
+
+
+def format_documents(documents: Iterable[DemoDocument]) -> str:
+    """The documents as prompt context, one ``[source] text`` line each."""
+    return "\n".join(f"[{doc.source}] {doc.text}" for doc in documents)
+
+
+def hashed_embedding(text: str, dimensions: int) -> list[float]:
+    """An offline embedding good enough for a demo: hashed word counts, normalised to length 1.
+
+    DeepSeek offers no embedding endpoint, so the demo needs one that runs anywhere; texts that
+    share words get close vectors.
+    """
+    vector = [0.0] * dimensions
+    for word in _words(text):
+        digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+        vector[int.from_bytes(digest, "big") % dimensions] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """``text`` on one line (whitespace runs become one space), cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def usage_line(counts: Mapping[str, Any]) -> str:
+    """One line of a reply's usage, from counts by the service's usage names."""
+
+    def count(name: str) -> int:
+        return int(counts.get(name) or 0)
+
+    return (
+        f"tokens: {count('prompt_tokens')} prompt, {count('completion_tokens')} completion "
+        f"({count('reasoning_tokens')} reasoning), {count('prompt_cache_hit_tokens')} prompt "
+        "tokens from the cache"
+    )
