@@ -17,19 +17,25 @@ from ._config import (
 )
 from ._convert import (
     ROLE_ALIASES,
+    SKIPPED_BLOCK_TYPES,
     ToolChoice,
     WireToolChoice,
     core_message,
     core_role,
     join_text_parts,
     parse_tool_arguments,
+    reasoning_block_texts,
+    reasoning_from,
     resolve_tool_choice,
+    tool_call_arguments,
     tool_call_from,
+    tool_calls_from,
     tool_spec_from,
+    tool_specs_from,
     usage_summary,
 )
 from ._holder import ClientHolder, ClientOptions
-from ._images import content_from_blocks, content_from_parts
+from ._images import content_from_blocks, content_from_parts, image_part_from_source
 from ._json_mode import parse_json_reply
 from ._options import (
     IGNORED_OPTIONS,
@@ -42,6 +48,20 @@ from ._options import (
     unknown_option_error,
 )
 from ._prepare import prepare_messages
+from ._replies import (
+    TOOL_CALLS_RECOVERED,
+    BlockNumbering,
+    ParsedToolCall,
+    ReplySummary,
+    corrective_turn_text,
+    json_object_in_text,
+    keep_first_tool_call,
+    missing_tool_call_error,
+    no_structured_call_message,
+    parse_partial_arguments,
+    parse_tool_calls,
+    wire_tool_call,
+)
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -52,9 +72,13 @@ __all__ = [
     "ENV_VARS",
     "IGNORED_OPTIONS",
     "ROLE_ALIASES",
+    "SKIPPED_BLOCK_TYPES",
     "TOOL_CALLS_RECOVERED",
+    "BlockNumbering",
     "ClientHolder",
     "ClientOptions",
+    "ParsedToolCall",
+    "ReplySummary",
     "RequestOptions",
     "SortedOptions",
     "StreamAccumulator",
@@ -69,25 +93,34 @@ __all__ = [
     "content_from_parts",
     "core_message",
     "core_role",
+    "corrective_turn_text",
     "forced_tool_choice_allowed",
+    "image_part_from_source",
     "invalid_request_from",
     "join_text_parts",
+    "json_object_in_text",
+    "keep_first_tool_call",
     "known_option_names",
+    "missing_tool_call_error",
+    "no_structured_call_message",
     "parse_json_reply",
+    "parse_partial_arguments",
     "parse_tool_arguments",
+    "parse_tool_calls",
     "prepare_messages",
+    "reasoning_block_texts",
+    "reasoning_from",
     "refuse_options",
     "resolve_endpoint",
     "resolve_timeout",
     "resolve_tool_choice",
     "sort_options",
+    "tool_call_arguments",
     "tool_call_from",
+    "tool_calls_from",
     "tool_spec_from",
+    "tool_specs_from",
     "unknown_option_error",
     "usage_summary",
+    "wire_tool_call",
 ]
-
-
-TOOL_CALLS_RECOVERED = "tool_calls_recovered"
-"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
-marks a reply whose tool calls the core recovered from its text; the value is the shape."""

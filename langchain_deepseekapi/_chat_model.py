@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any, Literal, cast
 
@@ -49,7 +50,6 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidAPIKeyError,
-    InvalidRequestError,
     PriceTable,
     ReasoningEffort,
     RequestOptions,
@@ -60,7 +60,7 @@ from deepseekapi_core import (
 )
 from deepseekapi_core.integration import (
     IGNORED_OPTIONS,
-    TOOL_CALLS_RECOVERED,
+    BlockNumbering,
     ClientHolder,
     ClientOptions,
     StreamAccumulator,
@@ -74,7 +74,7 @@ from deepseekapi_core.integration import (
     resolve_timeout,
     resolve_tool_choice,
     sort_options,
-    tool_spec_from,
+    tool_specs_from,
 )
 from deepseekapi_core.limiter import ConcurrencyLimiter
 
@@ -714,7 +714,7 @@ class ChatDeepSeekAPI(BaseChatModel):
                 tools at once. ``False`` is dropped with a warning.
             kwargs: further call options bound with the tools.
         """
-        formatted = [_tool_wire(tool, strict) for tool in tools]
+        formatted = _tool_wire(tools, strict)
         choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
@@ -769,7 +769,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         if method == "function_calling":
             if schema is None:
                 raise ValueError("schema must be given for method='function_calling'")
-            tool = _tool_wire(schema, strict)
+            [tool] = _tool_wire([schema], strict)
             name = tool["function"]["name"]
             llm = self.bind_tools(
                 [tool],
@@ -790,7 +790,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         elif method == "json_schema":
             if schema is None:
                 raise ValueError("schema must be given for method='json_schema'")
-            function = _tool_wire(schema, strict)["function"]
+            function = _tool_wire([schema], strict)[0]["function"]
             json_schema = {"name": function["name"], "schema": function.get("parameters", {})}
             if function.get("description"):
                 json_schema["description"] = function["description"]
@@ -841,15 +841,10 @@ def _drop_disabled(params: dict[str, Any], disabled: Mapping[str, Any]) -> None:
             del params[name]
 
 
-def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
-    """An OpenAI-style tool dict, validated by the core."""
-    try:
-        converted = convert_to_openai_tool(tool, strict=strict)
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequestError(
-            f"cannot make a tool from {tool!r}: {exc}", param="tools"
-        ) from None
-    return tool_spec_from(converted).model_dump(exclude_none=True)
+def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[dict[str, Any]]:
+    """OpenAI-style tool dicts, converted by LangChain and validated by the core."""
+    specs = tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
+    return [spec.model_dump(exclude_none=True) for spec in specs]
 
 
 def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
@@ -864,8 +859,6 @@ def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatRe
     message = ai_message_from_completion(completion)
     if headers:
         message.response_metadata["headers"] = completion.response_headers
-    if completion.tool_calls_recovered is not None:
-        message.response_metadata[TOOL_CALLS_RECOVERED] = completion.tool_calls_recovered
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -888,23 +881,12 @@ class _StreamFolder:
     with the finish reason, model name, system fingerprint and usage: so metadata appears once
     on the merged message and the final chunk is known to be last.
 
-    With ``output_version="v1"`` the chunks' content is given as standard blocks, each with
-    its own ``index`` (reasoning, text and every tool call numbered apart), so merged blocks
-    never collide (LangChain's generic conversion would number a tool call by its call index,
-    merging it into the reasoning or text block that preceded it).
+    With ``output_version="v1"`` the chunks' content is given as standard blocks, numbered by
+    the core's :class:`~deepseekapi_core.integration.BlockNumbering` (reasoning, text and every
+    tool call apart), so merged blocks never collide.
     """
 
-    __slots__ = (
-        "content",
-        "headers",
-        "kind",
-        "next_index",
-        "reasoning",
-        "reply",
-        "tool_chunks",
-        "tool_index",
-        "v1",
-    )
+    __slots__ = ("content", "headers", "numbering", "reasoning", "reply", "tool_chunks", "v1")
 
     def __init__(self, *, v1: bool = False, headers: bool = False) -> None:
         self.v1 = v1
@@ -914,10 +896,7 @@ class _StreamFolder:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.tool_chunks: list[ToolCallChunk] = []
-        # v1 block numbering
-        self.kind = ""
-        self.next_index = 0
-        self.tool_index: dict[int | None, int] = {}
+        self.numbering = BlockNumbering()
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
         visible = self.reply.add(chunk)
@@ -941,34 +920,24 @@ class _StreamFolder:
             message.response_metadata["output_version"] = "v1"
         return ChatGenerationChunk(message=message)
 
-    def _block_index(self, kind: str) -> int:
-        if kind != self.kind:
-            self.kind = kind
-            self.next_index += 1
-        return self.next_index - 1
-
     def _blocks(
         self, content: str, reasoning: str, tool_chunks: list[ToolCallChunk]
     ) -> list[str | dict[str, Any]]:
+        numbering = self.numbering
         blocks: list[str | dict[str, Any]] = []
         if reasoning:
-            index = self._block_index("reasoning")
+            index = numbering.block("reasoning")
             blocks.append({"type": "reasoning", "reasoning": reasoning, "index": index})
         if content:
-            blocks.append({"type": "text", "text": content, "index": self._block_index("text")})
+            blocks.append({"type": "text", "text": content, "index": numbering.block("text")})
         for tool_chunk in tool_chunks:
-            call = tool_chunk.get("index")
-            if call not in self.tool_index:
-                self.kind = "tool_call_chunk"
-                self.tool_index[call] = self.next_index
-                self.next_index += 1
             blocks.append(
                 {
                     "type": "tool_call_chunk",
                     "id": tool_chunk.get("id"),
                     "name": tool_chunk.get("name"),
                     "args": tool_chunk.get("args"),
-                    "index": self.tool_index[call],
+                    "index": numbering.tool_call(tool_chunk.get("index")),
                 }
             )
         return blocks
@@ -977,16 +946,9 @@ class _StreamFolder:
         content = "".join(self.content)
         reasoning = "".join(self.reasoning)
         reply = self.reply
-        metadata = response_metadata_from(
-            model=reply.model,
-            finish_reason=reply.finish_reason,
-            system_fingerprint=reply.system_fingerprint,
-            response_id=reply.id,
-        )
+        metadata = response_metadata_from(reply.summary())
         if self.v1:
             metadata["output_version"] = "v1"
-        if reply.tool_calls_recovered is not None:
-            metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
         if self.headers is not None:
             metadata["headers"] = self.headers
         message = AIMessageChunk(
