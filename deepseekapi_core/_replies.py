@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._convert import parse_tool_arguments
-from ._types import ChatCompletion, ToolCall, Usage
+from ._types import ToolCall, Usage
 
 __all__ = [
     "TOOL_CALLS_RECOVERED",
@@ -40,6 +40,23 @@ TOOL_CALLS_RECOVERED = "tool_calls_recovered"
 marks a reply whose tool calls the core recovered from its text; the value is the shape."""
 
 
+class _Reply(Protocol):
+    """A reply's metadata, as a completion and the stream accumulator both hold it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def system_fingerprint(self) -> str | None: ...
+    @property
+    def finish_reason(self) -> str | None: ...
+    @property
+    def usage(self) -> Usage | None: ...
+    @property
+    def tool_calls_recovered(self) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ReplySummary:
     """A finished reply's metadata, the same for a completion and for a folded stream.
@@ -57,15 +74,16 @@ class ReplySummary:
     """The shape of tool calls the client recovered from the text, if it did."""
 
     @classmethod
-    def of_completion(cls, completion: ChatCompletion) -> ReplySummary:
-        """The summary of a non-streaming completion."""
+    def of(cls, reply: _Reply) -> ReplySummary:
+        """The summary of a :class:`~deepseekapi_core.ChatCompletion` or of a
+        :class:`~deepseekapi_core.integration.StreamAccumulator` (so far)."""
         return cls(
-            id=completion.id,
-            model=completion.model,
-            system_fingerprint=completion.system_fingerprint,
-            finish_reason=completion.finish_reason,
-            usage=completion.usage,
-            tool_calls_recovered=completion.tool_calls_recovered,
+            id=reply.id,
+            model=reply.model,
+            system_fingerprint=reply.system_fingerprint,
+            finish_reason=reply.finish_reason,
+            usage=reply.usage,
+            tool_calls_recovered=reply.tool_calls_recovered,
         )
 
     @property
@@ -74,8 +92,8 @@ class ReplySummary:
         return self.usage.reasoning_tokens or None if self.usage is not None else None
 
     def counts(self) -> dict[str, Any]:
-        """Token counts (when the service sent usage), ``finish_reason`` (when there is one) and
-        :data:`TOOL_CALLS_RECOVERED` (when tool calls were recovered), flat and under stable names."""
+        """Token counts (when the service sent usage), ``finish_reason`` (when there is one)
+        and :data:`TOOL_CALLS_RECOVERED` (when calls were recovered), flat, under stable names."""
         counts: dict[str, Any] = self.usage.as_dict() if self.usage is not None else {}
         if self.finish_reason is not None:
             counts["finish_reason"] = self.finish_reason
@@ -107,6 +125,10 @@ class ParsedToolCall:
         """Whether the arguments parsed into a JSON object."""
         return self.args is not None
 
+    def as_wire(self) -> dict[str, Any]:
+        """The call as the OpenAI-style dict, arguments exactly as the model sent them."""
+        return wire_tool_call(self.id, self.name, self.arguments)
+
 
 def parse_tool_calls(calls: Sequence[ToolCall]) -> list[ParsedToolCall]:
     """The calls with their arguments parsed, in order; invalid ones keep the error text."""
@@ -135,9 +157,11 @@ def wire_tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
 def parse_partial_arguments(arguments: str) -> dict[str, Any]:
     """The arguments of a tool call still streaming, as far as they can be read.
 
-    The JSON so far is completed (an open string closed, a key without a value dropped or
-    given ``null``, a trailing comma dropped, open objects and arrays closed), as llama-index's
-    ``parse_partial_json`` does; what still cannot be read, or is not an object, reads as ``{}``.
+    The JSON so far is completed as llama-index's ``parse_partial_json`` completes it: an
+    open string is closed when a colon follows its opening quote and dropped otherwise (a key
+    still arriving, and a short value with it), a dangling colon gets ``null``, a trailing
+    comma goes, open objects and arrays are closed. What still cannot be read, or is not an
+    object, reads as ``{}``.
     """
     try:
         parsed = json.loads(arguments)
@@ -179,7 +203,6 @@ def _completed_json(text: str) -> str | None:
     completed = "".join(out)
     if in_string:
         quote = completed.rindex('"')
-        # An open string with no colon after it is a key still arriving: drop it.
         completed = completed[:quote] if ":" not in completed[quote:] else completed + '"'
     completed = completed.rstrip()
     if completed.endswith(":"):

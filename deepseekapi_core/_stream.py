@@ -143,14 +143,7 @@ class StreamAccumulator:
 
     def summary(self) -> ReplySummary:
         """The reply's metadata so far (complete once the stream has ended)."""
-        return ReplySummary(
-            id=self.id,
-            model=self.model,
-            system_fingerprint=self.system_fingerprint,
-            finish_reason=self.finish_reason,
-            usage=self.usage,
-            tool_calls_recovered=self.tool_calls_recovered,
-        )
+        return ReplySummary.of(self)
 
     def to_completion(self) -> ChatCompletion:
         """The accumulated reply as a non-streaming completion."""

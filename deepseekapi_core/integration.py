@@ -60,7 +60,6 @@ from ._replies import (
     no_structured_call_message,
     parse_partial_arguments,
     parse_tool_calls,
-    wire_tool_call,
 )
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
@@ -122,5 +121,4 @@ __all__ = [
     "tool_specs_from",
     "unknown_option_error",
     "usage_summary",
-    "wire_tool_call",
 ]

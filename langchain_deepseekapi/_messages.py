@@ -202,7 +202,7 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
             )
         else:
             valid.append(LCToolCall(name=call.name, args=call.args, id=call.id, type="tool_call"))
-    metadata = response_metadata_from(ReplySummary.of_completion(completion))
+    metadata = response_metadata_from(ReplySummary.of(completion))
     if choice.logprobs is not None:
         metadata["logprobs"] = choice.logprobs
     if completion.usage is not None:
