@@ -204,7 +204,7 @@ def tool_call_arguments(name: str, arguments: str, *, partial: bool = False) -> 
 
 
 def join_text_parts(
-    parts: Iterable[object],
+    parts: str | Iterable[object],
     *,
     where: str = "message",
     skip: Collection[str] = _REASONING_BLOCK_TYPES,
@@ -216,8 +216,11 @@ def join_text_parts(
     Accepts strings and ``{"type": "text", "text": ...}`` parts, and passes over parts whose
     type is in ``skip`` (reasoning by default; an assistant message's content also skips
     :data:`SKIPPED_BLOCK_TYPES`); anything else (an image, audio) raises
-    :class:`InvalidRequestError` naming the part, instead of being dropped silently.
+    :class:`InvalidRequestError` naming the part, instead of being dropped silently. A string
+    is returned as it is.
     """
+    if isinstance(parts, str):
+        return parts
     texts: list[str] = []
     for index, part in enumerate(parts):
         if isinstance(part, str):

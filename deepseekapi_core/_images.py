@@ -495,7 +495,7 @@ def content_from_parts(parts: Iterable[str | TextPart | ImagePart]) -> str | lis
     return list(collected)
 
 
-def content_from_blocks(blocks: Iterable[object], *, where: str) -> str | list[ContentPart]:
+def content_from_blocks(blocks: str | Iterable[object], *, where: str) -> str | list[ContentPart]:
     """User or tool-result content from content blocks in the spellings frameworks use.
 
     Accepted, each as a dict: ``{"type": "text", "text": ...}`` (or a bare string);
@@ -504,8 +504,11 @@ def content_from_blocks(blocks: Iterable[object], *, where: str) -> str | list[C
     and v0 ``{"type": "image", "source_type": "base64" | "url", "data" | "url": ...}``; and
     Anthropic's ``{"type": "image", "source": {"type": "base64" | "url", ...}}``. Reasoning
     blocks are skipped. Anything else (audio, a PDF or other file, an image by ``file_id``)
-    raises :class:`InvalidRequestError` naming ``where`` and the block's index.
+    raises :class:`InvalidRequestError` naming ``where`` and the block's index. A string is
+    returned as it is.
     """
+    if isinstance(blocks, str):
+        return blocks
     parts: list[TextPart | ImagePart] = []
     for index, block in enumerate(blocks):
         named = f"{where} part {index}"

@@ -38,7 +38,6 @@ from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatMessage,
-    ContentPart,
     InvalidRequestError,
     Usage,
 )
@@ -91,14 +90,16 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
         return core_message(
             where,
             role="tool",
-            content=_with_images(message.content, where),
+            content=content_from_blocks(message.content, where=where),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, LCChatMessage):
         role = core_role(message.role, where)
         if role == "assistant":
             return core_message(
-                where, role="assistant", content=_assistant_text(message.content, where)
+                where,
+                role="assistant",
+                content=join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES),
             )
         return _plain(role, message, where)
     raise InvalidRequestError(
@@ -110,29 +111,11 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
 
 def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
     content = (
-        _with_images(message.content, where) if role == "user" else _text(message.content, where)
+        content_from_blocks(message.content, where=where)
+        if role == "user"
+        else join_text_parts(message.content, where=where)
     )
     return core_message(where, role=role, content=content, name=message.name)
-
-
-def _text(content: str | list[str | dict[Any, Any]], where: str) -> str:
-    if isinstance(content, str):
-        return content
-    return join_text_parts(content, where=where)
-
-
-def _with_images(content: str | list[str | dict[Any, Any]], where: str) -> str | list[ContentPart]:
-    """User and tool-result content: text, and images in any of LangChain's spellings (standard
-    v1/v0 image blocks, OpenAI ``image_url`` parts), converted and checked by the core."""
-    if isinstance(content, str):
-        return content
-    return content_from_blocks(content, where=where)
-
-
-def _assistant_text(content: str | list[str | dict[Any, Any]], where: str) -> str:
-    if isinstance(content, str):
-        return content
-    return join_text_parts(content, where=where, skip=SKIPPED_BLOCK_TYPES)
 
 
 def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
@@ -141,7 +124,7 @@ def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
     calls = tool_calls_from(
         [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
     )
-    text = _assistant_text(message.content, where)
+    text = join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES)
     # output_version="v1" messages keep reasoning as content blocks.
     blocks = message.content if isinstance(message.content, list) else ()
     return core_message(

@@ -360,3 +360,11 @@ def test_image_part_from_source_errors_name_the_part(source: dict[str, Any], pro
 def test_partial_arguments_agree_with_json_for_complete_objects() -> None:
     value = {"a": [1, {"b": "c\nd"}], "e": None, "f": 1.5}
     assert parse_partial_arguments(json.dumps(value)) == value
+
+
+def test_string_content_passes_through_as_it_is() -> None:
+    from deepseekapi_core.integration import content_from_blocks
+
+    assert join_text_parts("plain {text}", skip=SKIPPED_BLOCK_TYPES) == "plain {text}"
+    assert content_from_blocks("plain text", where="messages[0]") == "plain text"
+    assert content_from_blocks("", where="messages[0]") == ""
