@@ -24,7 +24,6 @@ __all__ = [
     "reasoning_block_texts",
     "reasoning_from",
     "resolve_tool_choice",
-    "tool_call_arguments",
     "tool_call_from",
     "tool_calls_from",
     "tool_spec_from",
@@ -184,23 +183,6 @@ def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise ValueError(f"tool arguments must be a JSON object, got {type(parsed).__name__}")
     return parsed
-
-
-def tool_call_arguments(name: str, arguments: str, *, partial: bool = False) -> dict[str, Any]:
-    """The arguments of a reply's call of tool ``name`` as a dict.
-
-    While the reply is still streaming (``partial``), as far as they can be read (see
-    :func:`~deepseekapi_core.integration.parse_partial_arguments`); once it is finished,
-    arguments that are not a JSON object raise ``ValueError`` naming the tool.
-    """
-    if partial:
-        from ._replies import parse_partial_arguments
-
-        return parse_partial_arguments(arguments)
-    try:
-        return parse_tool_arguments(arguments)
-    except ValueError as exc:
-        raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
 
 
 def join_text_parts(

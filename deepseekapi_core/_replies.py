@@ -30,6 +30,7 @@ __all__ = [
     "no_structured_call_message",
     "parse_partial_arguments",
     "parse_tool_calls",
+    "tool_call_arguments",
     "wire_tool_call",
 ]
 
@@ -210,6 +211,21 @@ def _completed_json(text: str) -> str | None:
     elif completed.endswith(","):
         completed = completed[:-1]
     return completed + "".join(reversed(closers))
+
+
+def tool_call_arguments(name: str, arguments: str, *, partial: bool = False) -> dict[str, Any]:
+    """The arguments of a reply's call of tool ``name`` as a dict.
+
+    While the reply is still streaming (``partial``), as far as they can be read (see
+    :func:`parse_partial_arguments`); once it is finished, arguments that are not a JSON
+    object raise ``ValueError`` naming the tool.
+    """
+    if partial:
+        return parse_partial_arguments(arguments)
+    try:
+        return parse_tool_arguments(arguments)
+    except ValueError as exc:
+        raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
 
 
 def keep_first_tool_call(items: Sequence[_T], is_tool_call: Callable[[_T], bool]) -> list[_T]:

@@ -27,7 +27,6 @@ from ._convert import (
     reasoning_block_texts,
     reasoning_from,
     resolve_tool_choice,
-    tool_call_arguments,
     tool_call_from,
     tool_calls_from,
     tool_spec_from,
@@ -60,6 +59,7 @@ from ._replies import (
     no_structured_call_message,
     parse_partial_arguments,
     parse_tool_calls,
+    tool_call_arguments,
 )
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._version import __version__
