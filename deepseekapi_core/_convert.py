@@ -20,6 +20,7 @@ __all__ = [
     "core_message",
     "core_role",
     "join_text_parts",
+    "json_schema_format",
     "parse_tool_arguments",
     "reasoning_block_texts",
     "reasoning_from",
@@ -131,6 +132,18 @@ def tool_specs_from(
             )
         specs.append(spec)
     return specs
+
+
+def json_schema_format(spec: ToolSpec) -> dict[str, Any]:
+    """The ``response_format`` asking for JSON shaped like ``spec``'s parameters
+    (``{"type": "json_schema", "json_schema": {"name", "schema", "description"?}}``): structured
+    output where no tool can be forced, which the core serves by JSON Output with the schema
+    in a system message, as the service has no native JSON-schema output."""
+    function = spec.function
+    json_schema: dict[str, Any] = {"name": function.name, "schema": function.parameters or {}}
+    if function.description:
+        json_schema["description"] = function.description
+    return {"type": "json_schema", "json_schema": json_schema}
 
 
 def _validated_tool(function: dict[str, Any]) -> ToolSpec:

@@ -54,6 +54,7 @@ from deepseekapi_core import (
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
+    ToolSpec,
     Usage,
     get_model_profile,
     resolve_price_table,
@@ -68,6 +69,7 @@ from deepseekapi_core.integration import (
     closest_name,
     coerce_chat_request,
     forced_tool_choice_allowed,
+    json_schema_format,
     known_option_names,
     parse_json_reply,
     resolve_endpoint,
@@ -714,7 +716,7 @@ class ChatDeepSeekAPI(BaseChatModel):
                 tools at once. ``False`` is dropped with a warning.
             kwargs: further call options bound with the tools.
         """
-        formatted = _tool_wire(tools, strict)
+        formatted = [spec.model_dump(exclude_none=True) for spec in _tool_wire(tools, strict)]
         choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
@@ -769,7 +771,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         if method == "function_calling":
             if schema is None:
                 raise ValueError("schema must be given for method='function_calling'")
-            [tool] = _tool_wire([schema], strict)
+            tool = _tool_wire([schema], strict)[0].model_dump(exclude_none=True)
             name = tool["function"]["name"]
             llm = self.bind_tools(
                 [tool],
@@ -790,12 +792,8 @@ class ChatDeepSeekAPI(BaseChatModel):
         elif method == "json_schema":
             if schema is None:
                 raise ValueError("schema must be given for method='json_schema'")
-            function = _tool_wire([schema], strict)[0]["function"]
-            json_schema = {"name": function["name"], "schema": function.get("parameters", {})}
-            if function.get("description"):
-                json_schema["description"] = function["description"]
             llm = self.bind(
-                response_format={"type": "json_schema", "json_schema": json_schema},
+                response_format=json_schema_format(_tool_wire([schema], strict)[0]),
                 ls_structured_output_format={
                     "kwargs": {"method": method, "strict": strict},
                     "schema": schema,
@@ -841,10 +839,9 @@ def _drop_disabled(params: dict[str, Any], disabled: Mapping[str, Any]) -> None:
             del params[name]
 
 
-def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[dict[str, Any]]:
-    """OpenAI-style tool dicts, converted by LangChain and validated by the core."""
-    specs = tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
-    return [spec.model_dump(exclude_none=True) for spec in specs]
+def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
+    """The tools converted by LangChain and validated by the core."""
+    return tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
 
 
 def _refuse_empty_json(message: BaseMessage) -> BaseMessage:

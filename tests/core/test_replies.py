@@ -368,3 +368,28 @@ def test_string_content_passes_through_as_it_is() -> None:
     assert join_text_parts("plain {text}", skip=SKIPPED_BLOCK_TYPES) == "plain {text}"
     assert content_from_blocks("plain text", where="messages[0]") == "plain text"
     assert content_from_blocks("", where="messages[0]") == ""
+
+
+def test_json_schema_format_from_a_tool_spec() -> None:
+    from deepseekapi_core import ChatRequest
+    from deepseekapi_core.integration import json_schema_format
+
+    [spec] = tool_specs_from([Weather])
+    response_format = json_schema_format(spec)
+    assert response_format == {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "Weather",
+            "schema": spec.function.parameters,
+            "description": "The weather in a city.",
+        },
+    }
+    assert response_format["json_schema"]["schema"]["required"] == ["city"]
+    bare = ToolSpec.model_validate({"type": "function", "function": {"name": "bare"}})
+    assert json_schema_format(bare)["json_schema"] == {"name": "bare", "schema": {}}
+    # the core's request model accepts what it builds
+    ChatRequest(
+        model="deepseek-chat",
+        messages=[{"role": "user", "content": "json"}],
+        response_format=response_format,
+    )
