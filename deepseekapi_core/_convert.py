@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ValidationError, create_model
@@ -14,15 +14,21 @@ from ._types import ChatMessage, FunctionCall, NamedToolChoice, Role, ToolCall, 
 
 __all__ = [
     "ROLE_ALIASES",
+    "SKIPPED_BLOCK_TYPES",
     "ToolChoice",
     "WireToolChoice",
     "core_message",
     "core_role",
     "join_text_parts",
+    "json_schema_format",
     "parse_tool_arguments",
+    "reasoning_block_texts",
+    "reasoning_from",
     "resolve_tool_choice",
     "tool_call_from",
+    "tool_calls_from",
     "tool_spec_from",
+    "tool_specs_from",
     "usage_summary",
 ]
 
@@ -39,6 +45,23 @@ ROLE_ALIASES: Mapping[str, Role] = {
     "function": "tool",
 }
 """The frameworks' role names (LangChain's, LlamaIndex's, OpenAI's) and the service's role."""
+
+_REASONING_BLOCK_TYPES = frozenset({"reasoning", "thinking"})
+SKIPPED_BLOCK_TYPES: frozenset[str] = _REASONING_BLOCK_TYPES | {
+    "tool_call",
+    "tool_call_chunk",
+    "invalid_tool_call",
+    "tool_use",
+    "function_call",
+    "server_tool_call",
+    "server_tool_call_chunk",
+    "server_tool_result",
+    "cache",
+    "cache_control",
+}
+"""Content block types (the frameworks' and providers' spellings) that carry no text for the
+service: reasoning and tool calls travel in their own fields, and cache markers mean nothing to
+DeepSeek (its context cache is automatic)."""
 
 ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
 """The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
@@ -75,6 +98,52 @@ def tool_spec_from(
     if callable(tool):
         return _validated_tool(_function_schema(tool))
     raise InvalidRequestError(f"cannot make a tool from {type(tool).__name__}", param="tools")
+
+
+def tool_specs_from(
+    tools: object,
+    *,
+    strict: bool = False,
+    convert: Callable[[Any], Any] | None = None,
+) -> list[ToolSpec]:
+    """Core tool specs for a list of tools in any form :func:`tool_spec_from` takes.
+
+    ``convert`` is the framework's own conversion, applied to each tool first (its
+    ``ValueError``/``TypeError`` is raised as :class:`InvalidRequestError` naming the tool);
+    ``strict`` marks every function strict (the service honours it on its beta URL).
+    """
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
+        raise InvalidRequestError(
+            f"tools must be a list of tools, not {type(tools).__name__}", param="tools"
+        )
+    specs: list[ToolSpec] = []
+    for tool in tools:
+        if convert is not None:
+            try:
+                tool = convert(tool)
+            except (ValueError, TypeError) as exc:
+                raise InvalidRequestError(
+                    f"cannot make a tool from {tool!r}: {exc}", param="tools"
+                ) from None
+        spec = tool_spec_from(tool)
+        if strict:
+            spec = spec.model_copy(
+                update={"function": spec.function.model_copy(update={"strict": True})}
+            )
+        specs.append(spec)
+    return specs
+
+
+def json_schema_format(spec: ToolSpec) -> dict[str, Any]:
+    """The ``response_format`` asking for JSON shaped like ``spec``'s parameters
+    (``{"type": "json_schema", "json_schema": {"name", "schema", "description"?}}``): structured
+    output where no tool can be forced, which the core serves by JSON Output with the schema
+    in a system message, as the service has no native JSON-schema output."""
+    function = spec.function
+    json_schema: dict[str, Any] = {"name": function.name, "schema": function.parameters or {}}
+    if function.description:
+        json_schema["description"] = function.description
+    return {"type": "json_schema", "json_schema": json_schema}
 
 
 def _validated_tool(function: dict[str, Any]) -> ToolSpec:
@@ -129,14 +198,24 @@ def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
     return parsed
 
 
-def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
+def join_text_parts(
+    parts: str | Iterable[object],
+    *,
+    where: str = "message",
+    skip: Collection[str] = _REASONING_BLOCK_TYPES,
+) -> str:
     """Flatten multi-part content into text, for messages that take text only (system and
     assistant messages; images go in user messages and tool results, see
     :func:`deepseekapi_core.content_from_blocks`).
 
-    Accepts strings and ``{"type": "text", "text": ...}`` parts; anything else (an image, audio)
-    raises :class:`InvalidRequestError` naming the part, instead of being dropped silently.
+    Accepts strings and ``{"type": "text", "text": ...}`` parts, and passes over parts whose
+    type is in ``skip`` (reasoning by default; an assistant message's content also skips
+    :data:`SKIPPED_BLOCK_TYPES`); anything else (an image, audio) raises
+    :class:`InvalidRequestError` naming the part, instead of being dropped silently. A string
+    is returned as it is.
     """
+    if isinstance(parts, str):
+        return parts
     texts: list[str] = []
     for index, part in enumerate(parts):
         if isinstance(part, str):
@@ -150,7 +229,7 @@ def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
                     param="messages",
                 )
             texts.append(part["text"])
-        elif isinstance(part, Mapping) and part.get("type") in ("reasoning", "thinking"):
+        elif isinstance(part, Mapping) and part.get("type") in skip:
             continue
         else:
             kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
@@ -160,6 +239,25 @@ def join_text_parts(parts: Iterable[object], *, where: str = "message") -> str:
                 param="messages",
             )
     return "".join(texts)
+
+
+def reasoning_block_texts(blocks: Iterable[object]) -> list[str]:
+    """The texts of the reasoning blocks (``{"type": "reasoning" | "thinking", ...}``) among
+    content ``blocks``, in order."""
+    return [
+        str(block.get("reasoning") or block.get("thinking") or "")
+        for block in blocks
+        if isinstance(block, Mapping) and block.get("type") in _REASONING_BLOCK_TYPES
+    ]
+
+
+def reasoning_from(texts: Iterable[str | None], fallback: object = None) -> str | None:
+    """An assistant message's reasoning: its reasoning blocks' ``texts`` joined, else
+    ``fallback`` (the message's ``reasoning_content`` field) when that is a string."""
+    found = [text for text in texts if text is not None]
+    if found:
+        return "".join(found)
+    return fallback if isinstance(fallback, str) else None
 
 
 def usage_summary(usage: Usage | None) -> dict[str, int]:
@@ -285,3 +383,25 @@ def tool_call_from(call: Any, *, default_id: str = "") -> ToolCall:
         id=str(call_id or default_id),
         function=FunctionCall(name=str(name or ""), arguments=str(arguments or "")),
     )
+
+
+def tool_calls_from(
+    calls: object, *, where: str = "tool_calls", id_prefix: str | None = None
+) -> list[ToolCall]:
+    """Core :class:`ToolCall` objects from a list of calls in any spelling
+    :func:`tool_call_from` takes.
+
+    A call without an id gets ``f"{id_prefix}{position}"`` when ``id_prefix`` is given. A
+    string or a mapping (which would iterate as characters or keys) raises
+    :class:`InvalidRequestError` naming ``where``.
+    """
+    if isinstance(calls, (str, bytes, Mapping)) or not isinstance(calls, Iterable):
+        raise InvalidRequestError(
+            f"{where} must be a list of tool calls, not {type(calls).__name__}", param="messages"
+        )
+    if id_prefix is None:
+        return [tool_call_from(call) for call in calls]
+    return [
+        tool_call_from(call, default_id=f"{id_prefix}{position}")
+        for position, call in enumerate(calls)
+    ]

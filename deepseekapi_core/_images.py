@@ -48,6 +48,7 @@ __all__ = [
     "decode_data_url",
     "image_part_from_bytes",
     "image_part_from_path",
+    "image_part_from_source",
     "image_part_from_url",
     "image_parts_of",
     "image_size",
@@ -346,6 +347,35 @@ def image_part_from_path(
         raise InvalidRequestError(f"{os.fspath(path)}: {exc}", param=exc.param) from None
 
 
+def image_part_from_source(
+    *,
+    where: str,
+    data: bytes | None = None,
+    mime_type: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    url: str | None = None,
+    detail: ImageDetail | None = None,
+) -> ImagePart:
+    """An image part from whichever source a framework's image block holds: ``data`` (bytes),
+    else a file ``path``, else a ``url``.
+
+    Every failure (no source, an unreadable file, a refused format, size or ``detail``) raises
+    :class:`InvalidRequestError` naming ``where`` (e.g. ``"messages[2] part 1"``).
+    """
+    try:
+        if data is not None:
+            return image_part_from_bytes(data, mime_type, detail=detail)
+        if path is not None:
+            return image_part_from_path(path, detail=detail)
+        if url is not None:
+            return image_part_from_url(url, detail=detail)
+    except (OSError, ValueError) as exc:  # ValueError: our errors and a refused detail value
+        raise InvalidRequestError(f"{where}: {exc}", param="messages") from None
+    raise InvalidRequestError(
+        f"{where} is an image block without an image, path or url", param="messages"
+    )
+
+
 def _check_declared(declared: str | None, sniffed: str) -> None:
     if declared is None:
         return
@@ -465,7 +495,7 @@ def content_from_parts(parts: Iterable[str | TextPart | ImagePart]) -> str | lis
     return list(collected)
 
 
-def content_from_blocks(blocks: Iterable[object], *, where: str) -> str | list[ContentPart]:
+def content_from_blocks(blocks: str | Iterable[object], *, where: str) -> str | list[ContentPart]:
     """User or tool-result content from content blocks in the spellings frameworks use.
 
     Accepted, each as a dict: ``{"type": "text", "text": ...}`` (or a bare string);
@@ -474,8 +504,11 @@ def content_from_blocks(blocks: Iterable[object], *, where: str) -> str | list[C
     and v0 ``{"type": "image", "source_type": "base64" | "url", "data" | "url": ...}``; and
     Anthropic's ``{"type": "image", "source": {"type": "base64" | "url", ...}}``. Reasoning
     blocks are skipped. Anything else (audio, a PDF or other file, an image by ``file_id``)
-    raises :class:`InvalidRequestError` naming ``where`` and the block's index.
+    raises :class:`InvalidRequestError` naming ``where`` and the block's index. A string is
+    returned as it is.
     """
+    if isinstance(blocks, str):
+        return blocks
     parts: list[TextPart | ImagePart] = []
     for index, block in enumerate(blocks):
         named = f"{where} part {index}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from ._replies import ReplySummary, wire_tool_call
 from ._types import (
     AssistantMessage,
     ChatCompletion,
@@ -37,6 +39,10 @@ class ToolCallBuilder:
     def as_dict(self) -> dict[str, str]:
         """The call as plain data (for error reports)."""
         return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+    def as_wire(self) -> dict[str, Any]:
+        """The call so far as the OpenAI-style dict (``{"id", "type", "function"}``)."""
+        return wire_tool_call(self.id, self.name, self.arguments)
 
 
 @dataclass(slots=True)
@@ -125,9 +131,19 @@ class StreamAccumulator:
         """Whether a finish reason arrived."""
         return self.finish_reason is not None
 
+    def tool_calls_so_far(self) -> list[ToolCallBuilder]:
+        """The tool calls being assembled, in index order (cheaper than
+        :meth:`completed_tool_calls` while the stream goes on)."""
+        calls = self.tool_calls
+        return [calls[index] for index in sorted(calls)]
+
     def completed_tool_calls(self) -> list[ToolCall]:
         """The tool calls in index order."""
-        return [self.tool_calls[index].to_tool_call() for index in sorted(self.tool_calls)]
+        return [call.to_tool_call() for call in self.tool_calls_so_far()]
+
+    def summary(self) -> ReplySummary:
+        """The reply's metadata so far (complete once the stream has ended)."""
+        return ReplySummary.of(self)
 
     def to_completion(self) -> ChatCompletion:
         """The accumulated reply as a non-streaming completion."""

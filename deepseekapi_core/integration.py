@@ -25,20 +25,26 @@ from ._constructor import (
 )
 from ._convert import (
     ROLE_ALIASES,
+    SKIPPED_BLOCK_TYPES,
     ToolChoice,
     WireToolChoice,
     core_message,
     core_role,
     join_text_parts,
+    json_schema_format,
     parse_tool_arguments,
+    reasoning_block_texts,
+    reasoning_from,
     resolve_tool_choice,
     tool_call_from,
+    tool_calls_from,
     tool_spec_from,
+    tool_specs_from,
     usage_summary,
 )
 from ._extras import install_command, require_module
 from ._holder import ClientHolder, ClientOptions
-from ._images import content_from_blocks, content_from_parts
+from ._images import content_from_blocks, content_from_parts, image_part_from_source
 from ._json_mode import parse_json_reply
 from ._options import (
     IGNORED_OPTIONS,
@@ -51,6 +57,20 @@ from ._options import (
     unknown_option_error,
 )
 from ._prepare import prepare_messages
+from ._replies import (
+    TOOL_CALLS_RECOVERED,
+    BlockNumbering,
+    ParsedToolCall,
+    ReplySummary,
+    corrective_turn_text,
+    json_object_in_text,
+    keep_first_tool_call,
+    missing_tool_call_error,
+    no_structured_call_message,
+    parse_partial_arguments,
+    parse_tool_calls,
+    tool_call_arguments,
+)
 from ._stream import StreamAccumulator, ToolCallBuilder
 from ._totals import UsageTotals, add_usage_counts, cost_metadata
 from ._version import __version__
@@ -62,10 +82,14 @@ __all__ = [
     "ENV_VARS",
     "IGNORED_OPTIONS",
     "ROLE_ALIASES",
+    "SKIPPED_BLOCK_TYPES",
     "TOOL_CALLS_RECOVERED",
+    "BlockNumbering",
     "ClientHolder",
     "ClientOptions",
     "ConstructorPolicy",
+    "ParsedToolCall",
+    "ReplySummary",
     "RequestOptions",
     "SortedOptions",
     "StreamAccumulator",
@@ -84,16 +108,27 @@ __all__ = [
     "content_from_parts",
     "core_message",
     "core_role",
+    "corrective_turn_text",
     "cost_metadata",
     "follow_client_field",
     "forced_tool_choice_allowed",
+    "image_part_from_source",
     "install_command",
     "invalid_request_from",
     "join_text_parts",
+    "json_object_in_text",
+    "json_schema_format",
+    "keep_first_tool_call",
     "known_option_names",
+    "missing_tool_call_error",
+    "no_structured_call_message",
     "parse_json_reply",
+    "parse_partial_arguments",
     "parse_tool_arguments",
+    "parse_tool_calls",
     "prepare_messages",
+    "reasoning_block_texts",
+    "reasoning_from",
     "refuse_options",
     "require_module",
     "resolve_endpoint",
@@ -102,13 +137,11 @@ __all__ = [
     "sharing_memo",
     "sort_constructor_keywords",
     "sort_options",
+    "tool_call_arguments",
     "tool_call_from",
+    "tool_calls_from",
     "tool_spec_from",
+    "tool_specs_from",
     "unknown_option_error",
     "usage_summary",
 ]
-
-
-TOOL_CALLS_RECOVERED = "tool_calls_recovered"
-"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
-marks a reply whose tool calls the core recovered from its text; the value is the shape."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any, Literal, cast
 
@@ -50,16 +51,16 @@ from deepseekapi_core import (
     DeepSeekClient,
     Era,
     InvalidAPIKeyError,
-    InvalidRequestError,
     PriceTable,
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
+    ToolSpec,
     Usage,
     get_model_profile,
 )
 from deepseekapi_core.integration import (
-    TOOL_CALLS_RECOVERED,
+    BlockNumbering,
     ClientHolder,
     ConstructorPolicy,
     StreamAccumulator,
@@ -70,6 +71,7 @@ from deepseekapi_core.integration import (
     cost_metadata,
     follow_client_field,
     forced_tool_choice_allowed,
+    json_schema_format,
     parse_json_reply,
     resolve_endpoint,
     resolve_timeout,
@@ -77,7 +79,7 @@ from deepseekapi_core.integration import (
     sharing_memo,
     sort_constructor_keywords,
     sort_options,
-    tool_spec_from,
+    tool_specs_from,
 )
 from deepseekapi_core.limiter import ConcurrencyLimiter
 
@@ -682,7 +684,7 @@ class ChatDeepSeekAPI(BaseChatModel):
                 tools at once. ``False`` is dropped with a warning.
             kwargs: further call options bound with the tools.
         """
-        formatted = [_tool_wire(tool, strict) for tool in tools]
+        formatted = [spec.model_dump(exclude_none=True) for spec in _tool_wire(tools, strict)]
         choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
@@ -737,7 +739,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         if method == "function_calling":
             if schema is None:
                 raise ValueError("schema must be given for method='function_calling'")
-            tool = _tool_wire(schema, strict)
+            tool = _tool_wire([schema], strict)[0].model_dump(exclude_none=True)
             name = tool["function"]["name"]
             llm = self.bind_tools(
                 [tool],
@@ -758,12 +760,8 @@ class ChatDeepSeekAPI(BaseChatModel):
         elif method == "json_schema":
             if schema is None:
                 raise ValueError("schema must be given for method='json_schema'")
-            function = _tool_wire(schema, strict)["function"]
-            json_schema = {"name": function["name"], "schema": function.get("parameters", {})}
-            if function.get("description"):
-                json_schema["description"] = function["description"]
             llm = self.bind(
-                response_format={"type": "json_schema", "json_schema": json_schema},
+                response_format=json_schema_format(_tool_wire([schema], strict)[0]),
                 ls_structured_output_format={
                     "kwargs": {"method": method, "strict": strict},
                     "schema": schema,
@@ -809,15 +807,9 @@ def _drop_disabled(params: dict[str, Any], disabled: Mapping[str, Any]) -> None:
             del params[name]
 
 
-def _tool_wire(tool: Any, strict: bool | None) -> dict[str, Any]:
-    """An OpenAI-style tool dict, validated by the core."""
-    try:
-        converted = convert_to_openai_tool(tool, strict=strict)
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequestError(
-            f"cannot make a tool from {tool!r}: {exc}", param="tools"
-        ) from None
-    return tool_spec_from(converted).model_dump(exclude_none=True)
+def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
+    """The tools converted by LangChain and validated by the core."""
+    return tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
 
 
 def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
@@ -832,8 +824,6 @@ def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatRe
     message = ai_message_from_completion(completion)
     if headers:
         message.response_metadata["headers"] = completion.response_headers
-    if completion.tool_calls_recovered is not None:
-        message.response_metadata[TOOL_CALLS_RECOVERED] = completion.tool_calls_recovered
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
     llm_output: dict[str, Any] = {
         "model_name": completion.model,
@@ -856,23 +846,12 @@ class _StreamFolder:
     with the finish reason, model name, system fingerprint and usage: so metadata appears once
     on the merged message and the final chunk is known to be last.
 
-    With ``output_version="v1"`` the chunks' content is given as standard blocks, each with
-    its own ``index`` (reasoning, text and every tool call numbered apart), so merged blocks
-    never collide (LangChain's generic conversion would number a tool call by its call index,
-    merging it into the reasoning or text block that preceded it).
+    With ``output_version="v1"`` the chunks' content is given as standard blocks, numbered by
+    the core's :class:`~deepseekapi_core.integration.BlockNumbering` (reasoning, text and every
+    tool call apart), so merged blocks never collide.
     """
 
-    __slots__ = (
-        "content",
-        "headers",
-        "kind",
-        "next_index",
-        "reasoning",
-        "reply",
-        "tool_chunks",
-        "tool_index",
-        "v1",
-    )
+    __slots__ = ("content", "headers", "numbering", "reasoning", "reply", "tool_chunks", "v1")
 
     def __init__(self, *, v1: bool = False, headers: bool = False) -> None:
         self.v1 = v1
@@ -882,10 +861,7 @@ class _StreamFolder:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.tool_chunks: list[ToolCallChunk] = []
-        # v1 block numbering
-        self.kind = ""
-        self.next_index = 0
-        self.tool_index: dict[int | None, int] = {}
+        self.numbering = BlockNumbering()
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
         visible = self.reply.add(chunk)
@@ -909,34 +885,24 @@ class _StreamFolder:
             message.response_metadata["output_version"] = "v1"
         return ChatGenerationChunk(message=message)
 
-    def _block_index(self, kind: str) -> int:
-        if kind != self.kind:
-            self.kind = kind
-            self.next_index += 1
-        return self.next_index - 1
-
     def _blocks(
         self, content: str, reasoning: str, tool_chunks: list[ToolCallChunk]
     ) -> list[str | dict[str, Any]]:
+        numbering = self.numbering
         blocks: list[str | dict[str, Any]] = []
         if reasoning:
-            index = self._block_index("reasoning")
+            index = numbering.block("reasoning")
             blocks.append({"type": "reasoning", "reasoning": reasoning, "index": index})
         if content:
-            blocks.append({"type": "text", "text": content, "index": self._block_index("text")})
+            blocks.append({"type": "text", "text": content, "index": numbering.block("text")})
         for tool_chunk in tool_chunks:
-            call = tool_chunk.get("index")
-            if call not in self.tool_index:
-                self.kind = "tool_call_chunk"
-                self.tool_index[call] = self.next_index
-                self.next_index += 1
             blocks.append(
                 {
                     "type": "tool_call_chunk",
                     "id": tool_chunk.get("id"),
                     "name": tool_chunk.get("name"),
                     "args": tool_chunk.get("args"),
-                    "index": self.tool_index[call],
+                    "index": numbering.tool_call(tool_chunk.get("index")),
                 }
             )
         return blocks
@@ -945,16 +911,9 @@ class _StreamFolder:
         content = "".join(self.content)
         reasoning = "".join(self.reasoning)
         reply = self.reply
-        metadata = response_metadata_from(
-            model=reply.model,
-            finish_reason=reply.finish_reason,
-            system_fingerprint=reply.system_fingerprint,
-            response_id=reply.id,
-        )
+        metadata = response_metadata_from(reply.summary())
         if self.v1:
             metadata["output_version"] = "v1"
-        if reply.tool_calls_recovered is not None:
-            metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
         if self.headers is not None:
             metadata["headers"] = self.headers
         message = AIMessageChunk(

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -26,7 +25,12 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ValidationError
 
-from deepseekapi_core.integration import add_usage_counts
+from deepseekapi_core.integration import (
+    add_usage_counts,
+    corrective_turn_text,
+    json_object_in_text,
+    no_structured_call_message,
+)
 
 __all__ = [
     "RequiredJsonToolParser",
@@ -73,25 +77,9 @@ def _text_of(result: Sequence[Generation]) -> str:
     return message.text if message is not None else (result[0].text if result else "")
 
 
-def _json_in_text(text: str) -> Any:
-    """A JSON object the model wrote as its answer (plain or in a code fence), else None."""
-    stripped = text.strip()
-    if stripped.startswith("```"):
-        stripped = stripped.split("\n", 1)[-1].rsplit("```", 1)[0]
-    try:
-        found = json.loads(stripped)
-    except ValueError:
-        return None
-    return found if isinstance(found, dict) else None
-
-
 def _no_call(tool_name: str, result: Sequence[Generation]) -> OutputParserException:
     text = _text_of(result)
-    return OutputParserException(
-        f"The model answered without calling the {tool_name!r} tool that carries the "
-        f"structured output, and its text is not a matching JSON object: {text[:200]!r}",
-        llm_output=text,
-    )
+    return OutputParserException(no_structured_call_message(tool_name, text), llm_output=text)
 
 
 class RequiredPydanticToolParser(PydanticToolsParser):
@@ -107,7 +95,7 @@ class RequiredPydanticToolParser(PydanticToolsParser):
         if parsed is not None or partial:
             return parsed
         schema = self.tools[0]
-        found = _json_in_text(_text_of(result))
+        found = json_object_in_text(_text_of(result))
         if found is not None and isinstance(schema, type) and issubclass(schema, BaseModel):
             try:
                 return schema.model_validate(found)
@@ -124,7 +112,7 @@ class RequiredJsonToolParser(JsonOutputKeyToolsParser):
         parsed = super().parse_result(result, partial=partial)
         if parsed is not None or partial:
             return parsed
-        found = _json_in_text(_text_of(result))
+        found = json_object_in_text(_text_of(result))
         if found is not None:
             return found
         raise _no_call(self.key_name, result)
@@ -133,12 +121,6 @@ class RequiredJsonToolParser(JsonOutputKeyToolsParser):
 def _called(message: BaseMessage, tool_name: str) -> bool:
     return isinstance(message, AIMessage) and any(
         call["name"] == tool_name for call in message.tool_calls
-    )
-
-
-def _correction(tool_name: str) -> HumanMessage:
-    return HumanMessage(
-        f"Now call the {tool_name} tool, with your answer as its arguments. Do not answer in text."
     )
 
 
@@ -168,7 +150,8 @@ class _CorrectiveTurn(Runnable[LanguageModelInput, BaseMessage]):
         self.to_messages = to_messages
 
     def _follow_up(self, input_: LanguageModelInput, reply: BaseMessage) -> list[BaseMessage]:
-        return [*self.to_messages(input_), reply, _correction(self.tool_name)]
+        correction = HumanMessage(corrective_turn_text(self.tool_name))
+        return [*self.to_messages(input_), reply, correction]
 
     def invoke(
         self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any

@@ -38,18 +38,21 @@ from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatMessage,
-    ContentPart,
     InvalidRequestError,
-    ToolCall,
     Usage,
 )
 from deepseekapi_core.integration import (
+    SKIPPED_BLOCK_TYPES,
+    TOOL_CALLS_RECOVERED,
+    ReplySummary,
     content_from_blocks,
     core_message,
     core_role,
     join_text_parts,
-    parse_tool_arguments,
-    tool_call_from,
+    parse_tool_calls,
+    reasoning_block_texts,
+    reasoning_from,
+    tool_calls_from,
 )
 
 __all__ = [
@@ -63,22 +66,6 @@ __all__ = [
 
 MODEL_PROVIDER = "deepseek"
 """``response_metadata["model_provider"]``: the same value langchain-deepseek reports."""
-
-# Content blocks an assistant message may hold that are not answer text: reasoning (kept apart),
-# and tool calls in their various provider spellings (sent from ``tool_calls`` instead).
-_REASONING_BLOCKS = frozenset({"reasoning", "thinking"})
-_TOOL_BLOCKS = frozenset(
-    {
-        "tool_call",
-        "tool_call_chunk",
-        "invalid_tool_call",
-        "tool_use",
-        "function_call",
-        "server_tool_call",
-        "server_tool_call_chunk",
-        "server_tool_result",
-    }
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,14 +90,16 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
         return core_message(
             where,
             role="tool",
-            content=_with_images(message.content, where),
+            content=content_from_blocks(message.content, where=where),
             tool_call_id=message.tool_call_id,
         )
     if isinstance(message, LCChatMessage):
         role = core_role(message.role, where)
         if role == "assistant":
             return core_message(
-                where, role="assistant", content=_assistant_text(message.content, where)
+                where,
+                role="assistant",
+                content=join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES),
             )
         return _plain(role, message, where)
     raise InvalidRequestError(
@@ -122,69 +111,31 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
 
 def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
     content = (
-        _with_images(message.content, where) if role == "user" else _text(message.content, where)
+        content_from_blocks(message.content, where=where)
+        if role == "user"
+        else join_text_parts(message.content, where=where)
     )
     return core_message(where, role=role, content=content, name=message.name)
-
-
-def _text(content: str | list[str | dict[Any, Any]], where: str) -> str:
-    if isinstance(content, str):
-        return content
-    return join_text_parts(content, where=where)
-
-
-def _with_images(content: str | list[str | dict[Any, Any]], where: str) -> str | list[ContentPart]:
-    """User and tool-result content: text, and images in any of LangChain's spellings (standard
-    v1/v0 image blocks, OpenAI ``image_url`` parts), converted and checked by the core."""
-    if isinstance(content, str):
-        return content
-    return content_from_blocks(content, where=where)
-
-
-def _assistant_text(content: str | list[str | dict[Any, Any]], where: str) -> str:
-    if isinstance(content, str):
-        return content
-    return join_text_parts(
-        (
-            part
-            for part in content
-            if not (isinstance(part, dict) and part.get("type") in _TOOL_BLOCKS)
-        ),
-        where=where,
-    )
-
-
-def _reasoning_of(message: AIMessage) -> str | None:
-    reasoning = message.additional_kwargs.get("reasoning_content")
-    if isinstance(reasoning, str):
-        return reasoning
-    if isinstance(message.content, list):
-        # output_version="v1" messages keep reasoning as content blocks.
-        parts = [
-            str(part.get("reasoning") or part.get("thinking") or "")
-            for part in message.content
-            if isinstance(part, dict) and part.get("type") in _REASONING_BLOCKS
-        ]
-        if parts:
-            return "".join(parts)
-    return None
 
 
 def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
     # Invalid calls are sent back as the model produced them, so a ToolMessage answering one
     # stays valid.
-    calls = [
-        tool_call_from(call, default_id=f"call_{index}_{position}")
-        for position, call in enumerate([*message.tool_calls, *message.invalid_tool_calls])
-    ]
-    text = _assistant_text(message.content, where)
+    calls = tool_calls_from(
+        [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
+    )
+    text = join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES)
+    # output_version="v1" messages keep reasoning as content blocks.
+    blocks = message.content if isinstance(message.content, list) else ()
     return core_message(
         where,
         role="assistant",
         content=text if text or not calls else None,
         name=message.name,
         tool_calls=calls or None,
-        reasoning_content=_reasoning_of(message),
+        reasoning_content=reasoning_from(
+            reasoning_block_texts(blocks), message.additional_kwargs.get("reasoning_content")
+        ),
     )
 
 
@@ -203,41 +154,19 @@ def usage_metadata_from(usage: Usage) -> UsageMetadata:
     )
 
 
-def _parsed_tool_calls(
-    calls: Sequence[ToolCall],
-) -> tuple[list[LCToolCall], list[InvalidToolCall]]:
-    valid: list[LCToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for call in calls:
-        try:
-            args = parse_tool_arguments(call.function.arguments)
-        except ValueError as exc:
-            invalid.append(
-                invalid_tool_call(
-                    name=call.function.name,
-                    args=call.function.arguments,
-                    id=call.id,
-                    error=str(exc),
-                )
-            )
-        else:
-            valid.append(
-                LCToolCall(name=call.function.name, args=args, id=call.id, type="tool_call")
-            )
-    return valid, invalid
-
-
-def response_metadata_from(
-    *, model: str, finish_reason: str | None, system_fingerprint: str | None, response_id: str
-) -> dict[str, Any]:
-    """The ``response_metadata`` of a finished reply."""
-    return {
-        "model_name": model,
-        "finish_reason": finish_reason,
-        "system_fingerprint": system_fingerprint,
-        "id": response_id,
+def response_metadata_from(reply: ReplySummary) -> dict[str, Any]:
+    """The ``response_metadata`` of a finished reply (``tool_calls_recovered`` when the core
+    recovered its tool calls from the text)."""
+    metadata = {
+        "model_name": reply.model,
+        "finish_reason": reply.finish_reason,
+        "system_fingerprint": reply.system_fingerprint,
+        "id": reply.id,
         "model_provider": MODEL_PROVIDER,
     }
+    if reply.tool_calls_recovered is not None:
+        metadata[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
+    return metadata
 
 
 def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
@@ -247,13 +176,16 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
     additional: dict[str, Any] = {}
     if message.reasoning_content is not None:
         additional["reasoning_content"] = message.reasoning_content
-    valid, invalid = _parsed_tool_calls(message.tool_calls or ())
-    metadata = response_metadata_from(
-        model=completion.model,
-        finish_reason=choice.finish_reason,
-        system_fingerprint=completion.system_fingerprint,
-        response_id=completion.id,
-    )
+    valid: list[LCToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in parse_tool_calls(message.tool_calls or ()):
+        if call.args is None:
+            invalid.append(
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=call.error)
+            )
+        else:
+            valid.append(LCToolCall(name=call.name, args=call.args, id=call.id, type="tool_call"))
+    metadata = response_metadata_from(ReplySummary.of(completion))
     if choice.logprobs is not None:
         metadata["logprobs"] = choice.logprobs
     if completion.usage is not None:

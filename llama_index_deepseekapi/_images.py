@@ -18,13 +18,8 @@ from typing import Any
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
 from llama_index.core.schema import ImageNode
 
-from deepseekapi_core import (
-    ImagePart,
-    InvalidRequestError,
-    image_part_from_bytes,
-    image_part_from_path,
-    image_part_from_url,
-)
+from deepseekapi_core import ImagePart, InvalidRequestError
+from deepseekapi_core.integration import image_part_from_source
 
 __all__ = ["image_blocks_from_documents", "image_part_from_block", "prompt_with_images"]
 
@@ -32,20 +27,14 @@ __all__ = ["image_blocks_from_documents", "image_part_from_block", "prompt_with_
 def image_part_from_block(block: ImageBlock, where: str) -> ImagePart:
     """The core image part for one :class:`ImageBlock`; errors name ``where``."""
     detail: Any = block.detail
-    try:
-        if block.image is not None:
-            return image_part_from_bytes(
-                _raw_bytes(block.image), block.image_mimetype, detail=detail
-            )
-        if block.path is not None:
-            return image_part_from_path(block.path, detail=detail)
-        if block.url is not None:
-            return image_part_from_url(str(block.url), detail=detail)
-    except InvalidRequestError as exc:
-        raise InvalidRequestError(f"{where}: {exc}", param="messages") from None
-    except (OSError, ValueError) as exc:  # an unreadable path, a refused detail value
-        raise InvalidRequestError(f"{where}: {exc}", param="messages") from None
-    raise InvalidRequestError(f"{where} is an image block without an image, path or url")
+    return image_part_from_source(
+        where=where,
+        data=_raw_bytes(block.image) if block.image is not None else None,
+        mime_type=block.image_mimetype,
+        path=block.path,
+        url=str(block.url) if block.url is not None else None,
+        detail=detail,
+    )
 
 
 def _raw_bytes(image: bytes | IOBase) -> bytes:

@@ -772,15 +772,9 @@ def _prompt_messages(
 def _keep_first_tool_call(message: ChatMessage) -> None:
     from llama_index.core.base.llms.types import ToolCallBlock
 
-    seen = False
-    kept = []
-    for block in message.blocks:
-        if isinstance(block, ToolCallBlock):
-            if seen:
-                continue
-            seen = True
-        kept.append(block)
-    message.blocks = kept
+    from deepseekapi_core.integration import keep_first_tool_call
+
+    message.blocks = keep_first_tool_call(message.blocks, lambda b: isinstance(b, ToolCallBlock))
     calls = message.additional_kwargs.get("tool_calls")
     if calls and len(calls) > 1:
         message.additional_kwargs["tool_calls"] = calls[:1]

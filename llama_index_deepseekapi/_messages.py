@@ -35,20 +35,23 @@ from deepseekapi_core import (
     ImagePart,
     InvalidRequestError,
     TextPart,
-    ToolCall,
     ToolSpec,
-    Usage,
 )
 from deepseekapi_core.integration import (
-    TOOL_CALLS_RECOVERED,
+    SKIPPED_BLOCK_TYPES,
+    ParsedToolCall,
+    ReplySummary,
     StreamAccumulator,
     content_from_parts,
     core_role,
     join_text_parts,
-    parse_tool_arguments,
+    missing_tool_call_error,
+    parse_tool_calls,
+    reasoning_from,
+    tool_call_arguments,
     tool_call_from,
-    tool_spec_from,
-    usage_summary,
+    tool_calls_from,
+    tool_specs_from,
 )
 
 from ._images import image_part_from_block
@@ -61,10 +64,6 @@ __all__ = [
     "tool_selections",
     "tool_specs",
 ]
-
-# Blocks that carry no text for the service: reasoning and tool calls travel in their own
-# fields; cache markers mean nothing to DeepSeek (its context cache is automatic).
-_SKIPPED_BLOCKS = frozenset({"thinking", "tool_call", "cache", "cache_control"})
 
 _ASSISTANT = MessageRole.ASSISTANT
 
@@ -93,21 +92,31 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
     if not extra and len(blocks) == 1 and isinstance(blocks[0], TextBlock):
         # The common case: one text block and nothing else.
         if role == "tool":
-            raise InvalidRequestError(
-                f"messages[{index}] is a tool result without additional_kwargs['tool_call_id']",
-                param="messages",
-            )
+            _tool_call_id(extra, index)  # raises: a tool result needs its call's id
         return ChatMessage(role=role, content=blocks[0].text)
     content = _text_of(blocks, index)
     if role == "assistant":
-        tool_calls = _tool_calls_of(message)
-        reasoning = _reasoning_of(message)
+        # The exact argument strings of additional_kwargs["tool_calls"], else the blocks.
+        listed = extra.get("tool_calls")
+        tool_calls = (
+            tool_calls_from(listed, where="additional_kwargs['tool_calls']")
+            if listed
+            else tool_calls_from(
+                [
+                    {"id": block.tool_call_id, "name": block.tool_name, "args": block.tool_kwargs}
+                    for block in blocks
+                    if isinstance(block, ToolCallBlock)
+                ],
+                id_prefix="call_",
+            )
+        )
+        thoughts = [block.content for block in blocks if isinstance(block, ThinkingBlock)]
         return ChatMessage(
             role="assistant",
             content=content,
             name=extra.get("name"),
             tool_calls=tool_calls or None,
-            reasoning_content=reasoning,
+            reasoning_content=reasoning_from(thoughts, extra.get("reasoning_content")),
         )
     if role == "tool":
         return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
@@ -164,40 +173,8 @@ def _parts(blocks: Iterable[Any]) -> Iterable[object]:
             yield from _parts(block.cited_content)
         else:
             kind = getattr(block, "block_type", type(block).__name__)
-            if kind not in _SKIPPED_BLOCKS:
+            if kind not in SKIPPED_BLOCK_TYPES:
                 yield {"type": kind}
-
-
-def _reasoning_of(message: LIChatMessage) -> str | None:
-    thoughts = [
-        block.content
-        for block in message.blocks
-        if isinstance(block, ThinkingBlock) and block.content is not None
-    ]
-    if thoughts:
-        return "".join(thoughts)
-    reasoning = message.additional_kwargs.get("reasoning_content")
-    return reasoning if isinstance(reasoning, str) else None
-
-
-def _tool_calls_of(message: LIChatMessage) -> list[ToolCall]:
-    listed = message.additional_kwargs.get("tool_calls")
-    if listed:
-        # A string or a mapping would iterate as characters or keys: name the real problem.
-        if isinstance(listed, (str, bytes, Mapping)) or not isinstance(listed, Iterable):
-            raise InvalidRequestError(
-                "additional_kwargs['tool_calls'] must be a list of tool calls, "
-                f"not {type(listed).__name__}"
-            )
-        return [tool_call_from(call) for call in listed]
-    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
-    return [
-        tool_call_from(
-            {"id": block.tool_call_id, "name": block.tool_name, "args": block.tool_kwargs},
-            default_id=f"call_{position}",
-        )
-        for position, block in enumerate(blocks)
-    ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -209,23 +186,13 @@ def tool_specs(tools: Sequence[Any], *, strict: bool = False) -> list[ToolSpec]:
 
     ``strict`` marks every function strict (the service honours it on its beta URL).
     """
-    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
-        raise InvalidRequestError(
-            f"tools must be a list of tools, not {type(tools).__name__}", param="tools"
-        )
-    specs = [_tool_spec(tool) for tool in tools]
-    if strict:
-        for spec in specs:
-            spec.function.strict = True
-    return specs
+    return tool_specs_from(tools, strict=strict, convert=_openai_tool)
 
 
-def _tool_spec(tool: Any) -> ToolSpec:
-    metadata = getattr(tool, "metadata", None)
-    to_openai_tool = getattr(metadata, "to_openai_tool", None)
-    if to_openai_tool is not None:
-        return tool_spec_from(to_openai_tool(skip_length_check=True))
-    return tool_spec_from(tool)
+def _openai_tool(tool: Any) -> Any:
+    """A llama-index tool as its OpenAI-style dict; anything else as it is."""
+    to_openai_tool = getattr(getattr(tool, "metadata", None), "to_openai_tool", None)
+    return tool if to_openai_tool is None else to_openai_tool(skip_length_check=True)
 
 
 def tool_selections(
@@ -243,65 +210,30 @@ def tool_selections(
         and response.delta is not None
         and "finish_reason" not in response.additional_kwargs
     )
-    selections = [
-        ToolSelection(
-            tool_id=block.tool_call_id or "",
-            tool_name=block.tool_name,
-            tool_kwargs=_kwargs(block.tool_kwargs, block.tool_name, in_progress),
-        )
+    calls: list[tuple[str, str, Mapping[str, Any] | str]] = [
+        (block.tool_call_id or "", block.tool_name, block.tool_kwargs)
         for block in message.blocks
         if isinstance(block, ToolCallBlock)
     ]
-    if not selections and message.additional_kwargs.get("tool_calls"):
-        for call in message.additional_kwargs["tool_calls"]:
-            tool_call = tool_call_from(call)
-            name = tool_call.function.name
-            selections.append(
-                ToolSelection(
-                    tool_id=tool_call.id,
-                    tool_name=name,
-                    tool_kwargs=_kwargs(tool_call.function.arguments, name, in_progress),
-                )
-            )
-    if not selections and error_on_no_tool_call:
-        answer = (message.content or "")[:200]
-        raise ValueError(
-            f"Expected at least one tool call, but the model made none; it answered: {answer!r}"
+    if not calls and message.additional_kwargs.get("tool_calls"):
+        for call in map(tool_call_from, message.additional_kwargs["tool_calls"]):
+            calls.append((call.id, call.function.name, call.function.arguments))
+    if not calls and error_on_no_tool_call:
+        raise missing_tool_call_error(message.content)
+    return [
+        ToolSelection(
+            tool_id=call_id,
+            tool_name=name,
+            tool_kwargs=dict(kwargs)
+            if not isinstance(kwargs, str)
+            else tool_call_arguments(name, kwargs, partial=in_progress),
         )
-    return selections
-
-
-def _kwargs(kwargs: Mapping[str, Any] | str, name: str, in_progress: bool) -> dict[str, Any]:
-    if not isinstance(kwargs, str):
-        return dict(kwargs)
-    try:
-        return parse_tool_arguments(kwargs)
-    except ValueError as exc:
-        if in_progress:
-            return _partial_arguments(kwargs)
-        raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
-
-
-def _partial_arguments(arguments: str) -> dict[str, Any]:
-    """The arguments streamed so far, parsed as llama-index's own ``OpenAI`` does."""
-    from llama_index.core.llms.utils import parse_partial_json
-
-    try:
-        parsed = parse_partial_json(arguments)
-    except (ValueError, TypeError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        for call_id, name, kwargs in calls
+    ]
 
 
 # ----------------------------------------------------------------------------------------------
 # core -> llama-index
-
-
-def _usage_kwargs(usage: Usage | None, finish_reason: str | None) -> dict[str, Any]:
-    extra: dict[str, Any] = usage_summary(usage) if usage is not None else {}
-    if finish_reason is not None:
-        extra["finish_reason"] = finish_reason
-    return extra
 
 
 def _assistant(
@@ -314,14 +246,7 @@ def _assistant(
     blocks: list[Any] = []
     extra: dict[str, Any] = {}
     if reasoning:
-        blocks.append(
-            ThinkingBlock.model_construct(
-                block_type="thinking",
-                content=reasoning,
-                num_tokens=reasoning_tokens,
-                additional_information={},
-            )
-        )
+        blocks.append(_thinking_block(reasoning, reasoning_tokens))
         extra["reasoning_content"] = reasoning
     blocks.append(TextBlock.model_construct(block_type="text", text=text))
     if tool_blocks:
@@ -330,33 +255,28 @@ def _assistant(
     return LIChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 
-def _tool_parts(calls: list[ToolCall], *, final: bool) -> tuple[list[ToolCallBlock], list[Any]]:
-    blocks = []
-    dicts: list[Any] = []
-    for call in calls:
-        arguments = call.function.arguments
-        kwargs: dict[str, Any] | str = arguments
-        if final:
-            try:
-                kwargs = parse_tool_arguments(arguments)
-            except ValueError:
-                kwargs = arguments
-        blocks.append(
-            ToolCallBlock.model_construct(
-                block_type="tool_call",
-                tool_call_id=call.id,
-                tool_name=call.function.name,
-                tool_kwargs=kwargs,
-            )
-        )
-        dicts.append(
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.function.name, "arguments": arguments},
-            }
-        )
-    return blocks, dicts
+def _thinking_block(reasoning: str, tokens: int | None) -> ThinkingBlock:
+    # Every field given: model_construct then skips pydantic's slow default path (17 % of a
+    # reasoner stream, measured with pyinstrument).
+    return ThinkingBlock.model_construct(
+        block_type="thinking", content=reasoning, num_tokens=tokens, additional_information={}
+    )
+
+
+def _tool_block(call_id: str, name: str, kwargs: dict[str, Any] | str) -> ToolCallBlock:
+    return ToolCallBlock.model_construct(
+        block_type="tool_call", tool_call_id=call_id, tool_name=name, tool_kwargs=kwargs
+    )
+
+
+def _tool_parts(calls: list[ParsedToolCall]) -> tuple[list[ToolCallBlock], list[Any]]:
+    """A finished reply's tool-call blocks (arguments parsed where they are a JSON object,
+    else as the model sent them) and their OpenAI-style dicts."""
+    blocks = [
+        _tool_block(call.id, call.name, call.arguments if call.args is None else call.args)
+        for call in calls
+    ]
+    return blocks, [call.as_wire() for call in calls]
 
 
 def chat_response(completion: ChatCompletion) -> ChatResponse:
@@ -368,29 +288,19 @@ def chat_response(completion: ChatCompletion) -> ChatResponse:
     ``finish_reason``.
     """
     message = completion.message
-    usage = completion.usage
-    tool_blocks, tool_dicts = _tool_parts(message.tool_calls or [], final=True)
-    reasoning_tokens = usage.reasoning_tokens or None if usage is not None else None
+    reply = ReplySummary.of(completion)
+    tool_blocks, tool_dicts = _tool_parts(parse_tool_calls(message.tool_calls or []))
     return ChatResponse(
         message=_assistant(
             message.content or "",
             message.reasoning_content,
             tool_blocks,
             tool_dicts,
-            reasoning_tokens,
+            reply.reasoning_tokens,
         ),
         raw=completion,
-        additional_kwargs=_recovered_marked(
-            _usage_kwargs(usage, completion.finish_reason), completion.tool_calls_recovered
-        ),
+        additional_kwargs=reply.counts(),
     )
-
-
-def _recovered_marked(extra: dict[str, Any], shape: str | None) -> dict[str, Any]:
-    """``extra``, marked when the core recovered the tool calls from the reply's text."""
-    if shape is not None:
-        extra[TOOL_CALLS_RECOVERED] = shape
-    return extra
 
 
 def completion_response(response: ChatResponse) -> CompletionResponse:
@@ -441,17 +351,16 @@ class StreamFolder:
                 reasoning = delta.reasoning_content
                 self._reasoning += reasoning
             if delta.tool_calls:
-                self._tool_blocks, self._tool_dicts = _tool_parts(
-                    reply.completed_tool_calls(), final=False
-                )
+                # The arguments so far, unparsed: they are not JSON until the call is complete.
+                calls = reply.tool_calls_so_far()
+                self._tool_blocks = [_tool_block(c.id, c.name, c.arguments) for c in calls]
+                self._tool_dicts = [call.as_wire() for call in calls]
         extra: dict[str, Any] = {}
         if chunk.finish_reason is not None or chunk.usage is not None:
-            extra = _usage_kwargs(chunk.usage, reply.finish_reason)
-            if reply.tool_calls_recovered is not None:
-                extra[TOOL_CALLS_RECOVERED] = reply.tool_calls_recovered
+            extra = reply.summary().counts()
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
-                    reply.completed_tool_calls(), final=True
+                    parse_tool_calls(reply.completed_tool_calls())
                 )
                 self._final_tools = True
         if reasoning:
@@ -467,15 +376,7 @@ class StreamFolder:
         if reasoning:
             thinking = self._thinking_block
             if thinking is None or thinking.content is not reasoning or reasoning_tokens:
-                # Every field given: model_construct then skips pydantic's slow default path
-                # (17 % of a reasoner stream, measured with pyinstrument).
-                thinking = ThinkingBlock.model_construct(
-                    block_type="thinking",
-                    content=reasoning,
-                    num_tokens=reasoning_tokens,
-                    additional_information={},
-                )
-                self._thinking_block = thinking
+                thinking = self._thinking_block = _thinking_block(reasoning, reasoning_tokens)
             blocks.append(thinking)
             extra["reasoning_content"] = reasoning
         text_block = self._text_block

@@ -168,3 +168,22 @@ def test_tool_selections_from_openai_style_kwargs_only() -> None:
         "add",
         {"a": 1},
     )
+
+
+def test_partial_arguments_read_as_llama_index_reads_them() -> None:
+    """The core's reading of streamed arguments agrees with llama-index's parse_partial_json
+    (which ``OpenAI`` uses) on every prefix of a tool call's arguments."""
+    from llama_index.core.llms.utils import parse_partial_json
+
+    from deepseekapi_core.integration import parse_partial_arguments
+
+    arguments = '{"city": "Paris: FR", "days": [1, 2, {"unit": "C"}], "note": "a\\"b\nc", "x": 1}'
+    for end in range(len(arguments) + 1):
+        prefix = arguments[:end]
+        try:
+            expected = parse_partial_json(prefix)
+        except ValueError:
+            expected = {}
+        if not isinstance(expected, dict):
+            expected = {}
+        assert parse_partial_arguments(prefix) == expected, prefix
