@@ -7,6 +7,7 @@ core's private modules. Nothing here imports a framework.
 from __future__ import annotations
 
 from ._client import coerce_chat_request, invalid_request_from
+from ._compose import OptionSource, compose_request
 from ._config import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
@@ -28,7 +29,7 @@ from ._convert import (
     tool_spec_from,
     usage_summary,
 )
-from ._holder import ClientHolder, ClientOptions
+from ._holder import ClientHolder, ClientOptions, HoldsClients
 from ._images import content_from_blocks, content_from_parts
 from ._json_mode import parse_json_reply
 from ._options import (
@@ -55,6 +56,8 @@ __all__ = [
     "TOOL_CALLS_RECOVERED",
     "ClientHolder",
     "ClientOptions",
+    "HoldsClients",
+    "OptionSource",
     "RequestOptions",
     "SortedOptions",
     "StreamAccumulator",
@@ -65,6 +68,7 @@ __all__ = [
     "__version__",
     "closest_name",
     "coerce_chat_request",
+    "compose_request",
     "content_from_blocks",
     "content_from_parts",
     "core_message",
