@@ -11,8 +11,7 @@ call's HTTP options (timeout, headers, query), merged in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._client import coerce_chat_request
 from ._options import RequestOptions, sort_options
@@ -21,9 +20,9 @@ from ._types import ChatMessage, ChatRequest
 __all__ = ["OptionSource", "compose_request"]
 
 
-@dataclass(frozen=True)
-class OptionSource:
-    """One mapping of options and how :func:`sort_options` treats it.
+class OptionSource(NamedTuple):
+    """One mapping of options and how :func:`sort_options` treats it (a tuple: one is made
+    per source per call, so it must be cheap).
 
     Attributes:
         options: the names and values as the user gave them.
