@@ -467,6 +467,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             response.additional_kwargs.update(cost_kwargs(usage, self.model, self.prices, era))
         return response
 
+    # The core's HoldsClients mixin writes these for ChatDeepSeekAPI; as a base class here it
+    # would import the core with the adapter (see ReasoningEffort above).
     @property
     def client(self) -> DeepSeekClient:
         """The core's sync client, built on first use and reused."""
