@@ -15,22 +15,26 @@ import dataclasses
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import SecretStr
 
 from ._client import AsyncDeepSeekClient, DeepSeekClient
-from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key, resolve_timeout
 from ._exceptions import InvalidRequestError
+from ._options import RequestOptions
 from ._prepare import ReasoningReplay
 from ._retry import RetryPolicy
 from .limiter import ConcurrencyLimiter, check_limiter_options
 from .models import DEFAULT_ERA, Era
 
-__all__ = ["ClientHolder", "ClientOptions"]
+if TYPE_CHECKING:
+    from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest
+
+__all__ = ["ClientHolder", "ClientOptions", "HoldsClients"]
 
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Coroutine[Any, Any, None]]
@@ -43,6 +47,11 @@ class ClientOptions:
     ``transport`` may be sync, async, or both (the emulator's serves both); ``async_transport``
     overrides it for async calls. Injected ``http_client``/``async_http_client`` are used as
     they are and never closed here.
+
+    ``reuse_client=False`` gives each request a connection pool of its own, closed when the
+    request (or its stream, however it ends) is done. ``stream_chunk_timeout`` is the read
+    timeout of streaming requests (the longest wait between two chunks) when the call sets no
+    timeout of its own; its connect, write and pool values stay ``timeout``'s.
     """
 
     api_key: str | SecretStr | None = None
@@ -62,20 +71,15 @@ class ClientOptions:
     max_concurrency: int | None = None
     deadline: float | None = None
     recover_tool_calls: bool = True
+    reuse_client: bool = True
+    stream_chunk_timeout: float | None = None
 
     def __post_init__(self) -> None:
         # A key a header cannot carry is refused now, when the adapter is built, not at the
         # first request (the error names the problem, never the key).
         resolve_api_key(self.api_key)
-        if self.deadline is not None and (
-            isinstance(self.deadline, bool)
-            or not isinstance(self.deadline, (int, float))
-            or not self.deadline > 0
-        ):
-            raise InvalidRequestError(
-                f"deadline must be a positive number of seconds or None, not {self.deadline!r}",
-                param="deadline",
-            )
+        _positive_or_none("deadline", self.deadline)
+        _positive_or_none("stream_chunk_timeout", self.stream_chunk_timeout)
         _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
         _expect("async_transport", self.async_transport, (httpx.AsyncBaseTransport,))
         _expect("http_client", self.http_client, (httpx.Client,))
@@ -128,6 +132,15 @@ class ClientOptions:
                 transport, "is sync-only; pass async_transport=... for async calls"
             )
         return transport
+
+
+def _positive_or_none(name: str, value: object) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+    ):
+        raise InvalidRequestError(
+            f"{name} must be a positive number of seconds or None, not {value!r}", param=name
+        )
 
 
 def _wrong_transport(transport: object, problem: str) -> InvalidRequestError:
@@ -200,13 +213,7 @@ class ClientHolder:
             with self._lock:
                 client = self._client
                 if client is None:
-                    options = self._options
-                    client = self._client = DeepSeekClient(
-                        **options._common(),
-                        http_client=options.http_client,
-                        transport=options.sync_transport(),
-                        sleep=self._wait,
-                    )
+                    client = self._client = self._new_client()
         return client
 
     @property
@@ -224,14 +231,27 @@ class ClientHolder:
                     client = self._build_async(loop)
         return client
 
-    def _build_async(self, loop: asyncio.AbstractEventLoop | None) -> AsyncDeepSeekClient:
+    def _new_client(self) -> DeepSeekClient:
         options = self._options
-        client = AsyncDeepSeekClient(
+        return DeepSeekClient(
+            **options._common(),
+            http_client=options.http_client,
+            transport=options.sync_transport(),
+            sleep=self._wait,
+        )
+
+    def _new_async_client(self) -> AsyncDeepSeekClient:
+        options = self._options
+        return AsyncDeepSeekClient(
             **options._common(),
             http_client=options.async_http_client,
             transport=options.async_transport_to_use(),
             sleep=self._async_wait,
         )
+
+    def _build_async(self, loop: asyncio.AbstractEventLoop | None) -> AsyncDeepSeekClient:
+        options = self._options
+        client = self._new_async_client()
         if options.async_http_client is not None or loop is None:
             self._shared_async = client
         elif loop is not None:
@@ -240,6 +260,66 @@ class ClientHolder:
                 del self._async_clients[old_loop]
             self._async_clients[loop] = client
         return client
+
+    # ------------------------------------------------------------------------------------
+    # Calls: the options' client policy (reuse_client, stream_chunk_timeout) applied once
+
+    def chat(self, request: ChatRequest, options: RequestOptions | None = None) -> ChatCompletion:
+        """Send ``request`` with the sync client (a one-request one if ``reuse_client`` is off)."""
+        if self._options.reuse_client:
+            return self.client.chat(request, options=options)
+        with self._new_client() as client:
+            return client.chat(request, options=options)
+
+    async def achat(
+        self, request: ChatRequest, options: RequestOptions | None = None
+    ) -> ChatCompletion:
+        """Send ``request`` with the running loop's async client (or a one-request one)."""
+        if self._options.reuse_client:
+            return await self.async_client.chat(request, options=options)
+        async with self._new_async_client() as client:
+            return await client.chat(request, options=options)
+
+    def stream_chat(
+        self, request: ChatRequest, options: RequestOptions | None = None
+    ) -> Iterator[ChatCompletionChunk]:
+        """Stream ``request``'s reply; checked now, sent when iteration starts.
+
+        A one-request client (``reuse_client=False``) is closed when the stream ends, fails or
+        is closed early.
+        """
+        options = self._streaming(options)
+        if self._options.reuse_client:
+            return self.client.stream_chat(request, options=options)
+        client = self._new_client()
+        try:
+            chunks = client.stream_chat(request, options=options)
+        except BaseException:
+            client.close()
+            raise
+        return _closing_client(chunks, client)
+
+    def astream_chat(
+        self, request: ChatRequest, options: RequestOptions | None = None
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """Async :meth:`stream_chat`: checked now, sent when iteration starts."""
+        options = self._streaming(options)
+        if self._options.reuse_client:
+            return self.async_client.stream_chat(request, options=options)
+        client = self._new_async_client()
+        # Validation fails before any connection is opened: nothing to close then.
+        chunks = client.stream_chat(request, options=options)
+        return _aclosing_client(chunks, client)
+
+    def _streaming(self, options: RequestOptions | None) -> RequestOptions | None:
+        """``options`` with ``stream_chunk_timeout`` as the read timeout, unless the call
+        set a timeout of its own."""
+        read = self._options.stream_chunk_timeout
+        if read is None or (options is not None and options.timeout is not None):
+            return options
+        base = resolve_timeout(self._options.timeout)
+        timeout = httpx.Timeout(read, connect=base.connect, write=base.write, pool=base.pool)
+        return (options or RequestOptions()).merged(RequestOptions(timeout=timeout))
 
     def _wait(self, seconds: float) -> None:
         (self.sleep or time.sleep)(seconds)
@@ -288,6 +368,62 @@ class ClientHolder:
         self.__init__(  # type: ignore[misc]
             state["options"], sleep=state["sleep"], async_sleep=state["async_sleep"]
         )
+
+
+class HoldsClients:
+    """For an adapter that keeps a :class:`ClientHolder` as ``clients``: its public
+    ``client``/``async_client`` and ``close``/``aclose``, written once.
+
+    A plain mixin with no state of its own, so it sits beside a pydantic model's bases without
+    adding fields (nothing changes in ``repr``, serialisation or pickling).
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        @property
+        def clients(self) -> ClientHolder: ...
+
+    @property
+    def client(self) -> DeepSeekClient:
+        """The core's synchronous client (built on first use and reused)."""
+        return self.clients.client
+
+    @property
+    def async_client(self) -> AsyncDeepSeekClient:
+        """The core's asynchronous client for the running event loop."""
+        return self.clients.async_client
+
+    def close(self) -> None:
+        """Close the clients' connection pools (injected HTTP clients stay open)."""
+        self.clients.close()
+
+    async def aclose(self) -> None:
+        """Close the clients' connection pools, awaiting the running loop's."""
+        await self.clients.aclose()
+
+
+def _closing_client(
+    chunks: Iterator[ChatCompletionChunk], client: DeepSeekClient
+) -> Iterator[ChatCompletionChunk]:
+    try:
+        yield from chunks
+    finally:
+        client.close()
+
+
+async def _aclosing_client(
+    chunks: AsyncIterator[ChatCompletionChunk], client: AsyncDeepSeekClient
+) -> AsyncIterator[ChatCompletionChunk]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        # The stream's response goes back to the pool before the pool closes.
+        if isinstance(chunks, AsyncGenerator):
+            await chunks.aclose()
+        await client.aclose()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

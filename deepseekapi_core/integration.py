@@ -7,6 +7,7 @@ core's private modules. Nothing here imports a framework.
 from __future__ import annotations
 
 from ._client import coerce_chat_request, invalid_request_from
+from ._compose import OptionSource, compose_request
 from ._config import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
@@ -43,7 +44,7 @@ from ._convert import (
     usage_summary,
 )
 from ._extras import install_command, require_module
-from ._holder import ClientHolder, ClientOptions
+from ._holder import ClientHolder, ClientOptions, HoldsClients
 from ._images import content_from_blocks, content_from_parts, image_part_from_source
 from ._json_mode import parse_json_reply
 from ._options import (
@@ -88,6 +89,8 @@ __all__ = [
     "ClientHolder",
     "ClientOptions",
     "ConstructorPolicy",
+    "HoldsClients",
+    "OptionSource",
     "ParsedToolCall",
     "ReplySummary",
     "RequestOptions",
@@ -104,6 +107,7 @@ __all__ = [
     "client_options_from",
     "closest_name",
     "coerce_chat_request",
+    "compose_request",
     "content_from_blocks",
     "content_from_parts",
     "core_message",

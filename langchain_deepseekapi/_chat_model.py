@@ -44,11 +44,9 @@ from typing_extensions import Self
 
 from deepseekapi_core import (
     DEFAULT_ERA,
-    AsyncDeepSeekClient,
     ChatCompletion,
     ChatCompletionChunk,
     ChatRequest,
-    DeepSeekClient,
     Era,
     InvalidAPIKeyError,
     PriceTable,
@@ -63,22 +61,22 @@ from deepseekapi_core.integration import (
     BlockNumbering,
     ClientHolder,
     ConstructorPolicy,
+    HoldsClients,
+    OptionSource,
     StreamAccumulator,
     ToolChoice,
     check_field,
     client_options_from,
-    coerce_chat_request,
+    compose_request,
     cost_metadata,
     follow_client_field,
     forced_tool_choice_allowed,
     json_schema_format,
     parse_json_reply,
     resolve_endpoint,
-    resolve_timeout,
     resolve_tool_choice,
     sharing_memo,
     sort_constructor_keywords,
-    sort_options,
     tool_specs_from,
 )
 from deepseekapi_core.limiter import ConcurrencyLimiter
@@ -162,10 +160,11 @@ _CLIENT_FIELDS = {
     "max_concurrency": "max_concurrency",
     "deadline": "deadline",
     "recover_tool_calls": "recover_tool_calls",
+    "stream_chunk_timeout": "stream_chunk_timeout",
 }
 
 
-class ChatDeepSeekAPI(BaseChatModel):
+class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     """DeepSeek chat models (``deepseek-chat``, ``deepseek-reasoner``, V4 ids) for LangChain.
 
     Setup:
@@ -501,16 +500,6 @@ class ChatDeepSeekAPI(BaseChatModel):
             clients = self._clients = ClientHolder(client_options_from(self, _CLIENT_FIELDS))
         return clients
 
-    @property
-    def client(self) -> DeepSeekClient:
-        """The core's synchronous client this model uses (built on first use)."""
-        return self.clients.client
-
-    @property
-    def async_client(self) -> AsyncDeepSeekClient:
-        """The core's asynchronous client for the running event loop."""
-        return self.clients.async_client
-
     # ------------------------------------------------------------------------------------
     # Requests
 
@@ -523,46 +512,29 @@ class ChatDeepSeekAPI(BaseChatModel):
         stream_usage: bool | None = None,
     ) -> tuple[ChatRequest, RequestOptions]:
         """The validated request and this call's HTTP options (timeout, headers, query)."""
-        params: dict[str, Any] = {"model": self.model_name}
-        for name in _PARAM_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                params[name] = value
-        if self.allow_dropped_images:
-            params["allow_dropped_images"] = True
-        if self.stop:
-            params["stop"] = self.stop
-        extra: dict[str, Any] = dict(self.extra_body) if self.extra_body else {}
-        options = RequestOptions()
-        if self.model_kwargs:
-            sorted_kwargs = sort_options(
+        fields = {name: getattr(self, name) for name in _PARAM_FIELDS}
+        fields["model"] = self.model_name
+        fields["stop"] = self.stop or None
+        fields["allow_dropped_images"] = self.allow_dropped_images
+        sources = [
+            OptionSource(
                 self.model_kwargs,
+                where="model_kwargs key",
                 unknown_to_body=True,
                 consumed=_CONSUMED_KWARGS,
-                where="model_kwargs key",
             )
-            params.update(sorted_kwargs.params)
-            extra.update(sorted_kwargs.extra_body)
-            options = options.merged(sorted_kwargs.request_options)
-        if stop is not None:
-            if stop:
-                params["stop"] = stop
-            else:
-                params.pop("stop", None)
-        if kwargs:
-            sorted_kwargs = sort_options(kwargs, consumed=_CONSUMED_KWARGS)
-            params.update(sorted_kwargs.params)
-            extra.update(sorted_kwargs.extra_body)
-            options = options.merged(sorted_kwargs.request_options)
-        if self.disabled_params:
-            _drop_disabled(params, self.disabled_params)
-            _drop_disabled(extra, self.disabled_params)
-        if extra:
-            params["extra_body"] = extra
-        if stream_usage is not None:
-            params["stream_options"] = {"include_usage": stream_usage}
-        params["messages"] = to_core_messages(messages)
-        return coerce_chat_request(None, params), options
+        ]
+        if stop is not None:  # the call's stop replaces the model's; an empty one clears it
+            sources.append(OptionSource({"stop": stop or None}))
+        sources.append(OptionSource(kwargs, consumed=_CONSUMED_KWARGS))
+        return compose_request(
+            fields,
+            to_core_messages(messages),
+            sources=sources,
+            extra_body=self.extra_body,
+            disabled=self.disabled_params,
+            stream_usage=stream_usage,
+        )
 
     def _generate(
         self,
@@ -572,7 +544,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
-        completion = self.client.chat(request, options=options)
+        completion = self.clients.chat(request, options)
         result = _chat_result(completion, headers=self.include_response_headers)
         self._priced(result.generations[0].message, completion.usage)
         return result
@@ -585,7 +557,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
-        completion = await self.async_client.chat(request, options=options)
+        completion = await self.clients.achat(request, options)
         result = _chat_result(completion, headers=self.include_response_headers)
         self._priced(result.generations[0].message, completion.usage)
         return result
@@ -605,18 +577,6 @@ class ChatDeepSeekAPI(BaseChatModel):
             kwargs,
             stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
         )
-        if self.stream_chunk_timeout is not None and options.timeout is None:
-            base = resolve_timeout(self.timeout)
-            options = options.merged(
-                RequestOptions(
-                    timeout=httpx.Timeout(
-                        self.stream_chunk_timeout,
-                        connect=base.connect,
-                        write=base.write,
-                        pool=base.pool,
-                    )
-                )
-            )
         folder = _StreamFolder(
             v1=self.output_version == "v1", headers=self.include_response_headers
         )
@@ -632,7 +592,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         # LangChain itself calls run_manager.on_llm_new_token for each chunk yielded here;
         # calling it here too would report every token twice.
         request, options, folder = self._stream_start(messages, stop, kwargs)
-        for chunk in self.client.stream_chat(request, options=options):
+        for chunk in self.clients.stream_chat(request, options):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
@@ -648,7 +608,7 @@ class ChatDeepSeekAPI(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, options, folder = self._stream_start(messages, stop, kwargs)
-        async for chunk in self.async_client.stream_chat(request, options=options):
+        async for chunk in self.clients.astream_chat(request, options):
             generation = folder.feed(chunk)
             if generation is not None:
                 yield generation
@@ -798,13 +758,6 @@ class ChatDeepSeekAPI(BaseChatModel):
 
 # ----------------------------------------------------------------------------------------
 # Helpers
-
-
-def _drop_disabled(params: dict[str, Any], disabled: Mapping[str, Any]) -> None:
-    """Drop parameters ``disabled_params`` names (all values, or the values listed)."""
-    for name, values in disabled.items():
-        if name in params and (values is None or params[name] in values):
-            del params[name]
 
 
 def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:

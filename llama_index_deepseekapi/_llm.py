@@ -86,8 +86,20 @@ _CONNECTION_FIELDS = {
         "limiter",
         "deadline",
         "recover_tool_calls",
+        "reuse_client",
     )
 }
+# Fields sent with every request (None: unset).
+_REQUEST_FIELDS = (
+    "model",
+    "temperature",
+    "max_tokens",
+    "thinking",
+    "reasoning_effort",
+    "logprobs",
+    "top_logprobs",
+    "allow_dropped_images",
+)
 
 
 @functools.cache
@@ -402,6 +414,8 @@ class DeepSeekAPI(FunctionCallingLLM):
             response.additional_kwargs.update(cost_metadata(usage, self.model, self.prices, era))
         return response
 
+    # The core's HoldsClients mixin writes these for ChatDeepSeekAPI; as a base class here it
+    # would import the core with the adapter (see ReasoningEffort above).
     @property
     def client(self) -> DeepSeekClient:
         """The core's sync client, built on first use and reused."""
@@ -416,36 +430,19 @@ class DeepSeekAPI(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> tuple[ChatRequest, RequestOptions]:
         """The validated request and this call's HTTP options (timeout, headers, query)."""
-        from deepseekapi_core import RequestOptions
-        from deepseekapi_core.integration import coerce_chat_request, sort_options
+        from deepseekapi_core.integration import OptionSource, compose_request
 
         from ._messages import to_core_messages, tool_specs
 
-        params: dict[str, Any] = {"model": self.model}
-        for name in ("temperature", "max_tokens", "thinking", "reasoning_effort", "logprobs"):
-            value = getattr(self, name)
-            if value is not None:
-                params[name] = value
-        if self.top_logprobs is not None:
-            params["top_logprobs"] = self.top_logprobs
-        if self.allow_dropped_images:
-            params["allow_dropped_images"] = True
-        extra: dict[str, Any] = {}
-        options = RequestOptions()
-        for source, where in ((self.additional_kwargs, "additional_kwargs key"), (kwargs, None)):
-            if not source:
-                continue
-            sorted_options = sort_options(source, where=where or "call option")
-            params.update(sorted_options.params)
-            extra.update(sorted_options.extra_body)
-            options = options.merged(sorted_options.request_options)
-        if extra:
-            params["extra_body"] = extra
-        tools = params.get("tools")
-        if tools:
-            params["tools"] = tool_specs(tools, strict=self.strict)
-        params["messages"] = to_core_messages(messages)
-        return coerce_chat_request(None, params), options
+        return compose_request(
+            {name: getattr(self, name) for name in _REQUEST_FIELDS},
+            to_core_messages(messages),
+            sources=(
+                OptionSource(self.additional_kwargs, where="additional_kwargs key"),
+                OptionSource(kwargs),
+            ),
+            convert_tools=lambda tools: tool_specs(tools, strict=self.strict),
+        )
 
     # ------------------------------------------------------------------------------------------
     # Chat
@@ -453,12 +450,7 @@ class DeepSeekAPI(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]) -> ChatResponse:
         from ._messages import chat_response
 
-        request, options = self._request(messages, kwargs)
-        if self.reuse_client:
-            completion = self.client.chat(request, options=options)
-        else:
-            with self._new_client() as client:
-                completion = client.chat(request, options=options)
+        completion = self._clients.chat(*self._request(messages, kwargs))
         return self._priced(chat_response(completion), completion.usage)
 
     async def _achat(
@@ -466,59 +458,19 @@ class DeepSeekAPI(FunctionCallingLLM):
     ) -> ChatResponse:
         from ._messages import chat_response
 
-        request, options = self._request(messages, kwargs)
-        if self.reuse_client:
-            completion = await self.async_client.chat(request, options=options)
-        else:
-            async with self._new_async_client() as client:
-                completion = await client.chat(request, options=options)
+        completion = await self._clients.achat(*self._request(messages, kwargs))
         return self._priced(chat_response(completion), completion.usage)
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> Iterator[ChatCompletionChunk]:
         # Validation (and request errors) happen here, before the generator is returned.
-        request, options = self._request(messages, kwargs)
-        if self.reuse_client:
-            return self.client.stream_chat(request, options=options)
-        client = self._new_client()
-        chunks = client.stream_chat(request, options=options)
-
-        def closing() -> Iterator[ChatCompletionChunk]:
-            with client:
-                yield from chunks
-
-        return closing()
+        return self._clients.stream_chat(*self._request(messages, kwargs))
 
     def _astream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> AsyncIterator[ChatCompletionChunk]:
-        request, options = self._request(messages, kwargs)
-        if self.reuse_client:
-            return self.async_client.stream_chat(request, options=options)
-        client = self._new_async_client()
-        chunks = client.stream_chat(request, options=options)
-
-        async def closing() -> AsyncIterator[ChatCompletionChunk]:
-            async with client:
-                async for chunk in chunks:
-                    yield chunk
-
-        return closing()
-
-    def _new_client(self) -> DeepSeekClient:
-        """A client with a connection pool of its own, for ``reuse_client=False``."""
-        return self._one_request_holder().client
-
-    def _new_async_client(self) -> AsyncDeepSeekClient:
-        """An async client with a connection pool of its own, for ``reuse_client=False``."""
-        return self._one_request_holder().async_client
-
-    def _one_request_holder(self) -> ClientHolder:
-        from deepseekapi_core.integration import ClientHolder
-
-        holder = self._clients
-        return ClientHolder(holder.options, sleep=holder.sleep, async_sleep=holder.async_sleep)
+        return self._clients.astream_chat(*self._request(messages, kwargs))
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
