@@ -673,7 +673,7 @@ class DeepSeekClient(_BaseClient):
 
     Args:
         api_key: the key; else from the environment, paired with its base URL (see
-            :func:`deepseekapi_core.resolve_endpoint`: ``DEEPSEEKAPI_API_KEY`` with
+            :func:`deepseekapi_core.integration.resolve_endpoint`: ``DEEPSEEKAPI_API_KEY`` with
             ``DEEPSEEKAPI_BASE_URL`` or the proxy, else ``DEEPSEEK_API_KEY`` with
             ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or ``https://api.deepseek.com``).
             Surrounding whitespace is stripped; a key with any other character a header cannot

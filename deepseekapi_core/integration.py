@@ -11,7 +11,10 @@ from ._compose import OptionSource, compose_request
 from ._config import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
+    DEEPSEEK_BASE_URL_ENV_VARS,
+    DEEPSEEK_DEFAULT_BASE_URL,
     ENV_VARS,
+    Endpoint,
     TimeoutSpec,
     resolve_endpoint,
     resolve_timeout,
@@ -45,7 +48,12 @@ from ._convert import (
 )
 from ._extras import install_command, require_module
 from ._holder import ClientHolder, ClientOptions, HoldsClients
-from ._images import content_from_blocks, content_from_parts, image_part_from_source
+from ._images import (
+    check_request_images,
+    content_from_blocks,
+    content_from_parts,
+    image_part_from_source,
+)
 from ._json_mode import parse_json_reply
 from ._options import (
     IGNORED_OPTIONS,
@@ -73,6 +81,7 @@ from ._replies import (
     tool_call_arguments,
 )
 from ._stream import StreamAccumulator, ToolCallBuilder
+from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._totals import UsageTotals, add_usage_counts, cost_metadata
 from ._version import __version__
 from .models import forced_tool_choice_allowed
@@ -80,6 +89,8 @@ from .models import forced_tool_choice_allowed
 __all__ = [
     "API_KEY_ENV_VARS",
     "BASE_URL_ENV_VAR",
+    "DEEPSEEK_BASE_URL_ENV_VARS",
+    "DEEPSEEK_DEFAULT_BASE_URL",
     "ENV_VARS",
     "IGNORED_OPTIONS",
     "ROLE_ALIASES",
@@ -89,9 +100,11 @@ __all__ = [
     "ClientHolder",
     "ClientOptions",
     "ConstructorPolicy",
+    "Endpoint",
     "HoldsClients",
     "OptionSource",
     "ParsedToolCall",
+    "RecoveredToolCalls",
     "ReplySummary",
     "RequestOptions",
     "SortedOptions",
@@ -104,6 +117,7 @@ __all__ = [
     "__version__",
     "add_usage_counts",
     "check_field",
+    "check_request_images",
     "client_options_from",
     "closest_name",
     "coerce_chat_request",
@@ -133,11 +147,13 @@ __all__ = [
     "prepare_messages",
     "reasoning_block_texts",
     "reasoning_from",
+    "recover_tool_calls",
     "refuse_options",
     "require_module",
     "resolve_endpoint",
     "resolve_timeout",
     "resolve_tool_choice",
+    "schema_problems",
     "sharing_memo",
     "sort_constructor_keywords",
     "sort_options",

@@ -49,7 +49,6 @@ from deepseekapi_core import (
     ChatRequest,
     Era,
     InvalidAPIKeyError,
-    PriceTable,
     ReasoningEffort,
     RequestOptions,
     RetryPolicy,
@@ -80,6 +79,7 @@ from deepseekapi_core.integration import (
     tool_specs_from,
 )
 from deepseekapi_core.limiter import ConcurrencyLimiter
+from deepseekapi_core.pricing import PriceTable
 
 from ._compat import (
     RequiredJsonToolParser,
@@ -225,7 +225,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     """API key (alias ``openai_api_key``); else from the environment, paired with its base URL:
     ``DEEPSEEKAPI_API_KEY`` (with ``DEEPSEEKAPI_BASE_URL`` or the proxy), else
     ``DEEPSEEK_API_KEY`` (with ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or
-    ``https://api.deepseek.com``). See :func:`deepseekapi_core.resolve_endpoint`."""
+    ``https://api.deepseek.com``). See :func:`deepseekapi_core.integration.resolve_endpoint`."""
     base_url: str | None = Field(default=None, alias="api_base")
     """Base URL (aliases ``api_base``, ``openai_api_base``); else paired with the key."""
     temperature: float | None = None

@@ -47,13 +47,13 @@ if TYPE_CHECKING:
         ChatCompletionChunk,
         ChatRequest,
         DeepSeekClient,
-        DeepSeekTokenizer,
         ModelProfile,
         ReasoningEffort,
         RequestOptions,
         Usage,
     )
     from deepseekapi_core.integration import ClientHolder, ConstructorPolicy
+    from deepseekapi_core.tokenizer import DeepSeekTokenizer
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -179,7 +179,7 @@ class DeepSeekAPI(FunctionCallingLLM):
         top_logprobs: how many alternatives per token (needs ``logprobs``).
         reuse_client: ``False`` builds a new connection pool for each request.
         prices: the proxy's prices for ``additional_kwargs["cost"]``: a
-            :class:`~deepseekapi_core.PriceTable` or ``{model: [hit, miss, output]}`` per
+            :class:`~deepseekapi_core.pricing.PriceTable` or ``{model: [hit, miss, output]}`` per
             million tokens (else ``DEEPSEEKAPI_PRICES``, else DeepSeek's published prices).
         transport: an httpx transport (the emulator's serves both sync and async calls).
         async_transport: an httpx async transport for async calls, when it differs.
@@ -393,7 +393,7 @@ class DeepSeekAPI(FunctionCallingLLM):
     ) -> int:
         """The ``prompt_tokens`` the service will count for ``messages`` (chat template and
         ``tools`` included), offline; needs the ``[tokenizer]`` extra."""
-        from deepseekapi_core import count_prompt_tokens
+        from deepseekapi_core.tokenizer import count_prompt_tokens
 
         from ._messages import to_core_messages, tool_specs
 

@@ -19,8 +19,8 @@ from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMComp
 if TYPE_CHECKING:
     from llama_index.core.instrumentation.events import BaseEvent
 
-    from deepseekapi_core import DeepSeekTokenizer
     from deepseekapi_core.integration import UsageTotals
+    from deepseekapi_core.tokenizer import DeepSeekTokenizer
 
 __all__ = ["DeepSeekCostHandler", "deepseek_tokenizer"]
 

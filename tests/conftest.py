@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from deepseekapi_core import ENV_VARS
+from deepseekapi_core.integration import ENV_VARS
 from deepseekapi_core.limiter import reset_default_limiter
 
 # On CI, hypothesis draws the same examples every run, so a submission never fails on a rare

@@ -14,7 +14,6 @@ from deepseekapi_core import (
     Era,
     IgnoredParameterWarning,
     InvalidRequestError,
-    PriceTable,
     RetryPolicy,
     UnsupportedParameterError,
     get_model_profile,
@@ -35,6 +34,7 @@ from deepseekapi_core._constructor import (
 )
 from deepseekapi_core.emulator import Emulator
 from deepseekapi_core.integration import ClientHolder
+from deepseekapi_core.pricing import PriceTable
 
 
 class Model(BaseModel):

@@ -5,13 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from deepseekapi_core import (
-    DEEPSEEK_DEFAULT_BASE_URL,
-    DEFAULT_BASE_URL,
-    DeepSeekClient,
-    resolve_endpoint,
-)
+from deepseekapi_core import DEFAULT_BASE_URL, DeepSeekClient
 from deepseekapi_core._config import resolve_timeout
+from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL, resolve_endpoint
 
 OWN = "sk-own-family"
 THEIRS = "sk-deepseek-family"

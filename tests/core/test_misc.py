@@ -400,20 +400,6 @@ def test_completion_convenience_properties() -> None:
     assert reply.message.content == "Yes" and reply.finish_reason == "stop"
 
 
-def test_adapter_support_moved_to_the_integration_module() -> None:
-    import deepseekapi_core
-    from deepseekapi_core import integration
-
-    adapter_only = {"ClientHolder", "StreamAccumulator", "tool_spec_from", "resolve_tool_choice"}
-    assert adapter_only <= set(integration.__all__)
-    assert adapter_only.isdisjoint(deepseekapi_core.__all__)
-    with pytest.warns(DeprecationWarning, match="integration.tool_spec_from"):
-        moved = deepseekapi_core.tool_spec_from
-    assert moved is integration.tool_spec_from
-    with pytest.raises(AttributeError, match="no_such_name"):
-        _ = deepseekapi_core.no_such_name  # type: ignore[attr-defined]
-
-
 def test_user_agent_names_the_installed_version() -> None:
     from importlib import metadata
 

@@ -16,9 +16,9 @@ from deepseekapi_core import (
     InvalidRequestError,
     RequestOptions,
     UnsupportedParameterError,
-    sort_options,
 )
 from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.integration import sort_options
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

@@ -494,7 +494,8 @@ def test_the_retry_policy_retries_only_an_undelivered_resource_error() -> None:
 
 @pytest.mark.parametrize("content", ["", "   ", "\n\n  \t\n"])
 def test_a_whitespace_json_reply_says_what_happened(content: str) -> None:
-    from deepseekapi_core import EmptyJSONReplyError, parse_json_reply
+    from deepseekapi_core import EmptyJSONReplyError
+    from deepseekapi_core.integration import parse_json_reply
 
     with pytest.raises(EmptyJSONReplyError, match="whitespace and no JSON") as caught:
         parse_json_reply(content, "stop")
@@ -506,7 +507,7 @@ def test_a_whitespace_json_reply_says_what_happened(content: str) -> None:
 
 
 def test_json_replies_parse_and_other_text_is_quoted() -> None:
-    from deepseekapi_core import parse_json_reply
+    from deepseekapi_core.integration import parse_json_reply
 
     assert parse_json_reply(' {"a": [1, 2]} ', "stop") == {"a": [1, 2]}
     with pytest.raises(ValueError, match=r"not JSON.*'Sure! Here is'"):

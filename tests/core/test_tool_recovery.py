@@ -9,11 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseekapi_core import (
+from deepseekapi_core.integration import (
     recover_tool_calls,
     schema_problems,
-)
-from deepseekapi_core.integration import (
     tool_spec_from,
 )
 

@@ -12,12 +12,9 @@ from langchain_core.load import dumpd, load
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from deepseekapi_core import (
-    DEEPSEEK_DEFAULT_BASE_URL,
-    DEFAULT_BASE_URL,
-    IgnoredParameterWarning,
-)
+from deepseekapi_core import DEFAULT_BASE_URL, IgnoredParameterWarning
 from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory

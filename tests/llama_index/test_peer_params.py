@@ -13,8 +13,9 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
 
-from deepseekapi_core import DEEPSEEK_DEFAULT_BASE_URL, InvalidRequestError, RetryPolicy
+from deepseekapi_core import InvalidRequestError, RetryPolicy
 from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL
 from llama_index_deepseekapi import DeepSeekAPI
 
 from .conftest import API_KEY

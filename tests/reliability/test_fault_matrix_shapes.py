@@ -31,9 +31,9 @@ from deepseekapi_core import (
     InvalidAPIKeyError,
     InvalidRequestError,
     StreamInterruptedError,
-    parse_json_reply,
 )
 from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.integration import parse_json_reply
 
 from .harness import (
     API_KEY,
