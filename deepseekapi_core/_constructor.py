@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from ._config import resolve_timeout
 from ._exceptions import InvalidRequestError
-from ._holder import ClientHolder, ClientOptions
+from ._holder import ClientOptions
 from ._options import (
     IGNORED_OPTIONS,
     closest_name,
@@ -53,8 +53,6 @@ __all__ = [
     "check_reasoning_effort",
     "check_timeout",
     "client_options_from",
-    "follow_client_field",
-    "sharing_memo",
     "sort_constructor_keywords",
 ]
 
@@ -277,33 +275,3 @@ def client_options_from(model: object, fields: Mapping[str, str]) -> ClientOptio
     """The :class:`ClientOptions` an adapter's fields set: ``fields`` maps each field name to
     the option's name (most are the same; LangChain's ``http_async_client`` is not)."""
     return ClientOptions(**{option: getattr(model, name) for name, option in fields.items()})
-
-
-def follow_client_field(
-    holder: ClientHolder | None, model: object, fields: Mapping[str, str], name: str
-) -> None:
-    """After field ``name`` of ``model`` was set: pass it on to ``holder`` if it is a client
-    option (its clients built from the old value are closed and rebuilt on next use)."""
-    option = fields.get(name)
-    if option is not None and holder is not None:
-        holder.update(**{option: getattr(model, name)})
-
-
-_SHARED_OPTIONS = frozenset(
-    {"transport", "async_transport", "http_client", "async_http_client", "retry_policy"}
-)
-
-
-def sharing_memo(
-    model: object, fields: Mapping[str, str], memo: dict[int, Any] | None = None
-) -> dict[int, Any]:
-    """A ``copy.deepcopy`` memo by which copies of ``model`` share its injected transports,
-    HTTP clients (they hold locks and connections) and retry policy (immutable): each is
-    recorded as its own copy. ``fields`` maps field names to option names, as in
-    :func:`client_options_from`."""
-    memo = {} if memo is None else memo
-    for name, option in fields.items():
-        shared = getattr(model, name) if option in _SHARED_OPTIONS else None
-        if shared is not None:
-            memo[id(shared)] = shared
-    return memo

@@ -34,7 +34,7 @@ from .models import DEFAULT_ERA, Era
 if TYPE_CHECKING:
     from ._types import ChatCompletion, ChatCompletionChunk, ChatRequest
 
-__all__ = ["ClientHolder", "ClientOptions", "HoldsClients"]
+__all__ = ["ClientHolder", "ClientOptions"]
 
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Coroutine[Any, Any, None]]
@@ -368,40 +368,6 @@ class ClientHolder:
         self.__init__(  # type: ignore[misc]
             state["options"], sleep=state["sleep"], async_sleep=state["async_sleep"]
         )
-
-
-class HoldsClients:
-    """For an adapter that keeps a :class:`ClientHolder` as ``clients``: its public
-    ``client``/``async_client`` and ``close``/``aclose``, written once.
-
-    A plain mixin with no state of its own, so it sits beside a pydantic model's bases without
-    adding fields (nothing changes in ``repr``, serialisation or pickling).
-    """
-
-    __slots__ = ()
-
-    if TYPE_CHECKING:
-
-        @property
-        def clients(self) -> ClientHolder: ...
-
-    @property
-    def client(self) -> DeepSeekClient:
-        """The core's synchronous client (built on first use and reused)."""
-        return self.clients.client
-
-    @property
-    def async_client(self) -> AsyncDeepSeekClient:
-        """The core's asynchronous client for the running event loop."""
-        return self.clients.async_client
-
-    def close(self) -> None:
-        """Close the clients' connection pools (injected HTTP clients stay open)."""
-        self.clients.close()
-
-    async def aclose(self) -> None:
-        """Close the clients' connection pools, awaiting the running loop's."""
-        await self.clients.aclose()
 
 
 def _closing_client(

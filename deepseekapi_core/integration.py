@@ -23,8 +23,6 @@ from ._constructor import (
     ConstructorPolicy,
     check_field,
     client_options_from,
-    follow_client_field,
-    sharing_memo,
     sort_constructor_keywords,
 )
 from ._convert import (
@@ -47,7 +45,7 @@ from ._convert import (
     usage_summary,
 )
 from ._extras import install_command, require_module
-from ._holder import ClientHolder, ClientOptions, HoldsClients
+from ._holder import ClientHolder, ClientOptions
 from ._images import (
     check_request_images,
     content_from_blocks,
@@ -84,6 +82,7 @@ from ._stream import StreamAccumulator, ToolCallBuilder
 from ._tool_recovery import RecoveredToolCalls, recover_tool_calls, schema_problems
 from ._totals import UsageTotals, add_usage_counts, cost_metadata
 from ._version import __version__
+from .adapter_mixins import HoldsClients, follow_client_field, sharing_memo
 from .models import forced_tool_choice_allowed
 
 __all__ = [

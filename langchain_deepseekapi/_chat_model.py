@@ -11,7 +11,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 import httpx
 from langchain_core.callbacks import (
@@ -65,16 +65,13 @@ from deepseekapi_core.integration import (
     StreamAccumulator,
     ToolChoice,
     check_field,
-    client_options_from,
     compose_request,
     cost_metadata,
-    follow_client_field,
     forced_tool_choice_allowed,
     json_schema_format,
     parse_json_reply,
     resolve_endpoint,
     resolve_tool_choice,
-    sharing_memo,
     sort_constructor_keywords,
     tool_specs_from,
 )
@@ -315,6 +312,8 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     """Where that limit lives: None for the process-wide one, a ``RedisLimiter`` for a fleet,
     ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
 
+    # HoldsClients builds the holder from these fields on first use and follows their changes.
+    _client_fields: ClassVar[Mapping[str, str]] = _CLIENT_FIELDS
     _clients: ClientHolder | None = PrivateAttr(default=None)
     _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
     _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
@@ -325,16 +324,6 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # A key a header cannot carry fails here, not at the first request (never quoted).
         if self._key_error is not None:
             raise self._key_error
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatDeepSeekAPI:
-        """Deep copies share the injected transports and HTTP clients (which hold locks and
-        connections) and build their own core clients."""
-        return super().__deepcopy__(sharing_memo(self, _CLIENT_FIELDS, memo))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in _CLIENT_FIELDS:
-            follow_client_field(self._clients, self, _CLIENT_FIELDS, name)
 
     @field_validator("prices", "timeout")
     @classmethod
@@ -488,17 +477,6 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         message.response_metadata.update(
             cost_metadata(usage, self.model_name, self.prices, self.era)
         )
-
-    # ------------------------------------------------------------------------------------
-    # Clients (built on first use; async ones per event loop)
-
-    @property
-    def clients(self) -> ClientHolder:
-        """The core's client holder: the options, the sync client and the async clients."""
-        clients = self._clients
-        if clients is None:
-            clients = self._clients = ClientHolder(client_options_from(self, _CLIENT_FIELDS))
-        return clients
 
     # ------------------------------------------------------------------------------------
     # Requests

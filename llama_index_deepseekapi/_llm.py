@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -39,14 +39,14 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.schema import ImageNode
 
+from deepseekapi_core.adapter_mixins import HoldsClients
+
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
     from deepseekapi_core import (
-        AsyncDeepSeekClient,
         ChatCompletionChunk,
         ChatRequest,
-        DeepSeekClient,
         ModelProfile,
         ReasoningEffort,
         RequestOptions,
@@ -135,7 +135,7 @@ class DeepSeekLLMMetadata(LLMMetadata):
     )
 
 
-class DeepSeekAPI(FunctionCallingLLM):
+class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     """DeepSeek chat models (``deepseek-chat``, ``deepseek-reasoner``, V4 ids) for LlamaIndex.
 
     A function-calling LLM: ``chat``/``stream_chat``/``complete``/``stream_complete`` and their
@@ -290,6 +290,9 @@ class DeepSeekAPI(FunctionCallingLLM):
     # among them.
     model_config = ConfigDict(hide_input_in_errors=True)
 
+    # HoldsClients gives the holder as ``clients`` (built in __init__ so that bad client
+    # options fail at construction) and follows changes of these fields.
+    _client_fields: ClassVar[Mapping[str, str]] = _CONNECTION_FIELDS
     _clients: ClientHolder = PrivateAttr()
 
     def __init__(self, model: str = DEFAULT_MODEL, **kwargs: Any) -> None:
@@ -300,21 +303,6 @@ class DeepSeekAPI(FunctionCallingLLM):
         if self.additional_kwargs:
             sort_options(self.additional_kwargs, where="additional_kwargs key")  # refused now
         self._clients = ClientHolder(client_options_from(self, _CONNECTION_FIELDS))
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> DeepSeekAPI:
-        """Deep copies share the injected transports and HTTP clients (which hold locks and
-        connections) and build their own core clients."""
-        from deepseekapi_core.integration import sharing_memo
-
-        return super().__deepcopy__(sharing_memo(self, _CONNECTION_FIELDS, memo))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in _CONNECTION_FIELDS:
-            from deepseekapi_core.integration import follow_client_field
-
-            # Clients built from the old settings are closed; new ones are built on next use.
-            follow_client_field(self._clients, self, _CONNECTION_FIELDS, name)
 
     @model_validator(mode="before")
     @classmethod
@@ -356,11 +344,6 @@ class DeepSeekAPI(FunctionCallingLLM):
         from deepseekapi_core import get_model_profile
 
         return get_model_profile(self.model, self._clients.options.era)
-
-    @property
-    def clients(self) -> ClientHolder:
-        """The core's client holder: the options, the sync client and the async clients."""
-        return self._clients
 
     @property
     def metadata(self) -> DeepSeekLLMMetadata:
@@ -413,18 +396,6 @@ class DeepSeekAPI(FunctionCallingLLM):
             era = self._clients.options.era
             response.additional_kwargs.update(cost_metadata(usage, self.model, self.prices, era))
         return response
-
-    # The core's HoldsClients mixin writes these for ChatDeepSeekAPI; as a base class here it
-    # would import the core with the adapter (see ReasoningEffort above).
-    @property
-    def client(self) -> DeepSeekClient:
-        """The core's sync client, built on first use and reused."""
-        return self._clients.client
-
-    @property
-    def async_client(self) -> AsyncDeepSeekClient:
-        """The core's async client for the running event loop, built on first use."""
-        return self._clients.async_client
 
     def _request(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -690,17 +661,6 @@ class DeepSeekAPI(FunctionCallingLLM):
         from ._messages import tool_selections
 
         return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
-
-    # ------------------------------------------------------------------------------------------
-    # Lifecycle
-
-    def close(self) -> None:
-        """Close the clients' connection pools (injected HTTP clients stay open)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the clients' connection pools, awaiting the running loop's."""
-        await self._clients.aclose()
 
 
 def _prompt_messages(

@@ -28,10 +28,9 @@ from deepseekapi_core._constructor import (
     check_reasoning_effort,
     check_timeout,
     client_options_from,
-    follow_client_field,
-    sharing_memo,
     sort_constructor_keywords,
 )
+from deepseekapi_core.adapter_mixins import follow_client_field, sharing_memo
 from deepseekapi_core.emulator import Emulator
 from deepseekapi_core.integration import ClientHolder
 from deepseekapi_core.pricing import PriceTable
