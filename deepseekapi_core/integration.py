@@ -2,6 +2,11 @@
 
 Users of the core need none of this; adapter authors import from here rather than from the
 core's private modules. Nothing here imports a framework.
+
+The mixin an adapter's model class inherits (:class:`HoldsClients`, with ``sharing_memo`` and
+``follow_client_field``) lives in :mod:`deepseekapi_core.adapter_mixins`, re-exported here: that
+module imports nothing heavy, so an adapter that must import fast can inherit it from there
+without loading httpx (importing this module loads the clients).
 """
 
 from __future__ import annotations
