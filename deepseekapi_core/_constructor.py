@@ -22,6 +22,7 @@ fields to :class:`~deepseekapi_core.integration.ClientOptions` live here too.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -144,25 +145,19 @@ def sort_constructor_keywords(
         policy: the adapter's aliases, refused names and unknown-name rule.
 
     Raises:
-        InvalidRequestError: a peer's name and the field's both given with different values,
-            a refused name (with the reason), a modality other than text, an unknown name the
-            policy refuses (with the closest known name), or one given both directly and in
-            the policy's ``unknown_to`` field.
+        InvalidRequestError: two names of one field (its own, its pydantic alias, a peer's)
+            given different values, a refused name (with the reason), a modality other than
+            text, an unknown name the policy refuses (with the closest known name), or one
+            given both directly and in the policy's ``unknown_to`` field.
         UnsupportedParameterError: ``n`` above 1, where unknown names are request options.
     """
     known = _field_names(model)
     sorted_values = dict(values)
+    _refuse_two_values(sorted_values, model, policy.aliases)
     for alias, target in policy.aliases.items():
         value = sorted_values.pop(alias, None)
-        if value is None:
-            continue
-        given = sorted_values.get(target)
-        if given is not None and given != value:
-            raise InvalidRequestError(
-                f"{alias} and {target} are the same setting and were given different values",
-                param=alias,
-            )
-        sorted_values[target] = value
+        if value is not None:
+            sorted_values[target] = value
     for name in [name for name in sorted_values if name not in known]:
         if name in policy.refused:
             value = sorted_values.pop(name)
@@ -187,6 +182,26 @@ def sort_constructor_keywords(
     if unknown and policy.unknown_to is not None:
         _move_unknown(sorted_values, unknown, known, policy.owner, policy.unknown_to)
     return sorted_values
+
+
+def _refuse_two_values(
+    values: Mapping[str, Any], model: type[BaseModel], aliases: Mapping[str, str]
+) -> None:
+    """Refuse a field given under two of its names (its own, its pydantic alias, a peer's)
+    with different values: pydantic would silently keep one of them."""
+    names: dict[str, list[str]] = {}
+    for name, info in model.model_fields.items():
+        names[name] = [name] if not info.alias else [info.alias, name]
+    for alias, target in aliases.items():
+        names.setdefault(target, [target]).insert(0, alias)
+    for same in names.values():
+        given = [name for name in same if values.get(name) is not None]
+        for first, other in itertools.pairwise(given):
+            if values[first] != values[other]:
+                raise InvalidRequestError(
+                    f"{first} and {other} are the same setting and were given different values",
+                    param=first,
+                )
 
 
 def _move_unknown(
