@@ -153,7 +153,7 @@ def sort_constructor_keywords(
     """
     known = _field_names(model)
     sorted_values = dict(values)
-    _refuse_two_values(sorted_values, model, policy.aliases)
+    _refuse_two_values(sorted_values, model, policy.aliases, policy.unknown_to)
     for alias, target in policy.aliases.items():
         value = sorted_values.pop(alias, None)
         if value is not None:
@@ -185,16 +185,21 @@ def sort_constructor_keywords(
 
 
 def _refuse_two_values(
-    values: Mapping[str, Any], model: type[BaseModel], aliases: Mapping[str, str]
+    values: Mapping[str, Any],
+    model: type[BaseModel],
+    aliases: Mapping[str, str],
+    extra_field: str | None,
 ) -> None:
-    """Refuse a field given under two of its names (its own, its pydantic alias, a peer's)
-    with different values: pydantic would silently keep one of them."""
+    """Refuse a field given under two of its names (its own, its pydantic alias, a peer's),
+    or also in ``extra_field`` (whose values are sent), with different values: one of them
+    would be dropped without a word."""
+    extra = values.get(extra_field) if extra_field is not None else None
     names: dict[str, list[str]] = {}
     for name, info in model.model_fields.items():
         names[name] = [name] if not info.alias else [info.alias, name]
     for alias, target in aliases.items():
         names.setdefault(target, [target]).insert(0, alias)
-    for same in names.values():
+    for field_name, same in names.items():
         given = [name for name in same if values.get(name) is not None]
         for first, other in itertools.pairwise(given):
             if values[first] != values[other]:
@@ -202,6 +207,12 @@ def _refuse_two_values(
                     f"{first} and {other} are the same setting and were given different values",
                     param=first,
                 )
+        extra_value = extra.get(field_name) if isinstance(extra, Mapping) else None
+        if given and extra_value is not None and values[given[0]] != extra_value:
+            raise InvalidRequestError(
+                f"{given[0]} is given both directly and in {extra_field}, with different values",
+                param=given[0],
+            )
 
 
 def _move_unknown(

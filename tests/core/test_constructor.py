@@ -329,3 +329,13 @@ def test_one_setting_under_two_names_with_the_same_value_is_accepted() -> None:
     values = {"openai_api_base": "https://a.example", "api_base": "https://a.example"}
     sorted_values = sort_constructor_keywords(values, Model, BASE_ALIASED)
     assert Model.model_validate(sorted_values).base_url == "https://a.example"
+
+
+def test_a_field_given_directly_and_in_the_extra_field_with_different_values_is_refused() -> None:
+    """ChatOpenAI refuses a field in model_kwargs; here it is sent from there, so given both
+    ways with different values, one would be dropped without a word."""
+    values = {"temperature": 0.5, "model_kwargs": {"temperature": 0.2}}
+    with pytest.raises(InvalidRequestError, match=r"temperature.*directly and in model_kwargs"):
+        sort_constructor_keywords(values, Model, TO_KWARGS)
+    same = {"temperature": 0.5, "model_kwargs": {"temperature": 0.5, "seed_like": 1}}
+    assert sort_constructor_keywords(same, Model, TO_KWARGS)["model_kwargs"]["seed_like"] == 1

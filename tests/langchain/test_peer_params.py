@@ -355,3 +355,8 @@ def test_base_url_under_two_names_with_different_values_is_refused() -> None:
         ChatDeepSeekAPI(
             api_key="k", api_base="https://a.example/v1", base_url="https://b.example/v1"
         )
+
+
+def test_temperature_given_directly_and_in_model_kwargs_with_different_values_is_refused() -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        ChatDeepSeekAPI(api_key="k", temperature=0.5, model_kwargs={"temperature": 0.2})
