@@ -82,6 +82,11 @@ def coerce_chat_request(request: ChatRequest | None, params: Mapping[str, Any]) 
     if request is not None:
         if params:
             raise InvalidRequestError("pass either a ChatRequest or keyword parameters, not both")
+        if not isinstance(request, ChatRequest):
+            raise InvalidRequestError(
+                f"the request must be a ChatRequest, not {type(request).__name__}; pass its "
+                "fields as keyword arguments instead (client.chat(**fields))"
+            )
         return request
     try:
         return ChatRequest.model_validate(params)

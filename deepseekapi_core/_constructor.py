@@ -22,6 +22,7 @@ fields to :class:`~deepseekapi_core.integration.ClientOptions` live here too.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -142,25 +143,19 @@ def sort_constructor_keywords(
         policy: the adapter's aliases, refused names and unknown-name rule.
 
     Raises:
-        InvalidRequestError: a peer's name and the field's both given with different values,
-            a refused name (with the reason), a modality other than text, an unknown name the
-            policy refuses (with the closest known name), or one given both directly and in
-            the policy's ``unknown_to`` field.
+        InvalidRequestError: two names of one field (its own, its pydantic alias, a peer's)
+            given different values, a refused name (with the reason), a modality other than
+            text, an unknown name the policy refuses (with the closest known name), or one
+            given both directly and in the policy's ``unknown_to`` field.
         UnsupportedParameterError: ``n`` above 1, where unknown names are request options.
     """
     known = _field_names(model)
     sorted_values = dict(values)
+    _refuse_two_values(sorted_values, model, policy.aliases, policy.unknown_to)
     for alias, target in policy.aliases.items():
         value = sorted_values.pop(alias, None)
-        if value is None:
-            continue
-        given = sorted_values.get(target)
-        if given is not None and given != value:
-            raise InvalidRequestError(
-                f"{alias} and {target} are the same setting and were given different values",
-                param=alias,
-            )
-        sorted_values[target] = value
+        if value is not None:
+            sorted_values[target] = value
     for name in [name for name in sorted_values if name not in known]:
         if name in policy.refused:
             value = sorted_values.pop(name)
@@ -185,6 +180,37 @@ def sort_constructor_keywords(
     if unknown and policy.unknown_to is not None:
         _move_unknown(sorted_values, unknown, known, policy.owner, policy.unknown_to)
     return sorted_values
+
+
+def _refuse_two_values(
+    values: Mapping[str, Any],
+    model: type[BaseModel],
+    aliases: Mapping[str, str],
+    extra_field: str | None,
+) -> None:
+    """Refuse a field given under two of its names (its own, its pydantic alias, a peer's),
+    or also in ``extra_field`` (whose values are sent), with different values: one of them
+    would be dropped without a word."""
+    extra = values.get(extra_field) if extra_field is not None else None
+    names: dict[str, list[str]] = {}
+    for name, info in model.model_fields.items():
+        names[name] = [name] if not info.alias else [info.alias, name]
+    for alias, target in aliases.items():
+        names.setdefault(target, [target]).insert(0, alias)
+    for field_name, same in names.items():
+        given = [name for name in same if values.get(name) is not None]
+        for first, other in itertools.pairwise(given):
+            if values[first] != values[other]:
+                raise InvalidRequestError(
+                    f"{first} and {other} are the same setting and were given different values",
+                    param=first,
+                )
+        extra_value = extra.get(field_name) if isinstance(extra, Mapping) else None
+        if given and extra_value is not None and values[given[0]] != extra_value:
+            raise InvalidRequestError(
+                f"{given[0]} is given both directly and in {extra_field}, with different values",
+                param=given[0],
+            )
 
 
 def _move_unknown(

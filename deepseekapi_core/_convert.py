@@ -252,9 +252,10 @@ def reasoning_block_texts(blocks: Iterable[object]) -> list[str]:
 
 
 def reasoning_from(texts: Iterable[str | None], fallback: object = None) -> str | None:
-    """An assistant message's reasoning: its reasoning blocks' ``texts`` joined, else
-    ``fallback`` (the message's ``reasoning_content`` field) when that is a string."""
-    found = [text for text in texts if text is not None]
+    """An assistant message's reasoning: its reasoning blocks' ``texts`` joined, else (no
+    block, or only empty ones) ``fallback`` (the message's ``reasoning_content`` field) when
+    that is a string."""
+    found = [text for text in texts if text]
     if found:
         return "".join(found)
     return fallback if isinstance(fallback, str) else None

@@ -54,7 +54,8 @@ class ClientOptions:
     timeout of its own; its connect, write and pool values stay ``timeout``'s.
     """
 
-    api_key: str | SecretStr | None = None
+    # Left out of the generated repr: a key given as a str would be printed whole.
+    api_key: str | SecretStr | None = dataclasses.field(default=None, repr=False)
     base_url: str | None = None
     timeout: TimeoutSpec = None
     max_retries: int = DEFAULT_MAX_RETRIES

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from ._config import TimeoutSpec, resolve_timeout
+from ._config import resolve_timeout
 from ._exceptions import InvalidRequestError, UnsupportedParameterError
 from ._prepare import _warn_ignored
 from ._types import ChatRequest
@@ -228,13 +228,3 @@ def sort_options(
         )
     sorted_options.request_options = _transport_options(transport)
     return sorted_options
-
-
-def request_options_from(
-    *,
-    timeout: TimeoutSpec = None,
-    headers: Mapping[str, str] | None = None,
-    query: Mapping[str, str] | None = None,
-) -> RequestOptions:
-    """:class:`RequestOptions` from constructor-style arguments (validated)."""
-    return _transport_options({"timeout": timeout, "extra_headers": headers, "extra_query": query})

@@ -359,6 +359,14 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             self._key_env_var = "DEEPSEEK_API_KEY"
         return self
 
+    @model_validator(mode="after")
+    def _check_client_options(self) -> Self:
+        """A bad client option (``deadline``, ``max_concurrency``, ``max_retries`` ...) is
+        refused here, naming it, as ``DeepSeekAPI`` does: the clients are built at first use."""
+        if self._key_error is None:  # else __init__ raises the key's own error
+            client_options_from(self, _CLIENT_FIELDS)
+        return self
+
     # ------------------------------------------------------------------------------------
     # LangChain metadata
 

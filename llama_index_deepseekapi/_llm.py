@@ -325,6 +325,18 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         as_dict = getattr(timeout, "as_dict", None)
         return as_dict() if callable(as_dict) else timeout
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """The pickled state; the model itself keeps every field."""
+        # llama-index's BaseComponent.__getstate__ deletes what it cannot pickle (an injected
+        # transport or HTTP client) from the state's "__dict__", which pydantic hands over as
+        # this model's own __dict__: let it delete from a copy.
+        live = self.__dict__
+        object.__setattr__(self, "__dict__", dict(live))
+        try:
+            return super().__getstate__()
+        finally:
+            object.__setattr__(self, "__dict__", live)
+
     @field_validator("era", "prices", "reasoning_effort", "timeout")
     @classmethod
     def _check_core_fields(cls, value: Any, info: ValidationInfo) -> Any:

@@ -295,3 +295,46 @@ def test_a_model_calls_tools_in_its_mode(model: str, era: Era, thinking: bool, c
         profile.supports_tools
         and (profile.supports_tools_when_thinking or not profile.thinks(thinking))
     )
+
+
+# A field given twice, under two of its names
+
+
+BASE_ALIASED = ConstructorPolicy(owner="Chat", aliases={"openai_api_base": "base_url"})
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"api_base": "https://a.example", "base_url": "https://b.example"},  # pydantic alias
+        {"openai_api_base": "https://a.example", "api_base": "https://b.example"},  # peer's
+        {"openai_api_base": "https://a.example", "base_url": "https://b.example"},
+        {"openai_api_key": "k1", "api_key": "k2"},
+    ],
+    ids=["name-and-field-alias", "peer-and-field-alias", "peer-and-name", "peer-key"],
+)
+def test_one_setting_under_two_names_with_different_values_is_refused(
+    values: dict[str, Any],
+) -> None:
+    """Neither value silently wins (the base URL decides where the key is sent)."""
+    policy = ConstructorPolicy(owner="Chat", aliases={**BASE_ALIASED.aliases, **TO_KWARGS.aliases})
+    with pytest.raises(InvalidRequestError, match="same setting") as caught:
+        sort_constructor_keywords(values, Model, policy)
+    for name in values:
+        assert name in str(caught.value)
+
+
+def test_one_setting_under_two_names_with_the_same_value_is_accepted() -> None:
+    values = {"openai_api_base": "https://a.example", "api_base": "https://a.example"}
+    sorted_values = sort_constructor_keywords(values, Model, BASE_ALIASED)
+    assert Model.model_validate(sorted_values).base_url == "https://a.example"
+
+
+def test_a_field_given_directly_and_in_the_extra_field_with_different_values_is_refused() -> None:
+    """ChatOpenAI refuses a field in model_kwargs; here it is sent from there, so given both
+    ways with different values, one would be dropped without a word."""
+    values = {"temperature": 0.5, "model_kwargs": {"temperature": 0.2}}
+    with pytest.raises(InvalidRequestError, match=r"temperature.*directly and in model_kwargs"):
+        sort_constructor_keywords(values, Model, TO_KWARGS)
+    same = {"temperature": 0.5, "model_kwargs": {"temperature": 0.5, "seed_like": 1}}
+    assert sort_constructor_keywords(same, Model, TO_KWARGS)["model_kwargs"]["seed_like"] == 1

@@ -288,7 +288,8 @@ def test_reasoning_from_blocks_else_the_field() -> None:
     assert reasoning_from(reasoning_block_texts(blocks), "field") == "ab"
     assert reasoning_from([], "field") == "field"
     assert reasoning_from([None], "field") == "field"
-    assert reasoning_from([""], "field") == ""
+    assert reasoning_from([""], "field") == "field"  # an empty block hides nothing
+    assert reasoning_from([""], None) is None
     assert reasoning_from([], 42) is None
 
 

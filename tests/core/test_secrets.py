@@ -25,6 +25,7 @@ from deepseekapi_core import (
     MissingAPIKeyError,
     StreamInterruptedError,
 )
+from deepseekapi_core.integration import ClientHolder, ClientOptions
 
 from .helpers import (
     API_KEY,
@@ -67,6 +68,17 @@ def test_client_repr_hides_key(key: str | SecretStr) -> None:
             assert_no_key(text)
         assert "api_key=<set>" in repr(client)
         assert client.has_api_key
+
+
+@pytest.mark.parametrize("key", [API_KEY, SecretStr(API_KEY)], ids=["str", "SecretStr"])
+def test_client_options_and_holder_repr_hide_key(key: str | SecretStr) -> None:
+    """The adapters' client options are a dataclass: its generated repr would print a str key
+    (a traceback with locals, a debugger, a log of the holder's options)."""
+    options = ClientOptions(api_key=key)
+    holder = ClientHolder(options)
+    for text in (repr(options), str(options), repr(holder), repr(holder.options)):
+        assert_no_key(text)
+    assert options.api_key == key  # still there for the clients
 
 
 def test_client_repr_hides_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -296,6 +296,18 @@ def test_request_object_or_keywords_not_both() -> None:
         client.chat(request, temperature=1)
 
 
+def test_a_dict_in_place_of_the_request_object_is_a_clear_error() -> None:
+    """``client.chat({...})`` (the openai habit of one dict) names the problem, before sending,
+    instead of an AttributeError from deep inside the body builder."""
+    script = Script([ok()])
+    client = DeepSeekClient(api_key=API_KEY, transport=httpx.MockTransport(script))
+    params = {"model": "deepseek-chat", "messages": HELLO}
+    for call in (client.chat, client.stream_chat):
+        with pytest.raises(InvalidRequestError, match=r"not dict.*\*\*"):
+            call(params)  # type: ignore[arg-type]
+    assert script.requests == []
+
+
 def test_request_object_is_accepted(mode: str) -> None:
     from .helpers import Driver
 

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.load import dumpd, dumps
 from pydantic import SecretStr
 
-from deepseekapi_core import DEFAULT_BASE_URL, Era, MissingAPIKeyError
+from deepseekapi_core import DEFAULT_BASE_URL, Era, InvalidAPIKeyError, MissingAPIKeyError
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory
@@ -200,3 +200,20 @@ def test_deep_copy_shares_the_transport_and_builds_its_own_client(
     assert clone.transport is llm.transport
     assert clone.invoke("hi").content
     assert clone.client is not llm.client
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("deadline", 0), ("max_concurrency", 0), ("max_retries", -1), ("max_retries", 1.5)],
+)
+def test_bad_client_options_are_refused_at_construction(name: str, value: object) -> None:
+    """As DeepSeekAPI does: a bad client option is an error where the model is built, naming
+    the option, not at its first request (which may be far away, in a chain or an agent)."""
+    with pytest.raises(ValueError, match=name):
+        ChatDeepSeekAPI(api_key=KEY, **{name: value})
+
+
+def test_a_bad_key_in_the_environment_keeps_its_own_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPSEEKAPI_API_KEY", "sk-abc\ndef")
+    with pytest.raises(InvalidAPIKeyError, match="DEEPSEEKAPI_API_KEY environment variable"):
+        ChatDeepSeekAPI()

@@ -175,3 +175,13 @@ def test_tool_message_needs_its_call_id_in_the_history() -> None:
     with pytest.raises(InvalidRequestError, match="no earlier assistant message"):
         llm.invoke([HumanMessage("hi"), ToolMessage("result", tool_call_id="nope")])
     assert recorder.bodies == []
+
+
+def test_an_empty_reasoning_block_does_not_hide_the_reasoning_content() -> None:
+    """The reasoning is sent back on tool-call turns in thinking mode: an empty block (another
+    provider's, or a hand-built message) must not replace the text in reasoning_content."""
+    message = AIMessage(
+        content=[{"type": "reasoning", "reasoning": ""}, {"type": "text", "text": "answer"}],
+        additional_kwargs={"reasoning_content": "the real reasoning"},
+    )
+    assert to_core_message(message).reasoning_content == "the real reasoning"

@@ -343,3 +343,17 @@ def test_text_is_the_one_modality() -> None:
         assert ChatDeepSeekAPI(api_key=KEY, modalities=["text"]).model_kwargs == {}
     with pytest.raises(ValidationError, match="produce text only"):
         ChatDeepSeekAPI(api_key=KEY, modalities=["text", "audio"])
+
+
+def test_base_url_under_two_names_with_different_values_is_refused() -> None:
+    """ChatDeepSeek's api_base and ChatOpenAI's base_url both given: no silent winner (the
+    base URL decides which host receives the key)."""
+    with pytest.raises(ValueError, match="api_base and base_url"):
+        ChatDeepSeekAPI(
+            api_key="k", api_base="https://a.example/v1", base_url="https://b.example/v1"
+        )
+
+
+def test_temperature_given_directly_and_in_model_kwargs_with_different_values_is_refused() -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        ChatDeepSeekAPI(api_key="k", temperature=0.5, model_kwargs={"temperature": 0.2})
