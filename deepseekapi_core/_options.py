@@ -39,7 +39,6 @@ __all__ = [
     "RequestOptions",
     "SortedOptions",
     "closest_name",
-    "refuse_options",
     "sort_options",
     "unknown_option_error",
 ]
@@ -117,19 +116,6 @@ def unknown_option_error(
     if hint:
         message += (" " if suggestion else ". ") + hint
     return InvalidRequestError(message, param=name)
-
-
-def refuse_options(options: Mapping[str, Any], refused: Mapping[str, str], *, owner: str) -> None:
-    """Raise for the first option in ``refused`` that is set, naming it and saying why.
-
-    For parameters a peer library accepts that have no meaning here: refused loudly rather
-    than accepted and silently ignored.
-    """
-    for name, value in options.items():
-        if name in refused and value is not None:
-            raise InvalidRequestError(
-                f"{owner} does not take {name!r}: {refused[name]}", param=name
-            )
 
 
 def _string_map(name: str, value: Any) -> dict[str, str]:

@@ -64,7 +64,6 @@ from ._options import (
     SortedOptions,
     closest_name,
     known_option_names,
-    refuse_options,
     sort_options,
     unknown_option_error,
 )
@@ -152,7 +151,6 @@ __all__ = [
     "reasoning_block_texts",
     "reasoning_from",
     "recover_tool_calls",
-    "refuse_options",
     "require_module",
     "resolve_endpoint",
     "resolve_timeout",

@@ -65,6 +65,7 @@ from deepseekapi_core.integration import (
     StreamAccumulator,
     ToolChoice,
     check_field,
+    client_options_from,
     compose_request,
     cost_metadata,
     forced_tool_choice_allowed,
