@@ -53,3 +53,49 @@ def test_llama_index_async_calls_in_successive_asyncio_runs(
     second = asyncio.run(ask())
     assert all(first) and all(second)
     assert deepseek_emulator_server.emulator.request_count == 4
+
+
+def _run_and_keep_client(llm: ChatDeepSeekAPI | DeepSeekAPI, ask: object) -> object:
+    """Run ``ask`` in a fresh loop and return the async client that loop used."""
+
+    async def run() -> object:
+        await ask()  # type: ignore[operator]
+        return llm.async_client
+
+    return asyncio.run(run())
+
+
+def test_an_async_client_is_closed_when_its_loop_ends(
+    deepseek_emulator_server: EmulatorServer,
+) -> None:
+    # asyncio.run (like asyncio.Runner and pytest-asyncio) shuts its loop down: the client
+    # built for it must close its pool then, not leave sockets for the garbage collector.
+    chat = ChatDeepSeekAPI(api_key=KEY, base_url=deepseek_emulator_server.base_url)
+    index = DeepSeekAPI(api_key=KEY, base_url=deepseek_emulator_server.base_url)
+    messages = [ChatMessage(role="user", content="Say hello")]
+    for llm, ask in (
+        (chat, lambda: chat.ainvoke("Say hello")),
+        (index, lambda: index.achat(messages)),
+    ):
+        first = _run_and_keep_client(llm, ask)
+        assert first._http.is_closed  # type: ignore[attr-defined]
+        second = _run_and_keep_client(llm, ask)
+        assert second is not first
+        assert second._http.is_closed  # type: ignore[attr-defined]
+
+
+def test_no_socket_is_left_open_across_asyncio_runs(
+    deepseek_emulator_server: EmulatorServer,
+) -> None:
+    import gc
+    import warnings
+
+    llm = ChatDeepSeekAPI(api_key=KEY, base_url=deepseek_emulator_server.base_url)
+    gc.collect()  # what earlier tests left behind is not this test's to judge
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(3):
+            asyncio.run(llm.ainvoke("Say hello"))
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == []
