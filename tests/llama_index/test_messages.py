@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from llama_index.core.base.llms.types import (
     CacheControl,
     CachePoint,
     ChatMessage,
     ChatResponse,
+    CompletionResponse,
     DocumentBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
 )
+from pydantic import BaseModel, PrivateAttr
 
 from deepseekapi_core import InvalidRequestError
 from deepseekapi_core.integration import resolve_tool_choice
 from llama_index_deepseekapi._messages import (
+    _constructor,
+    _new_chat_response,
+    _new_completion_response,
+    _new_message,
+    _new_text_block,
+    _new_thinking_block,
     to_core_messages,
     tool_selections,
 )
@@ -187,3 +198,89 @@ def test_partial_arguments_read_as_llama_index_reads_them() -> None:
         if not isinstance(expected, dict):
             expected = {}
         assert parse_partial_arguments(prefix) == expected, prefix
+
+
+# The stream folder builds its llama-index models without model_construct's per-field loop.
+
+
+def _slots(model: BaseModel) -> tuple[object, ...]:
+    return (
+        type(model),
+        list(model.__dict__.items()),  # the order too: it is the order of repr and dumps
+        model.__pydantic_fields_set__,
+        model.__pydantic_extra__,
+        model.__pydantic_private__,
+    )
+
+
+@pytest.mark.parametrize(
+    ("construct", "cls", "values"),
+    [
+        (_new_text_block, TextBlock, {"block_type": "text", "text": "so far"}),
+        (
+            _new_thinking_block,
+            ThinkingBlock,
+            {
+                "block_type": "thinking",
+                "content": "hmm",
+                "num_tokens": 7,
+                "additional_information": {},
+            },
+        ),
+        (
+            _new_message,
+            ChatMessage,
+            {
+                "role": MessageRole.ASSISTANT,
+                "additional_kwargs": {"reasoning_content": "hmm"},
+                "blocks": [TextBlock(text="so far")],
+            },
+        ),
+        (
+            _new_chat_response,
+            ChatResponse,
+            {
+                "message": ChatMessage(role="assistant", content="so far"),
+                "raw": None,
+                "delta": "far",
+                "logprobs": None,
+                "additional_kwargs": {},
+            },
+        ),
+        (
+            _new_completion_response,
+            CompletionResponse,
+            {
+                "text": "so far",
+                "additional_kwargs": {},
+                "raw": None,
+                "logprobs": None,
+                "delta": "far",
+            },
+        ),
+    ],
+)
+def test_stream_constructors_build_what_model_construct_builds(
+    construct: Callable[[dict[str, Any]], BaseModel], cls: type[BaseModel], values: dict[str, Any]
+) -> None:
+    built = construct(dict(values))
+    assert _slots(built) == _slots(cls.model_construct(**values))
+    assert built == cls.model_construct(**values)
+    built.model_fields_set.add("probe")  # each model has a field set of its own
+    assert "probe" not in construct(dict(values)).model_fields_set
+
+
+class _WithPrivate(BaseModel):
+    text: str
+    _seen: int = PrivateAttr(default=3)
+
+
+class _WithDefault(BaseModel):
+    text: str
+    added_later: str = "default"
+
+
+@pytest.mark.parametrize("cls", [_WithPrivate, _WithDefault])
+def test_a_model_of_another_shape_gets_model_construct(cls: type[BaseModel]) -> None:
+    built = _constructor(cls, ("text",))({"text": "x"})
+    assert _slots(built) == _slots(cls.model_construct(text="x"))
