@@ -16,6 +16,7 @@ from ._config import (
     resolve_endpoint,
     resolve_timeout,
 )
+from ._construct import model_builder
 from ._constructor import (
     ConstructorPolicy,
     check_field,
@@ -125,6 +126,7 @@ __all__ = [
     "keep_first_tool_call",
     "known_option_names",
     "missing_tool_call_error",
+    "model_builder",
     "no_structured_call_message",
     "parse_json_reply",
     "parse_partial_arguments",

@@ -9,8 +9,8 @@ on core messages; whether it is sent back to the service is the core's decision
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage as LIChatMessage,
@@ -27,7 +27,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import BaseModel
 
 from deepseekapi_core import (
     ChatCompletion,
@@ -47,6 +46,7 @@ from deepseekapi_core.integration import (
     core_role,
     join_text_parts,
     missing_tool_call_error,
+    model_builder,
     parse_tool_calls,
     reasoning_from,
     tool_call_arguments,
@@ -323,53 +323,17 @@ def completion_response(response: ChatResponse) -> CompletionResponse:
     )
 
 
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
-_set_attribute = object.__setattr__
-
-
-def _constructor(
-    cls: type[_ModelT], fields: tuple[str, ...]
-) -> Callable[[dict[str, Any]], _ModelT]:
-    """``cls.model_construct(**values)`` for ``values`` that give exactly ``fields``, in order.
-
-    A stream builds three llama-index models per chunk, and pydantic's ``model_construct``
-    walks every field in Python each time (about 2 us a model, over a tenth of a chunk's time).
-    For a model whose fields are exactly ``fields`` and that has no private attributes, extra
-    fields or post-init hook, it amounts to setting four slots, done here directly. A model of
-    any other shape (a llama-index release that adds a field, say) gets ``model_construct``.
-    """
-    plain = (
-        tuple(cls.model_fields) == fields
-        and not cls.__private_attributes__
-        and cls.model_config.get("extra") != "allow"
-        and cls.__pydantic_post_init__ is None
-        and not cls.__pydantic_root_model__
-    )
-    if not plain:
-        return lambda values: cls.model_construct(**values)
-    new = cls.__new__
-
-    def construct(values: dict[str, Any]) -> _ModelT:
-        model = new(cls)
-        _set_attribute(model, "__dict__", values)
-        _set_attribute(model, "__pydantic_fields_set__", set(fields))
-        _set_attribute(model, "__pydantic_extra__", None)
-        _set_attribute(model, "__pydantic_private__", None)
-        return model
-
-    return construct
-
-
-# The models a stream builds per chunk; each call passes a dict literal with every field in order.
-_new_text_block = _constructor(TextBlock, ("block_type", "text"))
-_new_thinking_block = _constructor(
+# The models a stream builds per chunk (see model_builder); each call passes a dict literal
+# with every field, in the model's order.
+_new_text_block = model_builder(TextBlock, ("block_type", "text"))
+_new_thinking_block = model_builder(
     ThinkingBlock, ("block_type", "content", "num_tokens", "additional_information")
 )
-_new_message = _constructor(LIChatMessage, ("role", "additional_kwargs", "blocks"))
-_new_chat_response = _constructor(
+_new_message = model_builder(LIChatMessage, ("role", "additional_kwargs", "blocks"))
+_new_chat_response = model_builder(
     ChatResponse, ("message", "raw", "delta", "logprobs", "additional_kwargs")
 )
-_new_completion_response = _constructor(
+_new_completion_response = model_builder(
     CompletionResponse, ("text", "additional_kwargs", "raw", "logprobs", "delta")
 )
 

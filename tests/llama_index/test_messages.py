@@ -18,12 +18,11 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel
 
 from deepseekapi_core import InvalidRequestError
 from deepseekapi_core.integration import resolve_tool_choice
 from llama_index_deepseekapi._messages import (
-    _constructor,
     _new_chat_response,
     _new_completion_response,
     _new_message,
@@ -200,7 +199,7 @@ def test_partial_arguments_read_as_llama_index_reads_them() -> None:
         assert parse_partial_arguments(prefix) == expected, prefix
 
 
-# The stream folder builds its llama-index models without model_construct's per-field loop.
+# The stream folder builds its llama-index models with the core's model_builder.
 
 
 def _slots(model: BaseModel) -> tuple[object, ...]:
@@ -268,19 +267,3 @@ def test_stream_constructors_build_what_model_construct_builds(
     assert built == cls.model_construct(**values)
     built.model_fields_set.add("probe")  # each model has a field set of its own
     assert "probe" not in construct(dict(values)).model_fields_set
-
-
-class _WithPrivate(BaseModel):
-    text: str
-    _seen: int = PrivateAttr(default=3)
-
-
-class _WithDefault(BaseModel):
-    text: str
-    added_later: str = "default"
-
-
-@pytest.mark.parametrize("cls", [_WithPrivate, _WithDefault])
-def test_a_model_of_another_shape_gets_model_construct(cls: type[BaseModel]) -> None:
-    built = _constructor(cls, ("text",))({"text": "x"})
-    assert _slots(built) == _slots(cls.model_construct(text="x"))
