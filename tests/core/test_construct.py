@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from deepseekapi_core.integration import model_builder
 
 
-def _slots(model: BaseModel) -> tuple[object, ...]:
+def model_slots(model: BaseModel) -> tuple[object, ...]:
+    """What model_construct sets on a model: compared whole, so any difference shows."""
     return (
         type(model),
         list(model.__dict__.items()),  # the order too: it is the order of repr and dumps
@@ -52,7 +53,7 @@ def test_a_plain_model_is_built_as_model_construct_builds_it() -> None:
     build = model_builder(_Plain, ("name", "count", "tags"))
     values = {"name": "x", "count": 2, "tags": ["a"]}
     built = build(dict(values))
-    assert _slots(built) == _slots(_Plain.model_construct(**values))
+    assert model_slots(built) == model_slots(_Plain.model_construct(**values))
     assert built == _Plain.model_construct(**values)
     assert repr(built) == repr(_Plain.model_construct(**values))
     built.model_fields_set.discard("name")  # each model has a field set of its own
@@ -62,7 +63,7 @@ def test_a_plain_model_is_built_as_model_construct_builds_it() -> None:
 @pytest.mark.parametrize("cls", [_WithPrivate, _WithDefault, _WithExtra, _WithPostInit])
 def test_a_model_of_another_shape_gets_model_construct(cls: type[BaseModel]) -> None:
     built = model_builder(cls, ("text",))({"text": "x"})
-    assert _slots(built) == _slots(cls.model_construct(text="x"))
+    assert model_slots(built) == model_slots(cls.model_construct(text="x"))
 
 
 def test_fields_in_another_order_get_model_construct() -> None:

@@ -31,6 +31,7 @@ from llama_index_deepseekapi._messages import (
     to_core_messages,
     tool_selections,
 )
+from tests.core.test_construct import model_slots
 
 
 def wire(message: ChatMessage) -> dict[str, object]:
@@ -202,16 +203,6 @@ def test_partial_arguments_read_as_llama_index_reads_them() -> None:
 # The stream folder builds its llama-index models with the core's model_builder.
 
 
-def _slots(model: BaseModel) -> tuple[object, ...]:
-    return (
-        type(model),
-        list(model.__dict__.items()),  # the order too: it is the order of repr and dumps
-        model.__pydantic_fields_set__,
-        model.__pydantic_extra__,
-        model.__pydantic_private__,
-    )
-
-
 @pytest.mark.parametrize(
     ("construct", "cls", "values"),
     [
@@ -263,7 +254,7 @@ def test_stream_constructors_build_what_model_construct_builds(
     construct: Callable[[dict[str, Any]], BaseModel], cls: type[BaseModel], values: dict[str, Any]
 ) -> None:
     built = construct(dict(values))
-    assert _slots(built) == _slots(cls.model_construct(**values))
+    assert model_slots(built) == model_slots(cls.model_construct(**values))
     assert built == cls.model_construct(**values)
     built.model_fields_set.add("probe")  # each model has a field set of its own
     assert "probe" not in construct(dict(values)).model_fields_set
