@@ -24,6 +24,7 @@ from ._config import (
     resolve_endpoint,
     resolve_timeout,
 )
+from ._construct import model_builder
 from ._constructor import (
     ConstructorPolicy,
     check_field,
@@ -142,6 +143,7 @@ __all__ = [
     "keep_first_tool_call",
     "known_option_names",
     "missing_tool_call_error",
+    "model_builder",
     "no_structured_call_message",
     "parse_json_reply",
     "parse_partial_arguments",

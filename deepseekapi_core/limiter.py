@@ -313,6 +313,11 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots.waiters.append(waiter)
         return None
 
+    def _take_free(self, pool: _Pool) -> _LocalLease | None:
+        """A slot if one is free now, without queueing (the common case: no waiter built)."""
+        with self._lock:
+            return self._try(pool, None)
+
     def _give_back(self, key: tuple[str, str]) -> None:
         woken: list[_Waiter] = []
         with self._lock:
@@ -358,19 +363,24 @@ class InProcessLimiter(ConcurrencyLimiter):
                     sleep(left)
                 waived = until
                 continue
-            waiter = _Waiter(pool.capacity or 0)
-            with self._lock:
-                lease = self._try(pool, waiter)
-            if lease is None:
-                assert waiter.event is not None
-                try:
-                    waiter.event.wait()
-                except BaseException:
-                    self._withdraw(pool, waiter)
-                    raise
-                lease = _LocalLease(self, (pool.account, pool.name))
+            # Only a request that must wait pays for a waiter (a threading.Event).
+            lease = self._take_free(pool) or self._wait_for_slot(pool)
             if self._still_clear(pool, lease, waived):
                 return lease
+
+    def _wait_for_slot(self, pool: _Pool) -> _LocalLease:
+        waiter = _Waiter(pool.capacity or 0)
+        with self._lock:
+            lease = self._try(pool, waiter)
+        if lease is not None:
+            return lease
+        assert waiter.event is not None
+        try:
+            waiter.event.wait()
+        except BaseException:
+            self._withdraw(pool, waiter)
+            raise
+        return _LocalLease(self, (pool.account, pool.name))
 
     async def _aacquire(
         self, pool: _Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
@@ -384,19 +394,23 @@ class InProcessLimiter(ConcurrencyLimiter):
                     await sleep(left)
                 waived = until
                 continue
-            waiter = _Waiter(pool.capacity or 0, loop, loop.create_future())
-            with self._lock:
-                lease = self._try(pool, waiter)
-            if lease is None:
-                assert waiter.future is not None
-                try:
-                    await waiter.future
-                except BaseException:
-                    self._withdraw(pool, waiter)
-                    raise
-                lease = _LocalLease(self, (pool.account, pool.name))
+            lease = self._take_free(pool) or await self._await_slot(pool, loop)
             if self._still_clear(pool, lease, waived):
                 return lease
+
+    async def _await_slot(self, pool: _Pool, loop: asyncio.AbstractEventLoop) -> _LocalLease:
+        waiter = _Waiter(pool.capacity or 0, loop, loop.create_future())
+        with self._lock:
+            lease = self._try(pool, waiter)
+        if lease is not None:
+            return lease
+        assert waiter.future is not None
+        try:
+            await waiter.future
+        except BaseException:
+            self._withdraw(pool, waiter)
+            raise
+        return _LocalLease(self, (pool.account, pool.name))
 
 
 def _rebuild(kind: type[ConcurrencyLimiter], settings: dict[str, Any]) -> ConcurrencyLimiter:

@@ -46,6 +46,7 @@ from deepseekapi_core.integration import (
     core_role,
     join_text_parts,
     missing_tool_call_error,
+    model_builder,
     parse_tool_calls,
     reasoning_from,
     tool_call_arguments,
@@ -258,8 +259,13 @@ def _assistant(
 def _thinking_block(reasoning: str, tokens: int | None) -> ThinkingBlock:
     # Every field given: model_construct then skips pydantic's slow default path (17 % of a
     # reasoner stream, measured with pyinstrument).
-    return ThinkingBlock.model_construct(
-        block_type="thinking", content=reasoning, num_tokens=tokens, additional_information={}
+    return _new_thinking_block(
+        {
+            "block_type": "thinking",
+            "content": reasoning,
+            "num_tokens": tokens,
+            "additional_information": {},
+        }
     )
 
 
@@ -317,6 +323,21 @@ def completion_response(response: ChatResponse) -> CompletionResponse:
     )
 
 
+# The models a stream builds per chunk (see model_builder); each call passes a dict literal
+# with every field, in the model's order.
+_new_text_block = model_builder(TextBlock, ("block_type", "text"))
+_new_thinking_block = model_builder(
+    ThinkingBlock, ("block_type", "content", "num_tokens", "additional_information")
+)
+_new_message = model_builder(LIChatMessage, ("role", "additional_kwargs", "blocks"))
+_new_chat_response = model_builder(
+    ChatResponse, ("message", "raw", "delta", "logprobs", "additional_kwargs")
+)
+_new_completion_response = model_builder(
+    CompletionResponse, ("text", "additional_kwargs", "raw", "logprobs", "delta")
+)
+
+
 class StreamFolder:
     """Turns stream chunks into llama-index's cumulative streaming responses.
 
@@ -356,7 +377,8 @@ class StreamFolder:
                 self._tool_blocks = [_tool_block(c.id, c.name, c.arguments) for c in calls]
                 self._tool_dicts = [call.as_wire() for call in calls]
         extra: dict[str, Any] = {}
-        if chunk.finish_reason is not None or chunk.usage is not None:
+        choices = chunk.choices
+        if (choices and choices[0].finish_reason is not None) or chunk.usage is not None:
             extra = reply.summary().counts()
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
@@ -381,26 +403,26 @@ class StreamFolder:
             extra["reasoning_content"] = reasoning
         text_block = self._text_block
         if text_block is None or text_block.text is not self._text:
-            text_block = self._text_block = TextBlock.model_construct(
-                block_type="text", text=self._text
+            text_block = self._text_block = _new_text_block(
+                {"block_type": "text", "text": self._text}
             )
         blocks.append(text_block)
         if self._tool_blocks:
             blocks.extend(self._tool_blocks)
             extra["tool_calls"] = self._tool_dicts
-        return LIChatMessage.model_construct(
-            role=_ASSISTANT, blocks=blocks, additional_kwargs=extra
-        )
+        return _new_message({"role": _ASSISTANT, "additional_kwargs": extra, "blocks": blocks})
 
     def chat(self, chunk: ChatCompletionChunk) -> ChatResponse:
         """The cumulative chat response after ``chunk``."""
         text, _, extra = self._fold(chunk)
-        return ChatResponse.model_construct(
-            message=self._message(extra.get("reasoning_tokens") or None),
-            raw=chunk,
-            delta=text,
-            logprobs=None,
-            additional_kwargs=extra,
+        return _new_chat_response(
+            {
+                "message": self._message(extra.get("reasoning_tokens") or None),
+                "raw": chunk,
+                "delta": text,
+                "logprobs": None,
+                "additional_kwargs": extra,
+            }
         )
 
     def completion(self, chunk: ChatCompletionChunk) -> CompletionResponse:
@@ -408,6 +430,12 @@ class StreamFolder:
         text, _, extra = self._fold(chunk)
         if self._reasoning:
             extra["reasoning_content"] = self._reasoning
-        return CompletionResponse.model_construct(
-            text=self._text, raw=chunk, delta=text, logprobs=None, additional_kwargs=extra
+        return _new_completion_response(
+            {
+                "text": self._text,
+                "additional_kwargs": extra,
+                "raw": chunk,
+                "logprobs": None,
+                "delta": text,
+            }
         )

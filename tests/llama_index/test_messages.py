@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from llama_index.core.base.llms.types import (
     CacheControl,
     CachePoint,
     ChatMessage,
     ChatResponse,
+    CompletionResponse,
     DocumentBlock,
     MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
 )
+from pydantic import BaseModel
 
 from deepseekapi_core import InvalidRequestError
 from deepseekapi_core.integration import resolve_tool_choice
 from llama_index_deepseekapi._messages import (
+    _new_chat_response,
+    _new_completion_response,
+    _new_message,
+    _new_text_block,
+    _new_thinking_block,
     to_core_messages,
     tool_selections,
 )
+from tests.core.test_construct import model_slots
 
 
 def wire(message: ChatMessage) -> dict[str, object]:
@@ -187,3 +198,63 @@ def test_partial_arguments_read_as_llama_index_reads_them() -> None:
         if not isinstance(expected, dict):
             expected = {}
         assert parse_partial_arguments(prefix) == expected, prefix
+
+
+# The stream folder builds its llama-index models with the core's model_builder.
+
+
+@pytest.mark.parametrize(
+    ("construct", "cls", "values"),
+    [
+        (_new_text_block, TextBlock, {"block_type": "text", "text": "so far"}),
+        (
+            _new_thinking_block,
+            ThinkingBlock,
+            {
+                "block_type": "thinking",
+                "content": "hmm",
+                "num_tokens": 7,
+                "additional_information": {},
+            },
+        ),
+        (
+            _new_message,
+            ChatMessage,
+            {
+                "role": MessageRole.ASSISTANT,
+                "additional_kwargs": {"reasoning_content": "hmm"},
+                "blocks": [TextBlock(text="so far")],
+            },
+        ),
+        (
+            _new_chat_response,
+            ChatResponse,
+            {
+                "message": ChatMessage(role="assistant", content="so far"),
+                "raw": None,
+                "delta": "far",
+                "logprobs": None,
+                "additional_kwargs": {},
+            },
+        ),
+        (
+            _new_completion_response,
+            CompletionResponse,
+            {
+                "text": "so far",
+                "additional_kwargs": {},
+                "raw": None,
+                "logprobs": None,
+                "delta": "far",
+            },
+        ),
+    ],
+)
+def test_stream_constructors_build_what_model_construct_builds(
+    construct: Callable[[dict[str, Any]], BaseModel], cls: type[BaseModel], values: dict[str, Any]
+) -> None:
+    built = construct(dict(values))
+    assert model_slots(built) == model_slots(cls.model_construct(**values))
+    assert built == cls.model_construct(**values)
+    built.model_fields_set.add("probe")  # each model has a field set of its own
+    assert "probe" not in construct(dict(values)).model_fields_set
