@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from deepseekapi_core.integration import ClientHolder, ConstructorPolicy
     from deepseekapi_core.tokenizer import DeepSeekTokenizer
 else:
-    # The field's values are the core's ReasoningEffort, checked by _check_reasoning_effort:
+    # The field's values are the core's ReasoningEffort, checked by _check_core_fields:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
     ReasoningEffort = str
 
