@@ -113,9 +113,14 @@ def add_usage_counts(total: dict[str, Any], usage: Mapping[str, Any]) -> None:
     """Add ``usage`` into ``total`` in place: numbers summed, nested mappings merged the same
     way, None skipped, other values (strings...) kept from the first usage that had them."""
     for key, value in usage.items():
-        if value is None:
+        # Exact int/float first: nearly every value is a count, and this test is the cheapest
+        # (LangChain runs this for every generate() call); bool is excluded by it too.
+        kind = type(value)
+        if kind is int or kind is float:
+            total[key] = total.get(key, 0) + value
+        elif value is None:
             continue
-        if isinstance(value, Mapping):
+        elif isinstance(value, Mapping):
             add_usage_counts(total.setdefault(key, {}), value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             total[key] = total.get(key, 0) + value

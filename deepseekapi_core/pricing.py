@@ -223,9 +223,13 @@ _DEFAULTS: dict[Era, PriceTable] = {
 }
 
 
+_NO_PRICES = PriceTable()
+
+
 def default_price_table(era: Era = DEFAULT_ERA) -> PriceTable:
     """DeepSeek's published prices in ``era`` (empty for eras we hold no sourced prices for)."""
-    return _DEFAULTS.get(era, PriceTable())
+    # A shared empty table rather than a new one per call: this runs for every reply.
+    return _DEFAULTS.get(era, _NO_PRICES)
 
 
 def resolve_price_table(

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from deepseekapi_core import (
         ChatCompletionChunk,
         ChatRequest,
+        Era,
         ModelProfile,
         ReasoningEffort,
         RequestOptions,
@@ -132,6 +133,35 @@ class DeepSeekLLMMetadata(LLMMetadata):
     )
     input_modalities: list[str] = Field(
         default_factory=lambda: ["text"], description='What the model reads: "text", "image".'
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _metadata(
+    model: str,
+    era: Era,
+    thinking: bool | None,
+    is_function_calling_model: bool | None,
+    context_window: int | None,
+    max_tokens: int | None,
+    is_chat_model: bool,
+) -> DeepSeekLLMMetadata:
+    """``DeepSeekAPI.metadata`` for these settings (the registry's profiles never change)."""
+    from deepseekapi_core import get_model_profile
+
+    profile = get_model_profile(model, era)
+    tools = profile.calls_tools(thinking)
+    if is_function_calling_model is not None:
+        tools = is_function_calling_model
+    return DeepSeekLLMMetadata(
+        context_window=context_window or profile.context_window,
+        num_output=max_tokens or profile.max_output_tokens,
+        is_chat_model=is_chat_model,
+        is_function_calling_model=tools,
+        model_name=model,
+        system_role=MessageRole.SYSTEM,
+        image_inputs=profile.accepts_images,
+        input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
     )
 
 
@@ -361,20 +391,18 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     def metadata(self) -> DeepSeekLLMMetadata:
         """Context window, output size and capabilities from the core's model registry,
         including whether the model reads images (``image_inputs``, ``input_modalities``)."""
-        profile = self._profile()
-        tools = profile.calls_tools(self.thinking)
-        if self.is_function_calling_model is not None:
-            tools = self.is_function_calling_model
-        return DeepSeekLLMMetadata(
-            context_window=self.context_window or profile.context_window,
-            num_output=self.max_tokens or profile.max_output_tokens,
-            is_chat_model=self.is_chat_model,
-            is_function_calling_model=tools,
-            model_name=self.model,
-            system_role=MessageRole.SYSTEM,
-            image_inputs=profile.accepts_images,
-            input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
+        # LlamaIndex's callbacks read this on every call: built once per set of inputs, then
+        # copied (a copy, with its own list, so a caller changing it changes no other's).
+        template = _metadata(
+            self.model,
+            self._clients.options.era,
+            self.thinking,
+            self.is_function_calling_model,
+            self.context_window,
+            self.max_tokens,
+            self.is_chat_model,
         )
+        return template.model_copy(update={"input_modalities": list(template.input_modalities)})
 
     @property
     def tokenizer(self) -> DeepSeekTokenizer:
