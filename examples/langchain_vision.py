@@ -40,7 +40,7 @@ def make_llm(**options: Any) -> ChatDeepSeekAPI:
     """A model for the real service, or for the offline emulator when no key is set."""
     if ONLINE:
         return ChatDeepSeekAPI(**options)
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     return ChatDeepSeekAPI(api_key="sk-emulator", transport=Emulator().transport(), **options)
 
@@ -51,7 +51,7 @@ def image_url() -> Iterator[str]:
     if ONLINE:
         yield PUBLIC_IMAGE
         return
-    from deepseekapi_core.emulator import ImageServer
+    from deepseekapi_core.testing import ImageServer
 
     with ImageServer({"sunset.jpg": SUNSET.read_bytes()}) as server:
         yield server.url("sunset.jpg")

@@ -21,7 +21,7 @@ def make_llm() -> DeepSeekAPI:
     """A reasoner for the real service, or for the offline emulator when no key is set."""
     if os.environ.get("DEEPSEEKAPI_API_KEY") or os.environ.get("DEEPSEEK_API_KEY"):
         return DeepSeekAPI(model="deepseek-reasoner")
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     print("(no API key set: using the offline emulator)")
     return DeepSeekAPI(

@@ -43,7 +43,7 @@ def make_llm(model: str) -> DeepSeekAPI:
     """A DeepSeekAPI for the real service, or for the offline emulator when no key is set."""
     if ONLINE:
         return DeepSeekAPI(model=model)
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     return DeepSeekAPI(model=model, api_key="sk-emulator", transport=Emulator().transport())
 
@@ -54,7 +54,7 @@ def image_url() -> Iterator[str]:
     if ONLINE:
         yield PUBLIC_IMAGE
         return
-    from deepseekapi_core.emulator import ImageServer
+    from deepseekapi_core.testing import ImageServer
 
     with ImageServer({"chart.png": (IMAGES / "chart.png").read_bytes()}) as server:
         yield server.url("chart.png")

@@ -5,7 +5,7 @@ Install with the ``langchain`` extra: ``pip install "deepseekapi-integrations[la
 
 from __future__ import annotations
 
-from deepseekapi_core.integration import require_module
+from deepseekapi_core._extras import require_module
 
 require_module(
     "langchain_core", needed_by=__name__, distribution="langchain-core", extra="langchain"

@@ -43,41 +43,41 @@ from pydantic import (
 from typing_extensions import Self
 
 from deepseekapi_core import (
-    DEFAULT_ERA,
     ChatCompletion,
     ChatCompletionChunk,
     ChatRequest,
     Era,
-    InvalidAPIKeyError,
-    ReasoningEffort,
     RequestOptions,
     RetryPolicy,
     ToolSpec,
     Usage,
     get_model_profile,
 )
-from deepseekapi_core.integration import (
-    BlockNumbering,
-    ClientHolder,
+from deepseekapi_core._adapters._compose_request import OptionSource, compose_request
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core._adapters._keywords import (
     ConstructorPolicy,
-    HoldsClients,
-    OptionSource,
-    StreamAccumulator,
-    ToolChoice,
     check_field,
     client_options_from,
-    compose_request,
-    cost_metadata,
+    sort_constructor_keywords,
+)
+from deepseekapi_core._adapters._mixins import HoldsClients
+from deepseekapi_core.accounting._limiter import ConcurrencyLimiter
+from deepseekapi_core.accounting._pricing import PriceTable
+from deepseekapi_core.accounting._totals import cost_metadata
+from deepseekapi_core.http import InvalidAPIKeyError
+from deepseekapi_core.http._config import resolve_endpoint
+from deepseekapi_core.tools._specs import (
+    ToolChoice,
     forced_tool_choice_allowed,
     json_schema_format,
-    parse_json_reply,
-    resolve_endpoint,
     resolve_tool_choice,
-    sort_constructor_keywords,
     tool_specs_from,
 )
-from deepseekapi_core.limiter import ConcurrencyLimiter
-from deepseekapi_core.pricing import PriceTable
+from deepseekapi_core.tools._structured import parse_json_reply
+from deepseekapi_core.wire import DEFAULT_ERA, ReasoningEffort
+from deepseekapi_core.wire._replies import BlockNumbering
+from deepseekapi_core.wire._stream import StreamAccumulator
 
 from ._compat import (
     RequiredJsonToolParser,
@@ -168,7 +168,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     Setup:
         Set ``DEEPSEEKAPI_API_KEY`` (or ``DEEPSEEK_API_KEY``), or pass ``api_key``. Without a
         network, pass the offline emulator's transport
-        (``transport=deepseekapi_core.emulator.Emulator().transport()``).
+        (``transport=deepseekapi_core.testing.Emulator().transport()``).
 
     Example:
         .. code-block:: python
@@ -223,7 +223,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     """API key (alias ``openai_api_key``); else from the environment, paired with its base URL:
     ``DEEPSEEKAPI_API_KEY`` (with ``DEEPSEEKAPI_BASE_URL`` or the proxy), else
     ``DEEPSEEK_API_KEY`` (with ``DEEPSEEK_API_BASE``/``DEEPSEEK_BASE_URL`` or
-    ``https://api.deepseek.com``). See :func:`deepseekapi_core.integration.resolve_endpoint`."""
+    ``https://api.deepseek.com``). See :func:`deepseekapi_core._adapters.resolve_endpoint`."""
     base_url: str | None = Field(default=None, alias="api_base")
     """Base URL (aliases ``api_base``, ``openai_api_base``); else paired with the key."""
     temperature: float | None = None
@@ -787,7 +787,7 @@ class _StreamFolder:
     on the merged message and the final chunk is known to be last.
 
     With ``output_version="v1"`` the chunks' content is given as standard blocks, numbered by
-    the core's :class:`~deepseekapi_core.integration.BlockNumbering` (reasoning, text and every
+    the core's :class:`~deepseekapi_core._adapters.BlockNumbering` (reasoning, text and every
     tool call apart), so merged blocks never collide.
     """
 

@@ -25,8 +25,8 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ValidationError
 
-from deepseekapi_core.integration import (
-    add_usage_counts,
+from deepseekapi_core.accounting._totals import add_usage_counts
+from deepseekapi_core.tools._structured import (
     corrective_turn_text,
     json_object_in_text,
     no_structured_call_message,

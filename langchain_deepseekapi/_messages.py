@@ -41,19 +41,18 @@ from deepseekapi_core import (
     InvalidRequestError,
     Usage,
 )
-from deepseekapi_core.integration import (
+from deepseekapi_core.tools._calls import parse_tool_calls, tool_calls_from
+from deepseekapi_core.tools._recovery import TOOL_CALLS_RECOVERED
+from deepseekapi_core.wire._convert import (
     SKIPPED_BLOCK_TYPES,
-    TOOL_CALLS_RECOVERED,
-    ReplySummary,
-    content_from_blocks,
     core_message,
     core_role,
     join_text_parts,
-    parse_tool_calls,
     reasoning_block_texts,
     reasoning_from,
-    tool_calls_from,
 )
+from deepseekapi_core.wire._images import content_from_blocks
+from deepseekapi_core.wire._replies import ReplySummary
 
 __all__ = [
     "MODEL_PROVIDER",

@@ -1,6 +1,6 @@
 """Token counts and cost for LangChain: the model's counting methods and ``get_deepseek_callback``.
 
-The logic is the core's (``deepseekapi_core.tokenizer``, ``deepseekapi_core.pricing``); this
+The logic is the core's (``deepseekapi_core.accounting``, ``deepseekapi_core.accounting``); this
 module turns LangChain messages and results into what the core takes, and totals cost over a
 block of code the way ``get_openai_callback()`` does for OpenAI.
 """
@@ -19,8 +19,8 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
 from deepseekapi_core import Era
-from deepseekapi_core.integration import UsageTotals
-from deepseekapi_core.tokenizer import count_prompt_tokens, tokenizer_or_fallback
+from deepseekapi_core.accounting._tokenizer import count_prompt_tokens, tokenizer_or_fallback
+from deepseekapi_core.accounting._totals import UsageTotals
 
 __all__ = [
     "DeepSeekCallbackHandler",
@@ -89,7 +89,7 @@ class DeepSeekCallbackHandler(UsageTotals, BaseCallbackHandler):
     Thread-safe: calls in threads, ``batch`` and async tasks may finish at the same time. Costs
     come from each reply's ``response_metadata["cost"]`` (the model's own price table); a reply
     without one (an unpriced model) adds tokens but no cost. The totals are
-    :class:`~deepseekapi_core.integration.UsageTotals`' attributes (``total_tokens``,
+    :class:`~deepseekapi_core._adapters.UsageTotals`' attributes (``total_tokens``,
     ``prompt_tokens``, ``total_cost``, ``cost_by_model``...).
     """
 

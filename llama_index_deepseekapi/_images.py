@@ -19,7 +19,7 @@ from llama_index.core.base.llms.types import ImageBlock, TextBlock
 from llama_index.core.schema import ImageNode
 
 from deepseekapi_core import ImagePart, InvalidRequestError
-from deepseekapi_core.integration import image_part_from_source
+from deepseekapi_core.wire._images import image_part_from_source
 
 __all__ = ["image_blocks_from_documents", "image_part_from_block", "prompt_with_images"]
 

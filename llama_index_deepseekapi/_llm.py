@@ -39,7 +39,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.schema import ImageNode
 
-from deepseekapi_core.adapter_mixins import HoldsClients
+from deepseekapi_core._adapters._mixins import HoldsClients
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -49,12 +49,13 @@ if TYPE_CHECKING:
         ChatRequest,
         Era,
         ModelProfile,
-        ReasoningEffort,
         RequestOptions,
         Usage,
     )
-    from deepseekapi_core.integration import ClientHolder, ConstructorPolicy
-    from deepseekapi_core.tokenizer import DeepSeekTokenizer
+    from deepseekapi_core._adapters._holder import ClientHolder
+    from deepseekapi_core._adapters._keywords import ConstructorPolicy
+    from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer
+    from deepseekapi_core.wire import ReasoningEffort
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_core_fields:
     # importing the core (and httpx) here would make importing the adapter cost 0.2 s more.
@@ -107,7 +108,7 @@ _REQUEST_FIELDS = (
 def _constructor_policy() -> ConstructorPolicy:
     """llama-index's ``DeepSeek``/``OpenAILike``/``OpenAI`` keywords that are not our fields
     (built on first use: the core is imported lazily)."""
-    from deepseekapi_core.integration import ConstructorPolicy
+    from deepseekapi_core._adapters._keywords import ConstructorPolicy
 
     return ConstructorPolicy(
         owner="DeepSeekAPI",
@@ -209,7 +210,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         top_logprobs: how many alternatives per token (needs ``logprobs``).
         reuse_client: ``False`` builds a new connection pool for each request.
         prices: the proxy's prices for ``additional_kwargs["cost"]``: a
-            :class:`~deepseekapi_core.pricing.PriceTable` or ``{model: [hit, miss, output]}`` per
+            :class:`~deepseekapi_core.accounting.PriceTable` or ``{model: [hit, miss, output]}`` per
             million tokens (else ``DEEPSEEKAPI_PRICES``, else DeepSeek's published prices).
         transport: an httpx transport (the emulator's serves both sync and async calls).
         async_transport: an httpx async transport for async calls, when it differs.
@@ -221,7 +222,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             and client using the account (None: the limiter's cap, else the model's documented
             one).
         limiter: where that limit lives: None for the process-wide one, a
-            ``deepseekapi_core.limiter.RedisLimiter`` for a fleet of processes, ``"off"`` for
+            ``deepseekapi_core.accounting.RedisLimiter`` for a fleet of processes, ``"off"`` for
             none (docs/scaling.md).
 
     Example:
@@ -328,10 +329,12 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     def __init__(self, model: str = DEFAULT_MODEL, **kwargs: Any) -> None:
         # ``model`` stays the first positional argument, as in llama-index's own LLMs.
         super().__init__(model=model, **kwargs)
-        from deepseekapi_core.integration import ClientHolder, client_options_from, sort_options
+        from deepseekapi_core._adapters._holder import ClientHolder
+        from deepseekapi_core._adapters._keywords import client_options_from
+        from deepseekapi_core._adapters._options_policy import classify_options
 
         if self.additional_kwargs:
-            sort_options(self.additional_kwargs, where="additional_kwargs key")  # refused now
+            classify_options(self.additional_kwargs, where="additional_kwargs key")  # refused now
         self._clients = ClientHolder(client_options_from(self, _CONNECTION_FIELDS))
 
     @model_validator(mode="before")
@@ -341,7 +344,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         any other unknown name refused with the closest known name suggested."""
         if not isinstance(values, dict):
             return values
-        from deepseekapi_core.integration import sort_constructor_keywords
+        from deepseekapi_core._adapters._keywords import sort_constructor_keywords
 
         values = sort_constructor_keywords(values, cls, _constructor_policy())
         for name in ("api_key", "additional_kwargs"):  # "" or None: the default
@@ -370,7 +373,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     @field_validator("era", "prices", "reasoning_effort", "timeout")
     @classmethod
     def _check_core_fields(cls, value: Any, info: ValidationInfo) -> Any:
-        from deepseekapi_core.integration import check_field
+        from deepseekapi_core._adapters._keywords import check_field
 
         return check_field(info.field_name or "", value)
 
@@ -416,7 +419,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     ) -> int:
         """The ``prompt_tokens`` the service will count for ``messages`` (chat template and
         ``tools`` included), offline; needs the ``[tokenizer]`` extra."""
-        from deepseekapi_core.tokenizer import count_prompt_tokens
+        from deepseekapi_core.accounting._tokenizer import count_prompt_tokens
 
         from ._messages import to_core_messages, tool_specs
 
@@ -431,7 +434,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
         """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
         if usage is not None:
-            from deepseekapi_core.integration import cost_metadata
+            from deepseekapi_core.accounting._totals import cost_metadata
 
             era = self._clients.options.era
             response.additional_kwargs.update(cost_metadata(usage, self.model, self.prices, era))
@@ -441,7 +444,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> tuple[ChatRequest, RequestOptions]:
         """The validated request and this call's HTTP options (timeout, headers, query)."""
-        from deepseekapi_core.integration import OptionSource, compose_request
+        from deepseekapi_core._adapters._compose_request import OptionSource, compose_request
 
         from ._messages import to_core_messages, tool_specs
 
@@ -645,7 +648,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         service refuses forced choices; there the tools are offered with ``"auto"``. A
         ``tool_choice`` that names a tool forces that tool.
         """
-        from deepseekapi_core.integration import forced_tool_choice_allowed, resolve_tool_choice
+        from deepseekapi_core.tools._specs import forced_tool_choice_allowed, resolve_tool_choice
 
         from ._messages import tool_specs
 
@@ -724,7 +727,7 @@ def _prompt_messages(
 def _keep_first_tool_call(message: ChatMessage) -> None:
     from llama_index.core.base.llms.types import ToolCallBlock
 
-    from deepseekapi_core.integration import keep_first_tool_call
+    from deepseekapi_core.tools._calls import keep_first_tool_call
 
     message.blocks = keep_first_tool_call(message.blocks, lambda b: isinstance(b, ToolCallBlock))
     calls = message.additional_kwargs.get("tool_calls")

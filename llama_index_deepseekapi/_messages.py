@@ -37,23 +37,25 @@ from deepseekapi_core import (
     TextPart,
     ToolSpec,
 )
-from deepseekapi_core.integration import (
-    SKIPPED_BLOCK_TYPES,
+from deepseekapi_core._adapters._model_builder import model_builder
+from deepseekapi_core.tools._calls import (
     ParsedToolCall,
-    ReplySummary,
-    StreamAccumulator,
-    content_from_parts,
-    core_role,
-    join_text_parts,
-    missing_tool_call_error,
-    model_builder,
     parse_tool_calls,
-    reasoning_from,
     tool_call_arguments,
     tool_call_from,
     tool_calls_from,
-    tool_specs_from,
 )
+from deepseekapi_core.tools._specs import tool_specs_from
+from deepseekapi_core.tools._structured import missing_tool_call_error
+from deepseekapi_core.wire._convert import (
+    SKIPPED_BLOCK_TYPES,
+    core_role,
+    join_text_parts,
+    reasoning_from,
+)
+from deepseekapi_core.wire._images import content_from_parts
+from deepseekapi_core.wire._replies import ReplySummary
+from deepseekapi_core.wire._stream import StreamAccumulator
 
 from ._images import image_part_from_block
 

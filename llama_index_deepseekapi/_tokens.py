@@ -1,6 +1,6 @@
 """Token counts and cost for LlamaIndex: the tokenizer callable and a cost-totalling event handler.
 
-The logic is the core's (``deepseekapi_core.tokenizer``, ``deepseekapi_core.pricing``). Like the
+The logic is the core's (``deepseekapi_core.accounting``, ``deepseekapi_core.accounting``). Like the
 rest of this adapter, the core is imported on first use, so importing the package stays cheap.
 """
 
@@ -19,8 +19,8 @@ from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMComp
 if TYPE_CHECKING:
     from llama_index.core.instrumentation.events import BaseEvent
 
-    from deepseekapi_core.integration import UsageTotals
-    from deepseekapi_core.tokenizer import DeepSeekTokenizer
+    from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer
+    from deepseekapi_core.accounting._totals import UsageTotals
 
 __all__ = ["DeepSeekCostHandler", "deepseek_tokenizer"]
 
@@ -32,14 +32,14 @@ def deepseek_tokenizer() -> DeepSeekTokenizer:
     helper) or ``TokenCountingHandler(tokenizer=deepseek_tokenizer())``. Needs the optional
     extra: ``pip install 'deepseekapi-integrations[tokenizer]'`` (the error says so).
     """
-    from deepseekapi_core.tokenizer import get_tokenizer
+    from deepseekapi_core.accounting._tokenizer import get_tokenizer
 
     return get_tokenizer()
 
 
 def _new_totals() -> UsageTotals:
     # Imported on first use: importing the adapter must not import the core.
-    from deepseekapi_core.integration import UsageTotals
+    from deepseekapi_core.accounting._totals import UsageTotals
 
     return UsageTotals()
 
@@ -58,7 +58,7 @@ class DeepSeekCostHandler(BaseEventHandler):
         print(costs.total_cost, costs.total_tokens)
 
     Thread-safe. A response without a cost (another LLM, an unpriced model) adds tokens only.
-    The totals are :class:`~deepseekapi_core.integration.UsageTotals`' attributes, read
+    The totals are :class:`~deepseekapi_core._adapters.UsageTotals`' attributes, read
     through the handler (and included in its ``repr`` and ``model_dump()``).
     """
 

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Recording cassettes from the real service at {base}")
         code = int(pytest.main(options))
     else:
-        from deepseekapi_core.emulator import Emulator, EmulatorServer
+        from deepseekapi_core.testing import Emulator, EmulatorServer
 
         if not pytest_args:
             print(f"Removed {_clear_cassettes()} old cassettes")

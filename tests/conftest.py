@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from deepseekapi_core.integration import ENV_VARS
-from deepseekapi_core.limiter import reset_default_limiter
+from deepseekapi_core.accounting._limiter import reset_default_limiter
+from deepseekapi_core.http._config import ENV_VARS
 
 # On CI, hypothesis draws the same examples every run, so a submission never fails on a rare
 # input met by chance; local runs keep drawing new ones (that is how fuzzing finds bugs).

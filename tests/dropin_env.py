@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core.emulator import EmulatorServer, RecordedRequest
+from deepseekapi_core.testing import EmulatorServer, RecordedRequest
 
 
 def user_environment(

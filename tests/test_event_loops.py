@@ -11,7 +11,7 @@ import asyncio
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from deepseekapi_core.emulator import EmulatorServer
+from deepseekapi_core.testing import EmulatorServer
 from langchain_deepseekapi import ChatDeepSeekAPI
 from llama_index_deepseekapi import DeepSeekAPI
 

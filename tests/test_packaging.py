@@ -31,9 +31,9 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 def test_the_core_imports_no_framework() -> None:
     code = (
         "import sys\n"
-        "import deepseekapi_core, deepseekapi_core.cli, deepseekapi_core.emulator\n"
-        "from deepseekapi_core.emulator import Emulator, EmulatorServer\n"
-        "import deepseekapi_core.emulator.pytest_plugin\n"
+        "import deepseekapi_core, deepseekapi_core.cli, deepseekapi_core.testing\n"
+        "from deepseekapi_core.testing import Emulator, EmulatorServer\n"
+        "import deepseekapi_core.testing.pytest_plugin\n"
         f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {FRAMEWORKS!r})\n"
         "print(loaded)\n"
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core.emulator import EmulatorServer
+from deepseekapi_core.testing import EmulatorServer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)

@@ -16,7 +16,7 @@ from deepseekapi_core import (
     InternalServerError,
     UnprocessableEntityError,
 )
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from ._support import Reply, error_body, header, status
 

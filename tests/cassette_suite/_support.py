@@ -20,7 +20,7 @@ import yaml
 from vcr.request import Request as VcrRequest
 from vcr.serializers import yamlserializer
 
-from deepseekapi_core.models import Era
+from deepseekapi_core.wire._registry import Era
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTE_DIR = ROOT / "cassettes"

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR, DEFAULT_BASE_URL
+from deepseekapi_core.testing import Emulator, EmulatorServer
 
 from ._support import CASSETTE_DIR, CASSETTE_ERA, REPLAY_BASE_URL, TEST_KEY, make_vcr, mode
 

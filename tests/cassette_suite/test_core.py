@@ -13,11 +13,9 @@ from deepseekapi_core import (
     ChatCompletion,
     DeepSeekClient,
 )
-from deepseekapi_core.integration import (
-    StreamAccumulator,
-    parse_tool_arguments,
-    usage_summary,
-)
+from deepseekapi_core.tools._calls import parse_tool_arguments
+from deepseekapi_core.wire._convert import usage_summary
+from deepseekapi_core.wire._stream import StreamAccumulator
 
 from . import _scenarios as sc
 from ._support import CASSETTE_ERA, WRONG_KEY, emulated, reply, sent

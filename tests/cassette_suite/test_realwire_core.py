@@ -21,7 +21,8 @@ from deepseekapi_core import (
     InvalidRequestError,
     UnprocessableEntityError,
 )
-from deepseekapi_core.integration import StreamAccumulator, usage_summary
+from deepseekapi_core.wire._convert import usage_summary
+from deepseekapi_core.wire._stream import StreamAccumulator
 from tests.realwire_loader import Interaction, expected_stream_result, sse_payloads
 
 from ._realwire import (

@@ -24,7 +24,7 @@ from langchain_core.utils.function_calling import tool_example_to_messages
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 _KEY = "sk-emulated-conformance"

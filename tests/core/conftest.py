@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 
 
 @pytest.fixture(autouse=True)

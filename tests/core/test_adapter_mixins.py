@@ -14,9 +14,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from deepseekapi_core import RetryPolicy
-from deepseekapi_core.adapter_mixins import HoldsClients
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import ClientHolder
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core._adapters._mixins import HoldsClients
+from deepseekapi_core.testing import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,11 +103,12 @@ def test_deep_copies_share_injected_objects_and_build_their_own_clients() -> Non
 def test_importing_the_mixin_loads_neither_httpx_nor_pydantic() -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from deepseekapi_core.adapter_mixins import HoldsClients\n"
+        "from deepseekapi_core._adapters._mixins import HoldsClients\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'pydantic'))\n"
         "core = sorted(m for m in sys.modules if m.startswith('deepseekapi_core'))\n"
         "assert not heavy, heavy\n"
-        "assert core == ['deepseekapi_core', 'deepseekapi_core.adapter_mixins'], core\n"
+        "assert core == ['deepseekapi_core', 'deepseekapi_core._adapters',"
+        " 'deepseekapi_core._adapters._mixins', 'deepseekapi_core._lazy'], core\n"
         "print('ok')\n"
     )
     result = subprocess.run(

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import ChatMessage, IgnoredParameterWarning, InvalidRequestError, ToolSpec
-from deepseekapi_core.integration import OptionSource, compose_request, tool_spec_from
+from deepseekapi_core._adapters._compose_request import OptionSource, compose_request
+from deepseekapi_core.tools._specs import tool_spec_from
 
 MESSAGES = [ChatMessage(role="user", content="hi")]
 FIELDS: dict[str, Any] = {"model": "deepseek-chat", "temperature": 0.5, "top_p": None}

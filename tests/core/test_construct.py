@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from deepseekapi_core.integration import model_builder
+from deepseekapi_core._adapters._model_builder import model_builder
 
 
 def model_slots(model: BaseModel) -> tuple[object, ...]:

@@ -15,10 +15,10 @@ from deepseekapi_core import (
     IgnoredParameterWarning,
     InvalidRequestError,
     RetryPolicy,
-    UnsupportedParameterError,
     get_model_profile,
 )
-from deepseekapi_core._constructor import (
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core._adapters._keywords import (
     FIELD_CHECKS,
     PEER_OPTIONS_WITHOUT_MEANING,
     ConstructorPolicy,
@@ -30,10 +30,10 @@ from deepseekapi_core._constructor import (
     client_options_from,
     sort_constructor_keywords,
 )
-from deepseekapi_core.adapter_mixins import follow_client_field, sharing_memo
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import ClientHolder
-from deepseekapi_core.pricing import PriceTable
+from deepseekapi_core._adapters._mixins import follow_client_field, sharing_memo
+from deepseekapi_core.accounting._pricing import PriceTable
+from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.testing import Emulator
 
 
 class Model(BaseModel):

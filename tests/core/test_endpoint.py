@@ -5,9 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from deepseekapi_core import DEFAULT_BASE_URL, DeepSeekClient
-from deepseekapi_core._config import resolve_timeout
-from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL, resolve_endpoint
+from deepseekapi_core import DeepSeekClient
+from deepseekapi_core.http import DEFAULT_BASE_URL
+from deepseekapi_core.http._config import (
+    DEEPSEEK_DEFAULT_BASE_URL,
+    resolve_endpoint,
+    resolve_timeout,
+)
 
 OWN = "sk-own-family"
 THEIRS = "sk-deepseek-family"

@@ -12,12 +12,12 @@ from deepseekapi_core import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    ConflictError,
     DeepSeekAPIError,
     InvalidRequestError,
     StreamInterruptedError,
 )
-from deepseekapi_core._exceptions import make_status_error
+from deepseekapi_core.http import ConflictError
+from deepseekapi_core.http._errors import make_status_error
 
 REQUEST = httpx.Request("POST", "https://api.deepseekapi.dev/v1/chat/completions")
 

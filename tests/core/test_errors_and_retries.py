@@ -16,7 +16,6 @@ from deepseekapi_core import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    ConflictError,
     DeepSeekAPIError,
     InsufficientCreditsError,
     InternalServerError,
@@ -26,8 +25,8 @@ from deepseekapi_core import (
     RetryPolicy,
     ServiceUnavailableError,
     UnprocessableEntityError,
-    parse_retry_after,
 )
+from deepseekapi_core.http import ConflictError, parse_retry_after
 
 from .helpers import HELLO, Driver, Script, error_body, ok, status
 

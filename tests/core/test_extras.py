@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core.integration import install_command, require_module
+from deepseekapi_core._extras import install_command, require_module
 
 
 def test_install_command_names_the_extra() -> None:

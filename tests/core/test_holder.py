@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from deepseekapi_core import Era, InvalidRequestError, RetryPolicy
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import ClientHolder, ClientOptions
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core.http._options import ClientOptions
+from deepseekapi_core.testing import Emulator
 
 KEY = "sk-test-holder"
 

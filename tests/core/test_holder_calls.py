@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from deepseekapi_core import ChatRequest, InvalidRequestError, RequestOptions
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import ClientHolder, ClientOptions, HoldsClients
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core._adapters._mixins import HoldsClients
+from deepseekapi_core.http._options import ClientOptions
+from deepseekapi_core.testing import Emulator
 
 KEY = "sk-test-holder-calls"
 LONG = "one two three four five six seven eight nine ten"

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from deepseekapi_core import (
-    MAX_IMAGE_BYTES,
     ChatMessage,
     ChatRequest,
     DeepSeekClient,
@@ -20,19 +19,27 @@ from deepseekapi_core import (
     IgnoredParameterWarning,
     ImagePart,
     InvalidRequestError,
-    UnsupportedParameterError,
-    build_request_body,
     get_model_profile,
     image_part_from_bytes,
     image_part_from_path,
     image_part_from_url,
+)
+from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.wire import (
+    MAX_IMAGE_BYTES,
+    build_request_body,
     image_tokens,
     inspect_image,
     listed_model_ids,
 )
-from deepseekapi_core._images import decode_data_url, image_size, sniff_image_type
-from deepseekapi_core.integration import content_from_blocks, content_from_parts
-from deepseekapi_core.models import IMAGE, TEXT
+from deepseekapi_core.wire._images import (
+    content_from_blocks,
+    content_from_parts,
+    decode_data_url,
+    image_size,
+    sniff_image_type,
+)
+from deepseekapi_core.wire._registry import IMAGE, TEXT
 
 from .helpers import API_KEY, Script, ok
 

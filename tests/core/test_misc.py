@@ -11,7 +11,6 @@ import pytest
 from pydantic import BaseModel, Field
 
 from deepseekapi_core import (
-    APIResponseValidationError,
     AsyncDeepSeekClient,
     ChatCompletion,
     DeepSeekClient,
@@ -20,12 +19,10 @@ from deepseekapi_core import (
     ToolSpec,
     Usage,
 )
-from deepseekapi_core.integration import (
-    join_text_parts,
-    parse_tool_arguments,
-    tool_spec_from,
-    usage_summary,
-)
+from deepseekapi_core.http import APIResponseValidationError
+from deepseekapi_core.tools._calls import parse_tool_arguments
+from deepseekapi_core.tools._specs import tool_spec_from
+from deepseekapi_core.wire._convert import join_text_parts, usage_summary
 
 from .helpers import API_KEY, BASE_URL, HELLO, Driver, Script, completion, ok, status
 
@@ -403,7 +400,7 @@ def test_completion_convenience_properties() -> None:
 def test_user_agent_names_the_installed_version() -> None:
     from importlib import metadata
 
-    from deepseekapi_core.integration import __version__
+    from deepseekapi_core._version import __version__
 
     assert __version__ == metadata.version("deepseekapi-integrations")
     seen: list[httpx.Request] = []

@@ -15,10 +15,10 @@ from deepseekapi_core import (
     IgnoredParameterWarning,
     InvalidRequestError,
     RequestOptions,
-    UnsupportedParameterError,
 )
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import sort_options
+from deepseekapi_core._adapters._options_policy import classify_options
+from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.testing import Emulator
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -26,7 +26,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 def test_request_fields_aliases_and_extra_body_are_sorted() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sorted_options = sort_options(
+        sorted_options = classify_options(
             {
                 "temperature": 0.2,
                 "max_completion_tokens": 9,
@@ -42,7 +42,7 @@ def test_request_fields_aliases_and_extra_body_are_sorted() -> None:
 
 
 def test_transport_options_never_enter_the_body() -> None:
-    sorted_options = sort_options(
+    sorted_options = classify_options(
         {"timeout": (1.0, 5.0), "extra_headers": {"X-A": "1"}, "extra_query": {"q": "2"}}
     )
     assert sorted_options.params == {} and sorted_options.extra_body == {}
@@ -67,18 +67,18 @@ def test_ignored_options_are_dropped_with_a_warning_naming_them(name: str) -> No
         "parallel_tool_calls": False,
     }[name]
     with pytest.warns(IgnoredParameterWarning, match=name):
-        sorted_options = sort_options({name: value})
+        sorted_options = classify_options({name: value})
     assert name not in sorted_options.params and name not in sorted_options.extra_body
 
 
 def test_more_than_one_choice_is_refused() -> None:
     with pytest.raises(UnsupportedParameterError, match="one choice"):
-        sort_options({"n": 2})
+        classify_options({"n": 2})
 
 
 def test_a_misspelled_option_is_refused_with_the_closest_name() -> None:
     with pytest.raises(InvalidRequestError, match="did you mean 'temperature'") as info:
-        sort_options({"temprature": 0.3})
+        classify_options({"temprature": 0.3})
     assert info.value.param == "temprature"
     assert info.value.message == (
         "unknown call option 'temprature'; did you mean 'temperature'? To send a field this "
@@ -88,7 +88,7 @@ def test_a_misspelled_option_is_refused_with_the_closest_name() -> None:
 
 def test_an_unknown_option_with_no_close_name_still_says_where_to_put_it() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        sort_options({"zzzz": 1})
+        classify_options({"zzzz": 1})
     assert info.value.message == (
         "unknown call option 'zzzz'. To send a field this package does not know, "
         "use extra_body={'zzzz': ...}"
@@ -96,12 +96,12 @@ def test_an_unknown_option_with_no_close_name_still_says_where_to_put_it() -> No
 
 
 def test_unknown_names_may_opt_in_to_the_body() -> None:
-    assert sort_options({"brand_new": 1}, unknown_to_body=True).extra_body == {"brand_new": 1}
+    assert classify_options({"brand_new": 1}, unknown_to_body=True).extra_body == {"brand_new": 1}
 
 
 def test_an_alias_conflicting_with_its_field_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="same option"):
-        sort_options({"max_tokens": 5, "max_completion_tokens": 6})
+        classify_options({"max_tokens": 5, "max_completion_tokens": 6})
 
 
 def test_per_request_options_reach_the_wire_sync_and_async() -> None:

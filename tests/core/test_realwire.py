@@ -24,9 +24,7 @@ from deepseekapi_core import (
     InvalidRequestError,
     UnprocessableEntityError,
 )
-from deepseekapi_core.integration import (
-    StreamAccumulator,
-)
+from deepseekapi_core.wire._stream import StreamAccumulator
 from tests.realwire_loader import (
     REALWIRE_DIR,
     Interaction,

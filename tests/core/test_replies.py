@@ -12,31 +12,35 @@ from pydantic import BaseModel
 from deepseekapi_core import (
     ChatCompletion,
     ChatCompletionChunk,
-    FunctionCall,
     InvalidRequestError,
     ToolCall,
     ToolSpec,
-    integration,
 )
-from deepseekapi_core.integration import (
-    SKIPPED_BLOCK_TYPES,
-    TOOL_CALLS_RECOVERED,
-    BlockNumbering,
-    ReplySummary,
-    StreamAccumulator,
-    corrective_turn_text,
-    image_part_from_source,
-    join_text_parts,
-    json_object_in_text,
-    no_structured_call_message,
+from deepseekapi_core.tools._calls import (
+    keep_first_tool_call,
     parse_partial_arguments,
     parse_tool_calls,
-    reasoning_block_texts,
-    reasoning_from,
     tool_call_arguments,
     tool_calls_from,
-    tool_specs_from,
 )
+from deepseekapi_core.tools._recovery import TOOL_CALLS_RECOVERED
+from deepseekapi_core.tools._specs import tool_specs_from
+from deepseekapi_core.tools._structured import (
+    corrective_turn_text,
+    json_object_in_text,
+    missing_tool_call_error,
+    no_structured_call_message,
+)
+from deepseekapi_core.wire import FunctionCall
+from deepseekapi_core.wire._convert import (
+    SKIPPED_BLOCK_TYPES,
+    join_text_parts,
+    reasoning_block_texts,
+    reasoning_from,
+)
+from deepseekapi_core.wire._images import image_part_from_source
+from deepseekapi_core.wire._replies import BlockNumbering, ReplySummary
+from deepseekapi_core.wire._stream import StreamAccumulator
 
 from .helpers import USAGE, chunk
 
@@ -196,17 +200,17 @@ def test_partial_arguments(text: str, expected: dict[str, Any]) -> None:
 
 def test_keep_first_tool_call_drops_later_calls_only() -> None:
     items = ["text", "call1", "more", "call2", "call3", "end"]
-    kept = integration.keep_first_tool_call(items, lambda item: item.startswith("call"))
+    kept = keep_first_tool_call(items, lambda item: item.startswith("call"))
     assert kept == ["text", "call1", "more", "end"]
-    assert integration.keep_first_tool_call(["a", "b"], lambda item: False) == ["a", "b"]
+    assert keep_first_tool_call(["a", "b"], lambda item: False) == ["a", "b"]
 
 
 def test_missing_tool_call_error_quotes_the_answer() -> None:
-    error = integration.missing_tool_call_error("x" * 300)
+    error = missing_tool_call_error("x" * 300)
     assert isinstance(error, ValueError)
     assert str(error).startswith("Expected at least one tool call")
     assert "x" * 200 + "'" in str(error) and "x" * 201 not in str(error)
-    assert str(integration.missing_tool_call_error(None)).endswith("answered: ''")
+    assert str(missing_tool_call_error(None)).endswith("answered: ''")
 
 
 def test_tool_calls_from_gives_default_ids_and_refuses_non_lists() -> None:
@@ -364,7 +368,7 @@ def test_partial_arguments_agree_with_json_for_complete_objects() -> None:
 
 
 def test_string_content_passes_through_as_it_is() -> None:
-    from deepseekapi_core.integration import content_from_blocks
+    from deepseekapi_core.wire._images import content_from_blocks
 
     assert join_text_parts("plain {text}", skip=SKIPPED_BLOCK_TYPES) == "plain {text}"
     assert content_from_blocks("plain text", where="messages[0]") == "plain text"
@@ -373,7 +377,7 @@ def test_string_content_passes_through_as_it_is() -> None:
 
 def test_json_schema_format_from_a_tool_spec() -> None:
     from deepseekapi_core import ChatRequest
-    from deepseekapi_core.integration import json_schema_format
+    from deepseekapi_core.tools._specs import json_schema_format
 
     [spec] = tool_specs_from([Weather])
     response_format = json_schema_format(spec)

@@ -12,15 +12,17 @@ import pytest
 
 from deepseekapi_core import (
     APIConnectionError,
-    APIResponseValidationError,
     APITimeoutError,
     AsyncDeepSeekClient,
     ChatCompletion,
     DeadlineExceededError,
     DeepSeekClient,
+    InvalidRequestError,
+)
+from deepseekapi_core.http import (
+    APIResponseValidationError,
     InsufficientSystemResourceError,
     InvalidAPIKeyError,
-    InvalidRequestError,
 )
 
 from .helpers import (
@@ -494,8 +496,8 @@ def test_the_retry_policy_retries_only_an_undelivered_resource_error() -> None:
 
 @pytest.mark.parametrize("content", ["", "   ", "\n\n  \t\n"])
 def test_a_whitespace_json_reply_says_what_happened(content: str) -> None:
-    from deepseekapi_core import EmptyJSONReplyError
-    from deepseekapi_core.integration import parse_json_reply
+    from deepseekapi_core.http import EmptyJSONReplyError
+    from deepseekapi_core.tools._structured import parse_json_reply
 
     with pytest.raises(EmptyJSONReplyError, match="whitespace and no JSON") as caught:
         parse_json_reply(content, "stop")
@@ -507,7 +509,7 @@ def test_a_whitespace_json_reply_says_what_happened(content: str) -> None:
 
 
 def test_json_replies_parse_and_other_text_is_quoted() -> None:
-    from deepseekapi_core.integration import parse_json_reply
+    from deepseekapi_core.tools._structured import parse_json_reply
 
     assert parse_json_reply(' {"a": [1, 2]} ', "stop") == {"a": [1, 2]}
     with pytest.raises(ValueError, match=r"not JSON.*'Sure! Here is'"):
@@ -521,7 +523,7 @@ def test_json_replies_parse_and_other_text_is_quoted() -> None:
 def test_a_client_copies_after_a_call_and_the_copy_works() -> None:
     import copy
 
-    from deepseekapi_core.emulator import Emulator
+    from deepseekapi_core.testing import Emulator
 
     emulator = Emulator()
     client = DeepSeekClient(api_key=API_KEY, transport=emulator.transport(), deadline=9.0)

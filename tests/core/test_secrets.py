@@ -25,7 +25,8 @@ from deepseekapi_core import (
     MissingAPIKeyError,
     StreamInterruptedError,
 )
-from deepseekapi_core.integration import ClientHolder, ClientOptions
+from deepseekapi_core._adapters._holder import ClientHolder
+from deepseekapi_core.http._options import ClientOptions
 
 from .helpers import (
     API_KEY,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseekapi_core.sse import DONE, ServerSentEvent, SSEDecoder
+from deepseekapi_core.http._sse import DONE, ServerSentEvent, SSEDecoder
 
 SETTINGS = settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

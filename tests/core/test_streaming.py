@@ -11,19 +11,19 @@ import pytest
 
 from deepseekapi_core import (
     APIConnectionError,
-    APIResponseValidationError,
-    APIStreamError,
     APITimeoutError,
     AsyncDeepSeekClient,
     BadRequestError,
     ChatCompletionChunk,
     DeepSeekClient,
-    InsufficientSystemResourceError,
     StreamInterruptedError,
 )
-from deepseekapi_core.integration import (
-    StreamAccumulator,
+from deepseekapi_core.http import (
+    APIResponseValidationError,
+    APIStreamError,
+    InsufficientSystemResourceError,
 )
+from deepseekapi_core.wire._stream import StreamAccumulator
 
 from .helpers import (
     API_KEY,

@@ -9,11 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepseekapi_core.integration import (
-    recover_tool_calls,
-    schema_problems,
-    tool_spec_from,
-)
+from deepseekapi_core.tools._recovery import recover_tool_calls, schema_problems
+from deepseekapi_core.tools._specs import tool_spec_from
 
 from .helpers import HELLO, Driver, Script, chunk, completion, ok, sse, stream_response, text_of
 
@@ -305,7 +302,7 @@ def test_any_text_recovers_only_offered_valid_calls(content: str) -> None:
 @pytest.mark.parametrize("shape", ["dsml", "tool_call_tag", "fenced_json", "bare_json"])
 def test_parallel_calls_in_each_shape(shape: str) -> None:
     """Two calls, written the way the emulator's leak fault writes them."""
-    from deepseekapi_core.emulator._leaks import leaked_text
+    from deepseekapi_core.testing._leaks import leaked_text
 
     content = leaked_text(shape, [("get_weather", '{"city": "Oslo"}'), ("get_time", "{}")])
     recovered = recover_tool_calls(content, TOOLS)

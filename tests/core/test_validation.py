@@ -17,15 +17,12 @@ from deepseekapi_core import (
     Era,
     IgnoredParameterWarning,
     InvalidRequestError,
-    ThinkingSupport,
-    UnsupportedParameterError,
-    build_request_body,
     get_model_profile,
 )
-from deepseekapi_core.integration import (
-    forced_tool_choice_allowed,
-    prepare_messages,
-)
+from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.tools._specs import forced_tool_choice_allowed
+from deepseekapi_core.wire import ThinkingSupport, build_request_body
+from deepseekapi_core.wire._prepare import prepare_messages
 
 from .helpers import API_KEY, BASE_URL, HELLO, Script, completion, ok
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 AUTH = {"Authorization": "Bearer sk-test-key"}
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from deepseekapi_core import cli
+from deepseekapi_core.cli import _main as cli
 
 
 @pytest.fixture(autouse=True)

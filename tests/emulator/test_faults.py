@@ -9,13 +9,13 @@ import pytest
 
 from deepseekapi_core import (
     APIConnectionError,
-    APIStreamError,
     DeepSeekClient,
     InternalServerError,
     RateLimitError,
     StreamInterruptedError,
 )
-from deepseekapi_core.emulator import Emulator, FaultKind
+from deepseekapi_core.http import APIStreamError
+from deepseekapi_core.testing import Emulator, FaultKind
 
 from .conftest import chat_body, sse_payloads
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 
 @pytest.mark.parametrize("model", ["deepseek-chat", "deepseek-reasoner"])

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from deepseekapi_core import DeepSeekClient, RateLimitError
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.testing import Emulator, EmulatorServer
 
 from .conftest import chat_body
 

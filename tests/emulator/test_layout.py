@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from deepseekapi_core.emulator import (
+from deepseekapi_core.testing import (
     Emulator,
     FaultKind,
     FaultRule,
@@ -15,9 +15,9 @@ from deepseekapi_core.emulator import (
     Script,
     ScriptedReply,
 )
-from deepseekapi_core.emulator._checks.eras import ERA_RULES
-from deepseekapi_core.emulator._checks.shape import CONTENT_PART_CHECKS
-from deepseekapi_core.models import Era
+from deepseekapi_core.testing._checks.eras import ERA_RULES
+from deepseekapi_core.testing._checks.shape import CONTENT_PART_CHECKS
+from deepseekapi_core.wire._registry import Era
 
 
 @pytest.mark.parametrize("era", list(Era))

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from deepseekapi_core import DeepSeekClient
-from deepseekapi_core.emulator import Emulator, EmulatorServer, EmulatorTransport, Era
+from deepseekapi_core.testing import Emulator, EmulatorServer, EmulatorTransport, Era
 
 
 def test_emulator_fixture_is_fresh_and_newest(deepseek_emulator: Emulator) -> None:
@@ -68,8 +68,8 @@ def test_server_fixture(
 
 def test_plugin_import_is_cheap() -> None:
     code = (
-        "import sys; import deepseekapi_core.emulator.pytest_plugin; "
-        "prefixes = ('deepseekapi_core.emulator._', 'langchain', 'llama_index'); "
+        "import sys; import deepseekapi_core.testing.pytest_plugin; "
+        "prefixes = ('deepseekapi_core.testing._', 'langchain', 'llama_index'); "
         "print(any(m.startswith(prefixes) for m in sys.modules))"
     )
     result = subprocess.run(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core.emulator._replies import (
+from deepseekapi_core.testing._replies import (
     Hints,
     count_tokens,
     find_json_in_text,

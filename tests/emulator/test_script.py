@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from deepseekapi_core import DeepSeekClient
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from .conftest import chat_body, sse_payloads
 

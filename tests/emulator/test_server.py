@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.testing import Emulator, EmulatorServer
 
 from .conftest import AUTH, chat_body, sse_payloads
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from deepseekapi_core import DeepSeekClient, StreamInterruptedError
-from deepseekapi_core.emulator import LEAK_SHAPES, Emulator, EmulatorServer
-from deepseekapi_core.emulator._leaks import DSML
+from deepseekapi_core.testing import LEAK_SHAPES, Emulator, EmulatorServer
+from deepseekapi_core.testing._leaks import DSML
 
 from .conftest import AUTH, chat_body, sse_payloads
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from deepseekapi_core.emulator import Emulator, Era
+from deepseekapi_core.testing import Emulator, Era
 
 from .conftest import AUTH, chat_body
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from deepseekapi_core import image_tokens
-from deepseekapi_core.emulator import Emulator, Era, ImageServer
+from deepseekapi_core.testing import Emulator, Era, ImageServer
+from deepseekapi_core.wire import image_tokens
 from tests.realwire_loader import load_recording
 
 from .conftest import AUTH, sse_payloads

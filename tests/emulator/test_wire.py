@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from deepseekapi_core.emulator import Emulator, Era
+from deepseekapi_core.testing import Emulator, Era
 
 from .conftest import AUTH, chat_body, sse_payloads, validate
 

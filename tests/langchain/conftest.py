@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 KEY = "sk-langchain-test-2b7e151628aed2a6"

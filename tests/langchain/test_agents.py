@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from langchain_core.tools import tool
 
 from deepseekapi_core import BadRequestError
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from .conftest import ModelFactory
 

@@ -13,7 +13,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory

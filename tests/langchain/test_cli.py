@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deepseekapi_core.cli import HookContext
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import _cli
 
 from .conftest import KEY

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from .conftest import ModelFactory
 

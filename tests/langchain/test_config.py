@@ -11,7 +11,8 @@ import pytest
 from langchain_core.load import dumpd, dumps
 from pydantic import SecretStr
 
-from deepseekapi_core import DEFAULT_BASE_URL, Era, InvalidAPIKeyError, MissingAPIKeyError
+from deepseekapi_core import Era, MissingAPIKeyError
+from deepseekapi_core.http import DEFAULT_BASE_URL, InvalidAPIKeyError
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory

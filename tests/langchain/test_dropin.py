@@ -20,7 +20,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from deepseekapi_core import IgnoredParameterWarning, InvalidRequestError
-from deepseekapi_core.emulator import EmulatorServer
+from deepseekapi_core.testing import EmulatorServer
 from langchain_deepseekapi import ChatDeepSeekAPI as ChatDeepSeek
 from langchain_deepseekapi import ChatDeepSeekAPI as ChatOpenAI
 from tests.dropin_env import chats, user_environment

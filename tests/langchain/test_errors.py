@@ -15,7 +15,7 @@ from deepseekapi_core import (
     RateLimitError,
     StreamInterruptedError,
 )
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory

@@ -12,9 +12,10 @@ from langchain_core.load import dumpd, load
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, ValidationError
 
-from deepseekapi_core import DEFAULT_BASE_URL, IgnoredParameterWarning
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL
+from deepseekapi_core import IgnoredParameterWarning
+from deepseekapi_core.http import DEFAULT_BASE_URL
+from deepseekapi_core.http._config import DEEPSEEK_DEFAULT_BASE_URL
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY, ModelFactory

@@ -11,11 +11,8 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from deepseekapi_core import (
-    IgnoredParameterWarning,
-    InvalidRequestError,
-    UnsupportedParameterError,
-)
+from deepseekapi_core import IgnoredParameterWarning, InvalidRequestError
+from deepseekapi_core.http import UnsupportedParameterError
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 from .conftest import KEY

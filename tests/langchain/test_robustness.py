@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from deepseekapi_core import EmptyJSONReplyError
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.http import EmptyJSONReplyError
+from deepseekapi_core.testing import Emulator
 
 from .conftest import ModelFactory
 

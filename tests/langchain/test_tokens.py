@@ -13,8 +13,8 @@ import pytest
 from langchain_core.language_models import base as lc_base
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim_messages
 
-from deepseekapi_core import tokenizer as core_tokenizer
-from deepseekapi_core.tokenizer import count_prompt_tokens, get_tokenizer
+from deepseekapi_core.accounting import _tokenizer as core_tokenizer
+from deepseekapi_core.accounting._tokenizer import count_prompt_tokens, get_tokenizer
 from langchain_deepseekapi import ChatDeepSeekAPI, get_deepseek_callback
 from tests.realwire_loader import load_recording, recording_names
 from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE

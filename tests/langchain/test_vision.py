@@ -14,7 +14,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from deepseekapi_core import ImagePart, InvalidRequestError
-from deepseekapi_core.emulator import Emulator, ImageServer
+from deepseekapi_core.testing import Emulator, ImageServer
 from langchain_deepseekapi import ChatDeepSeekAPI
 from langchain_deepseekapi._messages import to_core_messages
 

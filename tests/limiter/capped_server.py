@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.testing import Emulator, EmulatorServer
 
 
 class CappedServer:

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 API_KEY = "sk-limiter-test-5d7f9b1d3a5c7e9f"
 BASE_URL = "https://limited.test.invalid/v1"

@@ -12,8 +12,8 @@ from langchain_core.rate_limiters import InMemoryRateLimiter
 from llama_index.core.llms import ChatMessage
 
 from deepseekapi_core import InvalidRequestError
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.limiter import InProcessLimiter, RedisLimiter
+from deepseekapi_core.accounting._limiter import InProcessLimiter, RedisLimiter
+from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import ChatDeepSeekAPI
 from llama_index_deepseekapi import DeepSeekAPI
 

@@ -18,14 +18,14 @@ from deepseekapi_core import (
     RetryPolicy,
     StreamInterruptedError,
 )
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.limiter import (
+from deepseekapi_core.accounting._limiter import (
     AccountGate,
     InProcessLimiter,
     account_id,
     concurrency_cap,
     default_limiter,
 )
+from deepseekapi_core.testing import Emulator
 from tests.core.helpers import AsyncSleepRecorder, SleepRecorder
 
 from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport, settle

@@ -13,13 +13,13 @@ import pytest
 from pydantic import SecretStr
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient, RetryPolicy
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.limiter import (
+from deepseekapi_core.accounting._limiter import (
     AccountGate,
     LimiterUnavailableError,
     RedisLimiter,
     account_id,
 )
+from deepseekapi_core.testing import Emulator
 from tests.core.helpers import SleepRecorder
 
 from .capped_server import CappedServer

@@ -16,7 +16,7 @@ import sys
 import time
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekAPIError, RetryPolicy
-from deepseekapi_core.limiter import AccountGate, RedisLimiter
+from deepseekapi_core.accounting._limiter import AccountGate, RedisLimiter
 
 API_KEY = "sk-fleet-3b5d7f9b1d3a5c7e"
 

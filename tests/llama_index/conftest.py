@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from llama_index.core import Settings
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 API_KEY = "sk-test-llama-index-0123456789"

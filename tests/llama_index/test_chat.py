@@ -28,9 +28,9 @@ from deepseekapi_core import (
     InvalidRequestError,
     RateLimitError,
     StreamInterruptedError,
-    UnsupportedParameterError,
 )
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 from .conftest import API_KEY

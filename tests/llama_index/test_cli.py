@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepseekapi_core.cli import HookContext, demo, main
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import _cli
 
 from .conftest import API_KEY

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 HELLO = [ChatMessage(role="user", content="hi")]

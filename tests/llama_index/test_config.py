@@ -12,8 +12,9 @@ import pytest
 from llama_index.core.llms import ChatMessage
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
-from deepseekapi_core import DEFAULT_BASE_URL, MissingAPIKeyError, RateLimitError, RetryPolicy
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core import MissingAPIKeyError, RateLimitError, RetryPolicy
+from deepseekapi_core.http import DEFAULT_BASE_URL
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 from .conftest import API_KEY
@@ -238,7 +239,8 @@ def test_importing_the_adapter_is_light() -> None:
         "import llama_index_deepseekapi\n"
         "new = set(sys.modules) - before\n"
         "core = sorted(name for name in new if name.startswith('deepseekapi_core'))\n"
-        "assert core == ['deepseekapi_core', 'deepseekapi_core.adapter_mixins'], core\n"
+        "assert core == ['deepseekapi_core', 'deepseekapi_core._adapters',"
+        " 'deepseekapi_core._adapters._mixins', 'deepseekapi_core._lazy'], core\n"
         "assert 'httpx' not in new, sorted(new)\n"
         "print(len(new))\n"
     )
@@ -278,7 +280,7 @@ def test_reasoning_effort_takes_the_cores_values() -> None:
 
     import deepseekapi_core
 
-    for effort in get_args(deepseekapi_core.ReasoningEffort):
+    for effort in get_args(deepseekapi_core.wire.ReasoningEffort):
         assert DeepSeekAPI(reasoning_effort=effort).reasoning_effort == effort
     with pytest.raises(ValueError, match="reasoning_effort must be one of"):
         DeepSeekAPI(reasoning_effort="extreme")

@@ -20,7 +20,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from deepseekapi_core import IgnoredParameterWarning
-from deepseekapi_core.emulator import EmulatorServer
+from deepseekapi_core.testing import EmulatorServer
 from llama_index_deepseekapi import DeepSeekAPI as DeepSeek
 from llama_index_deepseekapi import DeepSeekAPI as OpenAI
 from llama_index_deepseekapi import DeepSeekAPI as OpenAILike

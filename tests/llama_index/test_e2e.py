@@ -15,7 +15,7 @@ from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.workflow import Context
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 pytestmark = [

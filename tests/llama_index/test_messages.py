@@ -21,7 +21,7 @@ from llama_index.core.base.llms.types import (
 from pydantic import BaseModel
 
 from deepseekapi_core import InvalidRequestError
-from deepseekapi_core.integration import resolve_tool_choice
+from deepseekapi_core.tools._specs import resolve_tool_choice
 from llama_index_deepseekapi._messages import (
     _new_chat_response,
     _new_completion_response,
@@ -186,7 +186,7 @@ def test_partial_arguments_read_as_llama_index_reads_them() -> None:
     (which ``OpenAI`` uses) on every prefix of a tool call's arguments."""
     from llama_index.core.llms.utils import parse_partial_json
 
-    from deepseekapi_core.integration import parse_partial_arguments
+    from deepseekapi_core.tools._calls import parse_partial_arguments
 
     arguments = '{"city": "Paris: FR", "days": [1, 2, {"unit": "C"}], "note": "a\\"b\nc", "x": 1}'
     for end in range(len(arguments) + 1):

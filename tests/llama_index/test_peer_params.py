@@ -14,8 +14,8 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
 
 from deepseekapi_core import InvalidRequestError, RetryPolicy
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import DEEPSEEK_DEFAULT_BASE_URL
+from deepseekapi_core.http._config import DEEPSEEK_DEFAULT_BASE_URL
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 from .conftest import API_KEY

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import InvalidRequestError
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.testing import Emulator, EmulatorServer
 from llama_index_deepseekapi import DeepSeekAPI
 
 from .conftest import API_KEY

@@ -16,7 +16,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.node_parser import SentenceSplitter
 
-from deepseekapi_core.tokenizer import count_prompt_tokens, get_tokenizer
+from deepseekapi_core.accounting._tokenizer import count_prompt_tokens, get_tokenizer
 from llama_index_deepseekapi import DeepSeekAPI, DeepSeekCostHandler, deepseek_tokenizer
 from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE
 

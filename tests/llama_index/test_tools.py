@@ -14,7 +14,7 @@ from llama_index.core.llms import ChatMessage, ChatResponse
 from llama_index.core.tools import FunctionTool
 
 from deepseekapi_core import BadRequestError, InvalidRequestError
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI
 
 

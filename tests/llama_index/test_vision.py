@@ -15,7 +15,7 @@ from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock,
 from llama_index.core.schema import ImageNode
 
 from deepseekapi_core import ImagePart, InvalidRequestError
-from deepseekapi_core.emulator import Emulator, ImageServer
+from deepseekapi_core.testing import Emulator, ImageServer
 from llama_index_deepseekapi import DeepSeekAPI
 from llama_index_deepseekapi._messages import to_core_messages
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 
 FIGURES: dict[str, Any] = {"fault_cases": {"passed": 0, "failed": 0}, "load": {}, "fuzz": {}}
 

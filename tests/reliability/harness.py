@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient, RetryPolicy
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 API_KEY = "sk-reliability-5be1c0d2e9f84a7b93c6d1e0f2a4b6c8"
 MODEL = "deepseek-chat"
@@ -131,7 +131,7 @@ class TimedEmulator(Emulator):
         self._arrival_lock = threading.Lock()
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Any:
-        from deepseekapi_core.emulator._wire import (
+        from deepseekapi_core.testing._wire import (
             DEFAULT_ERRORS,
             EmulatedResponse,
             dumps,
@@ -174,7 +174,7 @@ def serve_timed_emulator() -> None:
     """Serve a :class:`TimedEmulator` on loopback until stdin closes; print the base URL."""
     import sys
 
-    from deepseekapi_core.emulator import EmulatorServer
+    from deepseekapi_core.testing import EmulatorServer
 
     with EmulatorServer(TimedEmulator(record_requests=False)) as server:
         print(server.base_url, flush=True)

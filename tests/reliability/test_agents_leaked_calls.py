@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from .harness import API_KEY
 

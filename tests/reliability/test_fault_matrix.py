@@ -13,9 +13,7 @@ import pytest
 
 from deepseekapi_core import (
     APIConnectionError,
-    APIResponseValidationError,
     APIStatusError,
-    APIStreamError,
     APITimeoutError,
     AuthenticationError,
     DeepSeekAPIError,
@@ -25,7 +23,8 @@ from deepseekapi_core import (
     ServiceUnavailableError,
     StreamInterruptedError,
 )
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.http import APIResponseValidationError, APIStreamError
+from deepseekapi_core.testing import Emulator
 
 from .harness import (
     DELIVERIES,

@@ -21,19 +21,21 @@ import httpx
 import pytest
 
 from deepseekapi_core import (
-    APIResponseValidationError,
     AsyncDeepSeekClient,
     AuthenticationError,
     DeadlineExceededError,
     DeepSeekClient,
-    EmptyJSONReplyError,
-    InsufficientSystemResourceError,
-    InvalidAPIKeyError,
     InvalidRequestError,
     StreamInterruptedError,
 )
-from deepseekapi_core.emulator import Emulator
-from deepseekapi_core.integration import parse_json_reply
+from deepseekapi_core.http import (
+    APIResponseValidationError,
+    EmptyJSONReplyError,
+    InsufficientSystemResourceError,
+    InvalidAPIKeyError,
+)
+from deepseekapi_core.testing import Emulator
+from deepseekapi_core.tools._structured import parse_json_reply
 
 from .harness import (
     API_KEY,
@@ -122,9 +124,7 @@ def _core_params() -> dict[str, Any]:
 
 
 def _fold_core_chunks(chunks: list[Any], outcome: ToolOutcome) -> None:
-    from deepseekapi_core.integration import (
-        StreamAccumulator,
-    )
+    from deepseekapi_core.wire._stream import StreamAccumulator
 
     accumulator = StreamAccumulator()
     for chunk in chunks:

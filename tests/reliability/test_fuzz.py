@@ -35,7 +35,7 @@ from deepseekapi_core import (
     DeepSeekClient,
     InvalidRequestError,
 )
-from deepseekapi_core.emulator import Emulator
+from deepseekapi_core.testing import Emulator
 
 from .conftest import FIGURES
 from .harness import API_KEY, MODEL

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient
-from deepseekapi_core.emulator import Emulator, EmulatorServer
+from deepseekapi_core.testing import Emulator, EmulatorServer
 
 from .harness import (
     API_KEY,

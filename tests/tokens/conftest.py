@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
-from deepseekapi_core.pricing import PRICES_ENV_VAR
-from deepseekapi_core.tokenizer import TOKENIZER_FILE_ENV_VAR, DeepSeekTokenizer, get_tokenizer
+from deepseekapi_core.accounting._pricing import PRICES_ENV_VAR
+from deepseekapi_core.accounting._tokenizer import (
+    TOKENIZER_FILE_ENV_VAR,
+    DeepSeekTokenizer,
+    get_tokenizer,
+)
+from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient, InvalidRequestError
-from deepseekapi_core import preflight as preflight_module
-from deepseekapi_core.models import Era, get_model_profile
-from deepseekapi_core.preflight import ContextWindowExceededError, check_context_window
-from deepseekapi_core.tokenizer import DeepSeekTokenizer, RenderedPrompt
+from deepseekapi_core.accounting import _preflight as preflight_module
+from deepseekapi_core.accounting._preflight import ContextWindowExceededError, check_context_window
+from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer, RenderedPrompt
+from deepseekapi_core.wire._registry import Era, get_model_profile
 
 R1_WINDOW = get_model_profile("deepseek-chat", Era.R1).context_window  # 64K
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepseekapi_core import InvalidRequestError, Usage
-from deepseekapi_core.models import Era, known_model_ids
-from deepseekapi_core.pricing import (
+from deepseekapi_core.accounting._pricing import (
     PRICES_ENV_VAR,
     ModelPrice,
     PriceTable,
@@ -14,6 +13,7 @@ from deepseekapi_core.pricing import (
     default_price_table,
     resolve_price_table,
 )
+from deepseekapi_core.wire._registry import Era, known_model_ids
 from tests.tokens import figures
 
 # A cache-hit call as the service reports it.

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import ChatMessage
-from deepseekapi_core.models import Era
-from deepseekapi_core.tokenizer import (
+from deepseekapi_core.accounting._tokenizer import (
     JSON_MODE_TOKENS,
     TOOLS_PREAMBLE_TOKENS,
     DeepSeekTokenizer,
     count_prompt_tokens,
     render_prompt,
 )
+from deepseekapi_core.wire._registry import Era
 from tests.realwire_loader import Interaction, all_interactions, sse_payloads
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from deepseekapi_core import tokenizer as tokenizer_module
-from deepseekapi_core.tokenizer import (
+from deepseekapi_core.accounting import _tokenizer as tokenizer_module
+from deepseekapi_core.accounting._tokenizer import (
     TOKENIZER_FILE_ENV_VAR,
     DeepSeekTokenizer,
     TokenizerUnavailableError,
@@ -157,7 +157,7 @@ def test_importing_the_core_and_the_adapters_loads_no_tokenizer() -> None:
 def test_without_the_tokenizers_library_the_error_names_the_extra() -> None:
     out = _run(
         "import sys; sys.modules['tokenizers'] = None\n"
-        "from deepseekapi_core.tokenizer import get_tokenizer, TokenizerUnavailableError\n"
+        "from deepseekapi_core.accounting import get_tokenizer, TokenizerUnavailableError\n"
         "try:\n    get_tokenizer()\nexcept TokenizerUnavailableError as e:\n    print(e)"
     )
     assert "'tokenizers' package is not installed" in out

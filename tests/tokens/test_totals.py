@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from deepseekapi_core import Usage
-from deepseekapi_core import tokenizer as tokenizer_module
-from deepseekapi_core.integration import UsageTotals, add_usage_counts, cost_metadata
-from deepseekapi_core.models import Era
-from deepseekapi_core.pricing import call_cost
-from deepseekapi_core.tokenizer import DeepSeekTokenizer, tokenizer_or_fallback
+from deepseekapi_core.accounting import _tokenizer as tokenizer_module
+from deepseekapi_core.accounting._pricing import call_cost
+from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer, tokenizer_or_fallback
+from deepseekapi_core.accounting._totals import UsageTotals, add_usage_counts, cost_metadata
+from deepseekapi_core.wire._registry import Era
 from tests.tokens import figures
 
 CACHE_HIT_USAGE = Usage.model_validate(figures.CACHE_HIT_USAGE)

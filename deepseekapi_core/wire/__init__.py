@@ -1,0 +1,181 @@
+"""The wire: what goes to the service and what comes back, and the rules that shape it.
+
+The request and response models (:class:`ChatRequest` is the one list of request parameters:
+the body is its dump less the fields it declares non-wire), the model registry (eras, profiles,
+capabilities), the reasoner's history and thinking rules (:func:`build_request_body`), and
+messages with their text and image parts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "._models": (
+        "ChatRequest",
+        "ChatMessage",
+        "Role",
+        "ContentPart",
+        "TextPart",
+        "ImagePart",
+        "ImageURL",
+        "ToolSpec",
+        "FunctionSpec",
+        "NamedToolChoice",
+        "ResponseFormat",
+        "StreamOptions",
+        "ThinkingConfig",
+        "ReasoningEffort",
+        "ChatCompletion",
+        "ChatCompletionChunk",
+        "AssistantMessage",
+        "Choice",
+        "ChunkChoice",
+        "Delta",
+        "ToolCall",
+        "ToolCallDelta",
+        "FunctionCall",
+        "FunctionCallDelta",
+        "Usage",
+        "PromptTokensDetails",
+        "CompletionTokensDetails",
+        "Model",
+        "ModelList",
+    ),
+    "._registry": (
+        "DEFAULT_ERA",
+        "REASONING_EFFORTS",
+        "Era",
+        "ModelProfile",
+        "ThinkingSupport",
+        "get_model_profile",
+        "listed_model_ids",
+    ),
+    "._prepare": ("IgnoredParameterWarning", "ReasoningReplay", "build_request_body"),
+    "._images": (
+        "MAX_IMAGE_BYTES",
+        "SUPPORTED_IMAGE_TYPES",
+        "ImageInfo",
+        "image_part_from_bytes",
+        "image_part_from_path",
+        "image_part_from_url",
+        "image_tokens",
+        "inspect_image",
+    ),
+    "._stream": ("StreamAccumulator",),
+}
+
+if TYPE_CHECKING:  # written from _EXPORTS by scripts/public_surface.py
+    from ._images import (
+        MAX_IMAGE_BYTES,
+        SUPPORTED_IMAGE_TYPES,
+        ImageInfo,
+        image_part_from_bytes,
+        image_part_from_path,
+        image_part_from_url,
+        image_tokens,
+        inspect_image,
+    )
+    from ._models import (
+        AssistantMessage,
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatMessage,
+        ChatRequest,
+        Choice,
+        ChunkChoice,
+        CompletionTokensDetails,
+        ContentPart,
+        Delta,
+        FunctionCall,
+        FunctionCallDelta,
+        FunctionSpec,
+        ImagePart,
+        ImageURL,
+        Model,
+        ModelList,
+        NamedToolChoice,
+        PromptTokensDetails,
+        ReasoningEffort,
+        ResponseFormat,
+        Role,
+        StreamOptions,
+        TextPart,
+        ThinkingConfig,
+        ToolCall,
+        ToolCallDelta,
+        ToolSpec,
+        Usage,
+    )
+    from ._prepare import (
+        IgnoredParameterWarning,
+        ReasoningReplay,
+        build_request_body,
+    )
+    from ._registry import (
+        DEFAULT_ERA,
+        REASONING_EFFORTS,
+        Era,
+        ModelProfile,
+        ThinkingSupport,
+        get_model_profile,
+        listed_model_ids,
+    )
+    from ._stream import (
+        StreamAccumulator,
+    )
+
+    __all__ = [
+        "DEFAULT_ERA",
+        "MAX_IMAGE_BYTES",
+        "REASONING_EFFORTS",
+        "SUPPORTED_IMAGE_TYPES",
+        "AssistantMessage",
+        "ChatCompletion",
+        "ChatCompletionChunk",
+        "ChatMessage",
+        "ChatRequest",
+        "Choice",
+        "ChunkChoice",
+        "CompletionTokensDetails",
+        "ContentPart",
+        "Delta",
+        "Era",
+        "FunctionCall",
+        "FunctionCallDelta",
+        "FunctionSpec",
+        "IgnoredParameterWarning",
+        "ImageInfo",
+        "ImagePart",
+        "ImageURL",
+        "Model",
+        "ModelList",
+        "ModelProfile",
+        "NamedToolChoice",
+        "PromptTokensDetails",
+        "ReasoningEffort",
+        "ReasoningReplay",
+        "ResponseFormat",
+        "Role",
+        "StreamAccumulator",
+        "StreamOptions",
+        "TextPart",
+        "ThinkingConfig",
+        "ThinkingSupport",
+        "ToolCall",
+        "ToolCallDelta",
+        "ToolSpec",
+        "Usage",
+        "build_request_body",
+        "get_model_profile",
+        "image_part_from_bytes",
+        "image_part_from_path",
+        "image_part_from_url",
+        "image_tokens",
+        "inspect_image",
+        "listed_model_ids",
+    ]
+else:
+    __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

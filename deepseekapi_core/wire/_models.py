@@ -1,0 +1,635 @@
+"""Typed wire models of the chat-completions API (pydantic v2).
+
+Request models forbid unknown fields and validate before anything is sent, so a typo or an
+out-of-range value fails locally with the field named. Response models keep unknown fields
+(``extra="allow"``): the service adds fields over time and they must not be lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AssistantMessage",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatMessage",
+    "ChatRequest",
+    "Choice",
+    "ChunkChoice",
+    "CompletionTokensDetails",
+    "ContentPart",
+    "Delta",
+    "FunctionCall",
+    "FunctionCallDelta",
+    "FunctionSpec",
+    "ImagePart",
+    "ImageURL",
+    "Model",
+    "ModelList",
+    "NamedToolChoice",
+    "PromptTokensDetails",
+    "ReasoningEffort",
+    "ResponseFormat",
+    "Role",
+    "StreamOptions",
+    "TextPart",
+    "ThinkingConfig",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolSpec",
+    "Usage",
+]
+
+Role = Literal["system", "user", "assistant", "tool"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
+"""Values the service documents; ``none`` means thinking off, the others are mapped onto the
+service's own levels (see :data:`deepseekapi_core.wire.REASONING_EFFORTS`)."""
+
+TOOL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""What the service accepts as a function name (the emulator checks requests against it too)."""
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --------------------------------------------------------------------------------------------
+# Tools
+
+
+class FunctionCall(_Response):
+    """A function call the model made: its name and its arguments as a JSON string."""
+
+    name: str
+    arguments: str = ""
+
+
+class ToolCall(_Response):
+    """One tool call in an assistant message."""
+
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class FunctionSpec(_Request):
+    """A function offered to the model."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not TOOL_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"tool name {name!r} must be 1-64 characters of a-z, A-Z, 0-9, '_' or '-'"
+            )
+        return name
+
+    @field_validator("parameters")
+    @classmethod
+    def _check_parameters(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None:
+            return None
+        kind = schema.get("type", "object")
+        if kind != "object":
+            raise ValueError(
+                f"tool parameters must be a JSON schema of type 'object', not {kind!r}"
+            )
+        properties = schema.get("properties", {})
+        if not isinstance(properties, dict) or not all(
+            isinstance(value, dict) for value in properties.values()
+        ):
+            raise ValueError("tool parameters 'properties' must map each name to a JSON schema")
+        required = schema.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise ValueError("tool parameters 'required' must be a list of property names")
+        return schema
+
+
+class ToolSpec(_Request):
+    """A tool offered to the model (only ``function`` tools exist)."""
+
+    type: Literal["function"] = "function"
+    function: FunctionSpec
+
+
+class NamedToolChoice(_Request):
+    """Force a call of one named function."""
+
+    class _Name(_Request):
+        name: str
+
+    type: Literal["function"] = "function"
+    function: _Name
+
+
+# --------------------------------------------------------------------------------------------
+# Messages
+
+
+class TextPart(_Request):
+    """A text part of multi-part content."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageURL(_Request):
+    """Where an image is: a ``data:`` URL with the bytes in base64, or an http(s) URL."""
+
+    url: str = Field(min_length=1)
+    detail: Literal["auto", "low", "high"] | None = None
+    """OpenAI's resolution hint, passed through; DeepSeek does not document whether it acts."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_scheme(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme not in ("data", "http", "https"):
+            raise ValueError(
+                "an image url must be a data: URL or an http(s) URL, "
+                f"not {url[:40]!r}{'...' if len(url) > 40 else ''}"
+            )
+        return url
+
+
+class ImagePart(_Request):
+    """An image part (OpenAI's ``image_url`` shape), read by vision models only.
+
+    Build one with :func:`deepseekapi_core.image_part_from_bytes`, ``image_part_from_path`` or
+    ``image_part_from_url``; its bytes are checked before sending (format, size, model).
+    """
+
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageURL
+
+    def __repr__(self) -> str:
+        # A data: URL can be megabytes; a repr names the image without dumping it.
+        url = self.image_url.url
+        if url.startswith("data:"):
+            url = url.split(",", 1)[0] + f",<{len(url)} chars>"
+        return f"ImagePart(url={url!r}, detail={self.image_url.detail!r})"
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+"""One part of multi-part content: text or an image."""
+
+
+class ChatMessage(_Request):
+    """One message of a conversation, as sent to the service.
+
+    ``content`` is a string, or (user messages and tool results only) a list of text and
+    image parts.
+    """
+
+    role: Role
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    reasoning_content: str | None = None
+    prefix: bool | None = None
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> ChatMessage:
+        if isinstance(self.content, list):
+            if self.role not in ("user", "tool"):
+                raise ValueError(
+                    f"a {self.role} message takes text content only; content parts (images) "
+                    "go in user messages and tool results"
+                )
+            if not self.content:
+                raise ValueError(f"a {self.role} message needs content, not an empty part list")
+        if self.role == "tool":
+            if not self.tool_call_id:
+                raise ValueError("a tool message needs the tool_call_id of the call it answers")
+            if self.content is None:
+                raise ValueError("a tool message needs content (the tool's result)")
+        elif self.tool_call_id is not None:
+            raise ValueError(f"tool_call_id is only allowed on tool messages, not {self.role}")
+        if self.role != "assistant":
+            if self.tool_calls:
+                raise ValueError(
+                    f"tool_calls are only allowed on assistant messages, not {self.role}"
+                )
+            if self.reasoning_content is not None:
+                raise ValueError(
+                    f"reasoning_content is only allowed on assistant messages, not {self.role}"
+                )
+            if self.content is None:
+                raise ValueError(f"a {self.role} message needs content")
+        elif self.content is None and not self.tool_calls:
+            raise ValueError("an assistant message needs content or tool_calls")
+        return self
+
+    def to_wire(self) -> dict[str, Any]:
+        """The message as a JSON-ready dict, without empty optional fields."""
+        content: Any = self.content
+        if isinstance(content, list):
+            content = [part.model_dump(exclude_none=True) for part in content]
+        wire: dict[str, Any] = {"role": self.role, "content": content}
+        if self.name is not None:
+            wire["name"] = self.name
+        if self.tool_calls:
+            wire["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.function.name, "arguments": call.function.arguments},
+                }
+                for call in self.tool_calls
+            ]
+        if self.tool_call_id is not None:
+            wire["tool_call_id"] = self.tool_call_id
+        if self.reasoning_content is not None:
+            wire["reasoning_content"] = self.reasoning_content
+        if self.prefix is not None:
+            wire["prefix"] = self.prefix
+        return wire
+
+
+# --------------------------------------------------------------------------------------------
+# Request
+
+
+class ResponseFormat(_Request):
+    """``{"type": "json_object"}`` turns on JSON Output.
+
+    ``{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}`` (openai's
+    structured outputs, which LangChain and llama-index send) is accepted too. The service has
+    no such mode, so :func:`~deepseekapi_core.build_request_body` serves it the way the service
+    can: JSON Output, with the schema given to the model in a system message.
+    """
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check_schema(self) -> ResponseFormat:
+        if self.type != "json_schema":
+            if self.json_schema is not None:
+                raise ValueError(
+                    f"json_schema is only allowed with type 'json_schema', not {self.type!r}"
+                )
+            return self
+        schema = (self.json_schema or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise ValueError(
+                "type 'json_schema' needs json_schema={'name': ..., 'schema': {...}} "
+                "with the JSON schema of the reply"
+            )
+        return self
+
+
+class StreamOptions(_Request):
+    """Streaming options; ``include_usage`` adds token usage to the stream."""
+
+    include_usage: bool | None = None
+
+
+class ThinkingConfig(_Request):
+    """The V4 thinking switch."""
+
+    type: Literal["enabled", "disabled"]
+
+
+class ChatRequest(_Request):
+    """A chat-completions request, validated before it is sent.
+
+    Besides the wire parameters it carries ``thinking`` as a plain bool (or the wire object) and
+    ``extra_body`` for fields this model does not know yet; both are resolved by
+    :func:`deepseekapi_core.build_request_body`.
+    """
+
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    stop: str | Annotated[list[str], Field(max_length=16)] | None = None
+    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    response_format: ResponseFormat | None = None
+    tools: Annotated[list[ToolSpec], Field(max_length=128)] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    thinking: bool | ThinkingConfig | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,512}$")] | None = None
+    extra_body: dict[str, Any] | None = None
+    allow_dropped_images: bool = False
+    """Send image parts to a model known to drop them silently (``deepseek-v4-pro``).
+
+    Not a wire field. Without it such a request is refused before sending, because the reply
+    would come back as if the model had seen the image."""
+
+    @field_validator("extra_body")
+    @classmethod
+    def _check_extra_body(cls, extra_body: dict[str, Any] | None) -> dict[str, Any] | None:
+        if extra_body is not None:
+            problem = json_problem(extra_body, "extra_body")
+            if problem is not None:
+                raise ValueError(problem)
+        return extra_body
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> ChatRequest:
+        if self.top_logprobs is not None and not self.logprobs:
+            raise ValueError("top_logprobs needs logprobs=True")
+        if self.reasoning_effort == "none" and self.thinking_switch:
+            raise ValueError("reasoning_effort 'none' means thinking off, but thinking is on")
+        if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
+            raise ValueError("tool_choice needs tools")
+        if isinstance(self.tool_choice, NamedToolChoice):
+            names = {tool.function.name for tool in self.tools or ()}
+            wanted = self.tool_choice.function.name
+            if wanted not in names:
+                raise ValueError(f"tool_choice names {wanted!r}, which is not among the tools")
+        if self.tools:
+            seen: set[str] = set()
+            for tool in self.tools:
+                if tool.function.name in seen:
+                    raise ValueError(f"two tools are named {tool.function.name!r}")
+                seen.add(tool.function.name)
+        _check_tool_call_ids(self.messages)
+        return self
+
+    @property
+    def thinking_switch(self) -> bool | None:
+        """``thinking`` as a bool, or None when the request leaves it to the model.
+
+        ``reasoning_effort="none"`` is the effort scale's way of saying thinking off.
+        """
+        if isinstance(self.thinking, ThinkingConfig):
+            return self.thinking.type == "enabled"
+        if self.thinking is None and self.reasoning_effort == "none":
+            return False
+        return self.thinking
+
+
+def json_problem(value: object, path: str) -> str | None:
+    """Why ``value`` cannot be sent as JSON (naming the path to the first bad value), or None.
+
+    Only what ``json.dumps`` writes as standard JSON passes: dicts with string keys, lists and
+    tuples, strings, booleans, None, integers and finite floats.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot carry"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has the key {key!r}; JSON object keys must be strings"
+            problem = json_problem(item, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = json_problem(item, f"{path}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    hint = " (use a list)" if isinstance(value, (set, frozenset)) else ""
+    return f"{path} is a {type(value).__name__}, which JSON cannot carry{hint}"
+
+
+def _check_tool_call_ids(messages: list[ChatMessage]) -> None:
+    """Every tool message answers a call made by an earlier assistant message, once."""
+    open_calls: set[str] = set()
+    answered: set[str] = set()
+    for index, message in enumerate(messages):
+        if message.role == "assistant" and message.tool_calls:
+            open_calls.update(call.id for call in message.tool_calls)
+        elif message.role == "tool":
+            call_id = message.tool_call_id or ""
+            if call_id not in open_calls:
+                raise ValueError(
+                    f"messages[{index}] is a tool result for {call_id!r}, "
+                    "but no earlier assistant message made a call with that id"
+                )
+            if call_id in answered:
+                raise ValueError(f"messages[{index}] answers tool call {call_id!r} a second time")
+            answered.add(call_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Responses
+
+
+class PromptTokensDetails(_Response):
+    """OpenAI-style prompt token details."""
+
+    cached_tokens: int | None = None
+
+
+class CompletionTokensDetails(_Response):
+    """Completion token details; ``reasoning_tokens`` are included in ``completion_tokens``."""
+
+    reasoning_tokens: int | None = None
+
+
+class Usage(_Response):
+    """Token usage of one request."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_cache_hit_tokens: int | None = None
+    prompt_cache_miss_tokens: int | None = None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+    @property
+    def cache_hit_tokens(self) -> int:
+        """Prompt tokens served from the context cache."""
+        if self.prompt_cache_hit_tokens is not None:
+            return self.prompt_cache_hit_tokens
+        details = self.prompt_tokens_details
+        return details.cached_tokens or 0 if details is not None else 0
+
+    @property
+    def cache_miss_tokens(self) -> int:
+        """Prompt tokens not found in the context cache."""
+        if self.prompt_cache_miss_tokens is not None:
+            return self.prompt_cache_miss_tokens
+        return max(self.prompt_tokens - self.cache_hit_tokens, 0)
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Completion tokens spent on reasoning (0 outside thinking mode)."""
+        details = self.completion_tokens_details
+        return details.reasoning_tokens or 0 if details is not None else 0
+
+    def as_dict(self) -> dict[str, int]:
+        """A flat, framework-neutral summary used by both adapters' metadata."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "prompt_cache_hit_tokens": self.cache_hit_tokens,
+            "prompt_cache_miss_tokens": self.cache_miss_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+        }
+
+
+class AssistantMessage(_Response):
+    """The message in a non-streaming choice."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCall] | None = None
+
+
+class Choice(_Response):
+    """One choice of a non-streaming completion."""
+
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+class _WithHeaders(_Response):
+    # The clients put the headers in pydantic's private slot (attach_response_headers). A
+    # declared PrivateAttr would make pydantic run Python code for every parsed stream chunk
+    # (1.2 us each, about 15 % of a stream's time in the core).
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The HTTP response's headers (lower-case names), when this came from a client."""
+        private = self.__pydantic_private__
+        # Copied here, when asked, not when the reply arrives: most callers never ask, and
+        # copying httpx's headers costs a non-streaming call 5 us.
+        return dict(private["_headers"]) if private and "_headers" in private else {}
+
+
+def attach_response_headers(model: _WithHeaders, headers: Mapping[str, str]) -> None:
+    """Record the HTTP response headers ``model`` came with (read by ``response_headers``).
+
+    ``headers`` is kept as it is (an ``httpx.Headers`` is fine: its names are lower-case and
+    repeated headers join with ``", "``) and copied only when read.
+    """
+    object.__setattr__(model, "__pydantic_private__", {"_headers": headers})
+
+
+class ChatCompletion(_WithHeaders):
+    """A non-streaming chat completion."""
+
+    id: str = ""
+    object: str = "chat.completion"
+    created: int = 0
+    model: str = ""
+    system_fingerprint: str | None = None
+    choices: list[Choice] = Field(min_length=1)
+    usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client, never sent by the service: the shape (``dsml``, ``tool_call_tag``,
+    ``fenced_json``, ``bare_json``) of tool calls it recovered from a reply's content."""
+
+    @property
+    def message(self) -> AssistantMessage:
+        """The first choice's message (the service returns one choice)."""
+        return self.choices[0].message
+
+    @property
+    def finish_reason(self) -> str | None:
+        """The first choice's finish reason."""
+        return self.choices[0].finish_reason
+
+
+class FunctionCallDelta(_Response):
+    """A fragment of a streamed function call."""
+
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCallDelta(_Response):
+    """A fragment of a streamed tool call; ``id`` and name come only in the first fragment."""
+
+    index: int = 0
+    id: str | None = None
+    type: Literal["function"] | None = None
+    function: FunctionCallDelta | None = None
+
+
+class Delta(_Response):
+    """What one stream chunk adds to the message."""
+
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+
+
+class ChunkChoice(_Response):
+    """One choice of a stream chunk."""
+
+    index: int = 0
+    delta: Delta = Field(default_factory=Delta)
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+class ChatCompletionChunk(_WithHeaders):
+    """One server-sent event of a streamed completion.
+
+    Usage arrives on the chunk that carries ``finish_reason`` (observed) or on a final chunk
+    with empty ``choices`` (documented); both are handled.
+    """
+
+    id: str = ""
+    object: str = "chat.completion.chunk"
+    created: int = 0
+    model: str = ""
+    system_fingerprint: str | None = None
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    usage: Usage | None = None
+    tool_calls_recovered: str | None = None
+    """Set by the client on the finishing chunk, never sent by the service: the shape of tool
+    calls it recovered from the streamed content (see :class:`ChatCompletion`)."""
+
+    @property
+    def delta(self) -> Delta | None:
+        """The first choice's delta, or None on a usage-only chunk."""
+        return self.choices[0].delta if self.choices else None
+
+    @property
+    def finish_reason(self) -> str | None:
+        """The first choice's finish reason, if this chunk ends the reply."""
+        return self.choices[0].finish_reason if self.choices else None
+
+
+class Model(_Response):
+    """One entry of ``GET /models``."""
+
+    id: str
+    object: str = "model"
+    owned_by: str | None = None
+
+
+class ModelList(_Response):
+    """The body of ``GET /models``."""
+
+    object: str = "list"
+    data: list[Model]
