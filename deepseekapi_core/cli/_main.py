@@ -354,13 +354,51 @@ def _cmd_emulator(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
+def _demo_core_call(backend: _Backend, out: _Output) -> None:
     from .. import DeepSeekClient
 
+    with DeepSeekClient(api_key=backend.api_key, transport=backend.transport) as client:
+        completion = client.chat(
+            model="deepseek-chat",
+            messages=[
+                {"role": "system", "content": "You are a concise assistant."},
+                {"role": "user", "content": "In one sentence: what is DeepSeek?"},
+            ],
+        )
+    out.line(f"  answer: {completion.message.content}")
+    usage = completion.usage
+    if usage is not None:
+        out.line(
+            out.dim(
+                f"  model {completion.model}, {usage.prompt_tokens} prompt + "
+                f"{usage.completion_tokens} completion tokens"
+            )
+        )
+
+
+def _demo_adapter(via: str, backend: _Backend, out: _Output) -> bool | None:
+    """Run one adapter's demo hook: True when it ran, False when it failed, None if skipped."""
+    _, module_name, _ = ADAPTERS[via]
+    module, hint = _adapter_module(via)
+    if module is None:
+        out.line(f"  skipped: {hint}")
+        return None
+    hook: DemoHook | None = getattr(module, "run_demo", None)
+    if hook is None:
+        out.line(f"  skipped: {module_name} has no run_demo hook yet")
+        return None
+    try:
+        hook(HookContext(backend.transport, backend.async_transport, backend.api_key, out))
+    except Exception as error:
+        out.line(f"  error: {_one_line(error)}")
+        return False
+    return True
+
+
+def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     started = time.perf_counter()
     backend = _backend(args.emulator, out.line)
     steps = 2 + len(ADAPTERS)
-    failures = 0
 
     def step(number: int, title: str) -> float:
         out.line(out.bold(f"\n[{number}/{steps}] {title}"))
@@ -370,47 +408,21 @@ def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
         out.line(out.dim(f"  done in {time.perf_counter() - since:.2f} s"))
 
     since = step(1, "A plain call with the core client (deepseek-chat)")
-    with DeepSeekClient(api_key=backend.api_key, transport=backend.transport) as client:
-        completion = client.chat(
-            model="deepseek-chat",
-            messages=[
-                {"role": "system", "content": "You are a concise assistant."},
-                {"role": "user", "content": "In one sentence: what is DeepSeek?"},
-            ],
-        )
-        out.line(f"  answer: {completion.message.content}")
-        if completion.usage is not None:
-            usage = completion.usage
-            out.line(
-                out.dim(
-                    f"  model {completion.model}, {usage.prompt_tokens} prompt + "
-                    f"{usage.completion_tokens} completion tokens"
-                )
-            )
+    _demo_core_call(backend, out)
     done(since)
 
     since = step(2, "A streamed reasoner call with the core client (deepseek-reasoner)")
     _stream_reply(backend, "deepseek-reasoner", "Is 17 a prime number?", out, indent="  ")
     done(since)
 
+    failures = 0
     for number, via in enumerate(ADAPTERS, start=3):
-        display, module_name, _ = ADAPTERS[via]
-        since = step(number, f"The {display} adapter: chains, an agent with tools, a RAG query")
-        module, hint = _adapter_module(via)
-        hook: DemoHook | None = getattr(module, "run_demo", None) if module is not None else None
-        if module is None:
-            out.line(f"  skipped: {hint}")
-            continue
-        if hook is None:
-            out.line(f"  skipped: {module_name} has no run_demo hook yet")
-            continue
-        try:
-            hook(HookContext(backend.transport, backend.async_transport, backend.api_key, out))
-        except Exception as error:
-            failures += 1
-            out.line(f"  error: {_one_line(error)}")
-            continue
-        done(since)
+        title = f"The {ADAPTERS[via][0]} adapter: chains, an agent with tools, a RAG query"
+        since = step(number, title)
+        ran = _demo_adapter(via, backend, out)
+        failures += ran is False
+        if ran:
+            done(since)
 
     where = "the offline emulator" if backend.emulated else "the DeepSeek service"
     total = time.perf_counter() - started
