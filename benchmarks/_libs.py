@@ -452,6 +452,147 @@ class LlamaIndexOurs(_LlamaIndex):
         return DeepSeekAPI(model=model, api_key=API_KEY, base_url=base_url)
 
 
+# --------------------------------------------------------------------------------------------
+# Composed floors: each framework's own machinery over raw httpx and json, nothing else. What an
+# integration costs beyond its framework is measured against these, not against raw httpx.
+
+
+def _sse_json(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        if line.startswith("data: "):
+            data = line[6:]
+            if data == "[DONE]":
+                return
+            yield json.loads(data)
+
+
+class LangChainFloor(_LangChain):
+    """A minimal ``BaseChatModel``: ``_generate``/``_stream`` over raw httpx and ``json``, chunks
+    handed to the callbacks as any chat model must. The framework's own cost, and no more."""
+
+    key = "lc_floor"
+    label = "LangChain over raw httpx (floor)"
+
+    def _build(self, base_url: str, model: str) -> Any:
+        import httpx
+        from langchain_core.language_models import BaseChatModel
+        from langchain_core.messages import AIMessage, AIMessageChunk
+        from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+        client = httpx.Client()
+        url = f"{base_url}/chat/completions"
+        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+
+        def body(messages: Any, *, stream: bool) -> bytes:
+            wire = [{"role": "user", "content": m.content} for m in messages]
+            return json.dumps({"model": model, "messages": wire, "stream": stream}).encode()
+
+        class Floor(BaseChatModel):
+            @property
+            def _llm_type(self) -> str:
+                return "floor"
+
+            def _generate(
+                self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+            ) -> ChatResult:
+                reply = client.post(url, content=body(messages, stream=False), headers=headers)
+                message = json.loads(reply.content)["choices"][0]["message"]
+                extra = {"reasoning_content": message.get("reasoning_content")}
+                ai = AIMessage(content=message["content"] or "", additional_kwargs=extra)
+                return ChatResult(generations=[ChatGeneration(message=ai)])
+
+            def _stream(
+                self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+            ) -> Iterator[ChatGenerationChunk]:
+                content = body(messages, stream=True)
+                with client.stream("POST", url, content=content, headers=headers) as reply:
+                    for chunk in _sse_json(reply.iter_lines()):
+                        if not chunk["choices"]:
+                            continue
+                        delta = chunk["choices"][0]["delta"]
+                        text = delta.get("content") or ""
+                        reasoning = delta.get("reasoning_content")
+                        extra = {"reasoning_content": reasoning} if reasoning else {}
+                        piece = ChatGenerationChunk(
+                            message=AIMessageChunk(content=text, additional_kwargs=extra)
+                        )
+                        if run_manager is not None:
+                            run_manager.on_llm_new_token(text, chunk=piece)
+                        yield piece
+
+        return Floor()
+
+
+class LlamaIndexFloor(_LlamaIndex):
+    """A minimal LlamaIndex ``LLM``: ``chat``/``stream_chat`` over raw httpx and ``json``, behind
+    the framework's own callback decorators, yielding cumulative ``ChatResponse``s."""
+
+    key = "li_floor"
+    label = "LlamaIndex over raw httpx (floor)"
+
+    def _build(self, base_url: str, model: str) -> Any:
+        import httpx
+        from llama_index.core.base.llms.types import (
+            ChatMessage,
+            ChatResponse,
+            LLMMetadata,
+        )
+        from llama_index.core.llms import LLM
+        from llama_index.core.llms.callbacks import llm_chat_callback
+
+        client = httpx.Client()
+        url = f"{base_url}/chat/completions"
+        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+
+        def body(messages: Any, *, stream: bool) -> bytes:
+            wire = [{"role": "user", "content": m.content} for m in messages]
+            return json.dumps({"model": model, "messages": wire, "stream": stream}).encode()
+
+        def unsupported(*args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError
+
+        class Floor(LLM):
+            @property
+            def metadata(self) -> LLMMetadata:
+                return LLMMetadata(model_name=model, is_chat_model=True)
+
+            @llm_chat_callback()
+            def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
+                reply = client.post(url, content=body(messages, stream=False), headers=headers)
+                message = json.loads(reply.content)["choices"][0]["message"]
+                return ChatResponse(
+                    message=ChatMessage(role="assistant", content=message["content"] or "")
+                )
+
+            @llm_chat_callback()
+            def stream_chat(self, messages: Any, **kwargs: Any) -> Any:
+                def gen() -> Iterator[ChatResponse]:
+                    content = body(messages, stream=True)
+                    text = ""
+                    with client.stream("POST", url, content=content, headers=headers) as reply:
+                        for chunk in _sse_json(reply.iter_lines()):
+                            if not chunk["choices"]:
+                                continue
+                            delta = chunk["choices"][0]["delta"]
+                            piece = delta.get("content") or ""
+                            text += piece
+                            extra = {}
+                            if delta.get("reasoning_content"):
+                                extra["reasoning_content_delta"] = delta["reasoning_content"]
+                            yield ChatResponse(
+                                message=ChatMessage(role="assistant", content=text),
+                                delta=piece,
+                                additional_kwargs=extra,
+                            )
+
+                return gen()
+
+            complete = stream_complete = achat = acomplete = unsupported
+            astream_chat = astream_complete = unsupported
+
+        return Floor()
+
+
 DRIVERS: dict[str, type[Driver]] = {
     cls.key: cls
     for cls in (
@@ -464,5 +605,7 @@ DRIVERS: dict[str, type[Driver]] = {
         LangChainOurs,
         LlamaIndexPeer,
         LlamaIndexOurs,
+        LangChainFloor,
+        LlamaIndexFloor,
     )
 }

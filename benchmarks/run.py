@@ -68,15 +68,28 @@ PACKAGES = (
     "llama-index-llms-deepseek",
 )
 
-CALL_DRIVERS = ("socket", "httpx", "openai", "core", "lc_peer", "lc_ours", "li_peer", "li_ours")
+CALL_DRIVERS = (
+    "socket",
+    "httpx",
+    "openai",
+    "core",
+    "lc_floor",
+    "lc_peer",
+    "lc_ours",
+    "li_floor",
+    "li_peer",
+    "li_ours",
+)
 STREAM_DRIVERS = (
     "socket",
     "httpx_bytes",
     "httpx",
     "openai",
     "core",
+    "lc_floor",
     "lc_peer",
     "lc_ours",
+    "li_floor",
     "li_peer",
     "li_ours",
 )
@@ -467,6 +480,17 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 2.0,
                 False,
             )
+    for family, ours, floor in (
+        ("LangChain", "lc_ours", "lc_floor"),
+        ("LlamaIndex", "li_ours", "li_floor"),
+    ):
+        add(
+            f"{family}: plain stream chunks/s, ours/composed floor (framework + raw httpx)",
+            _get(results, "streams", "libraries", ours, "plain", "chunks_per_s"),
+            _get(results, "streams", "libraries", floor, "plain", "chunks_per_s"),
+            0.67,
+            False,
+        )
     for family, ours, peer in (
         ("LangChain", "lc_ours", "lc_peer"),
         ("LlamaIndex", "li_ours", "li_peer"),
