@@ -26,6 +26,7 @@ from deepseekapi_core.accounting._limiter import (
     default_limiter,
 )
 from deepseekapi_core.testing import Emulator
+from deepseekapi_core.wire._registry import get_model_profile, known_model_ids
 from tests.core.helpers import AsyncSleepRecorder, SleepRecorder
 
 from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport, settle
@@ -59,6 +60,27 @@ def test_documented_caps_by_model() -> None:
     for alias in ("deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash"):
         assert concurrency_cap(alias) == 2_500
     assert concurrency_cap("some-proxy-model") is None
+
+
+def test_caps_and_pools_are_the_registrys() -> None:
+    """An id counts in the pool of the model the registry says answers it, under that model's
+    documented cap: a new alias or cap is written in the registry alone."""
+    for model in known_model_ids():
+        profile = get_model_profile(model)
+        served = get_model_profile(profile.reply_model)
+        assert concurrency_cap(model) == served.concurrency_cap == profile.concurrency_cap
+        gate = AccountGate(InProcessLimiter(), None, base_url=BASE_URL, api_key=API_KEY)
+        ticket = gate.ticket(model, lambda seconds: None)
+        ticket.acquire()
+        try:
+            assert gate.in_flight(served.id) == 1
+            assert gate.in_flight(model) == 1
+        finally:
+            ticket.release()
+    assert {get_model_profile(m).reply_model for m in known_model_ids()} == {
+        "deepseek-flash",
+        "deepseek-v4-pro",
+    }
 
 
 def test_account_is_base_url_and_key_digest_never_the_key() -> None:
