@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -150,13 +151,57 @@ def _renew_while_held(limiter_ref: weakref.ref[RedisLimiter], every: float) -> N
         del limiter
 
 
-@dataclass
+@dataclass(eq=False)
 class _AsyncSide:
-    """The asyncio client of one event loop and its scripts."""
+    """The asyncio client of one event loop, its scripts, and what closes them with the loop."""
 
     client: Any
     acquire: Any
     release: Any
+    closing: bool = False
+    """The loop is shutting down: releases run at once instead of as tasks of the loop."""
+    watcher: AsyncGenerator[None, None] | None = None
+
+
+_parking: set[asyncio.Future[None]] = set()
+
+
+def _close_with_loop(
+    loop: asyncio.AbstractEventLoop, close: Callable[[], Awaitable[None]]
+) -> AsyncGenerator[None, None]:
+    """An async generator parked for the life of ``loop`` that runs ``close`` when the loop
+    shuts down.
+
+    ``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio call the loop's
+    ``shutdown_asyncgens()`` before closing it, which resumes every async generator the loop
+    has seen: ``close`` then runs while the loop still does. The caller keeps the generator
+    (the loop holds it weakly).
+    """
+
+    async def watch() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await close()
+
+    watcher = watch()
+    # The first step registers the generator with the loop; keep its task until it is done.
+    parking = asyncio.ensure_future(watcher.__anext__(), loop=loop)
+    _parking.add(parking)
+    parking.add_done_callback(_parking.discard)
+    return watcher
+
+
+def _finish_quietly(watcher: AsyncGenerator[None, None] | None) -> None:
+    """End the watcher of a loop closed without shutting its generators down (closed by hand),
+    so that the garbage collector does not ask the closed loop to finish it (an ignored error
+    on stderr). Its connections went with the loop."""
+    if watcher is None:
+        return
+    closing = watcher.aclose()
+    with contextlib.suppress(BaseException):
+        closing.send(None)
+    closing.close()
 
 
 class RedisLimiter(ConcurrencyLimiter):
@@ -234,9 +279,7 @@ class RedisLimiter(ConcurrencyLimiter):
         self._held: dict[str, dict[str, None]] = {}
         self._renewer: threading.Thread | None = None
         self._pid = os.getpid()
-        self._async_sides: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AsyncSide] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
         self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
         atexit.register(_sweep_at_exit, weakref.ref(self))
 
@@ -294,16 +337,30 @@ class RedisLimiter(ConcurrencyLimiter):
             return {key: list(ids) for key, ids in self._held.items()}
 
     def _async_side(self) -> _AsyncSide:
-        # redis.asyncio connections belong to one event loop: one client per loop.
+        # redis.asyncio connections belong to one event loop: one client per loop, closed
+        # with it (a client kept per loop forever would keep its connections open).
         loop = asyncio.get_running_loop()
         side = self._async_sides.get(loop)
         if side is None:
+            for closed in [old for old in self._async_sides if old.is_closed()]:
+                _finish_quietly(self._async_sides.pop(closed).watcher)
             client = self._asyncio_module.Redis.from_url(self._url, **self._options)
             side = _AsyncSide(
                 client, client.register_script(_ACQUIRE), client.register_script(_RELEASE)
             )
+            side.watcher = _close_with_loop(loop, lambda: self._close_side(loop, side))
             self._async_sides[loop] = side
         return side
+
+    async def _close_side(self, loop: asyncio.AbstractEventLoop, side: _AsyncSide) -> None:
+        """The loop shuts down: finish its releases, then close its client."""
+        side.closing = True
+        pending = [task for task in list(self._release_tasks) if task.get_loop() is loop]
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._async_sides.get(loop) is side:
+            del self._async_sides[loop]
+        with contextlib.suppress(Exception):
+            await side.client.aclose()
 
     def _granted(self, pool: Pool, lease_id: str) -> Lease:
         if pool.capacity is None:
@@ -380,10 +437,12 @@ class RedisLimiter(ConcurrencyLimiter):
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if loop is not None and loop in self._async_sides:
+        side = self._async_sides.get(loop) if loop is not None else None
+        if loop is not None and side is not None and not side.closing:
             # In a loop (a finally of a cancelled task, an async generator's finalizer):
-            # no blocking call here; the release runs as a task of the loop.
-            task = loop.create_task(self._arelease(slots_key, lease_id))
+            # no blocking call here; the release runs as a task of the loop, and the loop's
+            # shutdown waits for it.
+            task = loop.create_task(self._arelease(side, slots_key, lease_id))
             self._release_tasks[task] = (slots_key, lease_id)
             task.add_done_callback(self._released_in_loop)
             return
@@ -410,9 +469,9 @@ class RedisLimiter(ConcurrencyLimiter):
         except self._redis_errors as exc:
             logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
 
-    async def _arelease(self, slots_key: str, lease_id: str) -> None:
+    async def _arelease(self, side: _AsyncSide, slots_key: str, lease_id: str) -> None:
         try:
-            await self._async_side().release(
+            await side.release(
                 keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
             )
         except self._redis_errors as exc:
