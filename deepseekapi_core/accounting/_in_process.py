@@ -107,12 +107,6 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots = self._slots.get(key)
             return slots.in_flight if slots is not None else 0
 
-    def _pause_left(self, account: str, waived: float) -> tuple[float, float]:
-        until = self._pauses.get(account, 0.0)
-        if until <= waived:
-            return until, 0.0
-        return until, until - time.monotonic()
-
     def _try(self, pool: Pool, waiter: _Waiter | None) -> _LocalLease | None:
         """Take a slot now, or queue ``waiter``; under the lock."""
         if pool.capacity is None:
@@ -128,10 +122,14 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots.waiters.append(waiter)
         return None
 
-    def _take_free(self, pool: Pool) -> _LocalLease | None:
-        """A slot if one is free now, without queueing (the common case: no waiter built)."""
+    def _take_clear(self, pool: Pool, waived: float) -> tuple[_LocalLease | None, float]:
+        """A slot if the account is not paused (beyond ``waived``) and one is free now, and the
+        pause's end; one lock, no waiter built (the common case: no contention)."""
         with self._lock:
-            return self._try(pool, None)
+            until = self._pauses.get(pool.account, 0.0)
+            if until > waived:
+                return None, until
+            return self._try(pool, None), until
 
     def _give_back(self, key: tuple[str, str]) -> None:
         woken: list[_Waiter] = []
@@ -162,7 +160,7 @@ class InProcessLimiter(ConcurrencyLimiter):
     def _still_clear(self, pool: Pool, lease: _LocalLease, waived: float) -> bool:
         """Whether no new pause began while the lease was queued; if one did, give it back."""
         with self._lock:
-            until, _ = self._pause_left(pool.account, waived)
+            until = self._pauses.get(pool.account, 0.0)
         if until <= waived:
             return True
         # A 429 paused the account while this request queued: wait that out too.
@@ -171,15 +169,17 @@ class InProcessLimiter(ConcurrencyLimiter):
 
     def _acquire(self, pool: Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
         while True:
-            with self._lock:
-                until, left = self._pause_left(pool.account, waived)
-            if left > 0 or until > waived:
+            lease, until = self._take_clear(pool, waived)
+            if lease is not None:
+                return lease  # taken under the lock that saw no pause
+            if until > waived:
+                left = until - time.monotonic()
                 if left > 0:
                     sleep(left)
                 waived = until
                 continue
             # Only a request that must wait pays for a waiter (a threading.Event).
-            lease = self._take_free(pool) or self._wait_for_slot(pool)
+            lease = self._wait_for_slot(pool)
             if self._still_clear(pool, lease, waived):
                 return lease
 
@@ -200,16 +200,17 @@ class InProcessLimiter(ConcurrencyLimiter):
     async def _aacquire(
         self, pool: Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
     ) -> Lease:
-        loop = asyncio.get_running_loop()
         while True:
-            with self._lock:
-                until, left = self._pause_left(pool.account, waived)
-            if left > 0 or until > waived:
+            lease, until = self._take_clear(pool, waived)
+            if lease is not None:
+                return lease
+            if until > waived:
+                left = until - time.monotonic()
                 if left > 0:
                     await sleep(left)
                 waived = until
                 continue
-            lease = self._take_free(pool) or await self._await_slot(pool, loop)
+            lease = await self._await_slot(pool, asyncio.get_running_loop())
             if self._still_clear(pool, lease, waived):
                 return lease
 

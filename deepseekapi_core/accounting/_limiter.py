@@ -147,6 +147,10 @@ class _Ticket:
         self._waived = max(self._waived, self._gate.limiter.pause(self._pool.account, seconds))
 
 
+_POOLS_KEPT = 64
+"""Pools a gate keeps built (one per model id it has served, in practice a handful)."""
+
+
 class AccountGate:
     """A client's view of its limiter: its account, its cap, tickets for its requests.
 
@@ -157,7 +161,7 @@ class AccountGate:
         max_pause: the longest shared pause a 429 may set (the retry policy's ``max_retry_after``).
     """
 
-    __slots__ = ("account", "enabled", "limiter", "max_concurrency", "max_pause")
+    __slots__ = ("_pools", "account", "enabled", "limiter", "max_concurrency", "max_pause")
 
     def __init__(
         self,
@@ -185,6 +189,7 @@ class AccountGate:
         self.max_concurrency = check_cap(max_concurrency, "max_concurrency")
         self.account = account_id(base_url, api_key)
         self.max_pause = max_pause
+        self._pools: dict[tuple[str | None, int | None], Pool] = {}
 
     def __repr__(self) -> str:
         if not self.enabled:
@@ -193,6 +198,15 @@ class AccountGate:
 
     def _pool(self, model: str | None) -> Pool:
         cap = self.max_concurrency or self.limiter.max_concurrency
+        # Built once per model and cap: a request should pay for its pool no more than a look-up.
+        pool = self._pools.get((model, cap))
+        if pool is None:
+            if len(self._pools) >= _POOLS_KEPT:
+                self._pools.clear()
+            pool = self._pools[model, cap] = self._new_pool(model, cap)
+        return pool
+
+    def _new_pool(self, model: str | None, cap: int | None) -> Pool:
         if cap is not None:
             return Pool(self.account, EXPLICIT_POOL, cap)
         return Pool(

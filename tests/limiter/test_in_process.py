@@ -464,3 +464,15 @@ def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition never held"
         time.sleep(0.005)
+
+
+def test_a_gate_keeps_a_bounded_number_of_pools() -> None:
+    """Pools are built once per model and reused, and a gate serving ever new ids stays small."""
+    gate = AccountGate(InProcessLimiter(), None, base_url=BASE_URL, api_key=API_KEY)
+    assert gate._pool("deepseek-chat") is gate._pool("deepseek-chat")
+    for index in range(500):
+        ticket = gate.ticket(f"proxy-model-{index}", lambda _: None)
+        ticket.acquire()
+        ticket.release()
+    assert len(gate._pools) <= 64
+    assert gate._pool("deepseek-chat").capacity == 2_500
