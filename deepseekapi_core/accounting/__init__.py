@@ -28,24 +28,15 @@ _EXPORTS = {
         "resolve_price_table",
     ),
     "._totals": ("UsageTotals",),
-    "._limiter": (
-        "ConcurrencyLimiter",
-        "InProcessLimiter",
-        "RedisLimiter",
-        "LimiterUnavailableError",
-        "concurrency_cap",
-        "default_limiter",
-    ),
+    "._slots": ("ConcurrencyLimiter", "LimiterUnavailableError", "concurrency_cap"),
+    "._in_process": ("InProcessLimiter", "default_limiter"),
+    "._redis": ("RedisLimiter",),
     "._preflight": ("ContextWindowExceededError", "check_context_window"),
 }
 
 if TYPE_CHECKING:  # written from _EXPORTS by scripts/public_surface.py
-    from ._limiter import (
-        ConcurrencyLimiter,
+    from ._in_process import (
         InProcessLimiter,
-        LimiterUnavailableError,
-        RedisLimiter,
-        concurrency_cap,
         default_limiter,
     )
     from ._preflight import (
@@ -60,6 +51,14 @@ if TYPE_CHECKING:  # written from _EXPORTS by scripts/public_surface.py
         call_cost,
         default_price_table,
         resolve_price_table,
+    )
+    from ._redis import (
+        RedisLimiter,
+    )
+    from ._slots import (
+        ConcurrencyLimiter,
+        LimiterUnavailableError,
+        concurrency_cap,
     )
     from ._tokenizer import (
         TOKENIZER_FILE_ENV_VAR,

@@ -403,22 +403,42 @@ def render_prompt(
     ``tools`` are wire tool dicts (``{"type": "function", "function": {...}}``).
     """
     turns, images = _turns(messages)
-    fixed = images * IMAGE_TOKENS_MIN
-    with_tools = bool(tools)
-    system_extra = ""
-    if with_tools or (response_format and response_format.get("type") == "json_object"):
-        if not any(turn.role == "system" for turn in turns):
-            turns.insert(0, _Turn("system"))
-        if with_tools:
-            schemas = "\n".join(
-                json.dumps(tool.get("function", tool), ensure_ascii=False) for tool in tools or ()
-            )
-            system_extra = "\n\n" + schemas
-            fixed += TOOLS_PREAMBLE_TOKENS[thinking]
-        if response_format and response_format.get("type") == "json_object":
-            fixed += JSON_MODE_TOKENS
+    system_extra, fixed = _system_additions(turns, tools, response_format, thinking)
+    text = _render_turns(turns, system_extra, thinking=thinking, tools=bool(tools), era=era)
+    return RenderedPrompt(text, fixed + images * IMAGE_TOKENS_MIN)
+
+
+def _system_additions(
+    turns: list[_Turn],
+    tools: Sequence[Mapping[str, Any]] | None,
+    response_format: Mapping[str, Any] | None,
+    thinking: bool,
+) -> tuple[str, int]:
+    """What tools and JSON mode add to the system prompt: the text we reproduce (the tools'
+    schemas) and the measured tokens we do not. Adds an empty system turn when they need one."""
+    json_mode = bool(response_format and response_format.get("type") == "json_object")
+    if not (tools or json_mode):
+        return "", 0
+    if not any(turn.role == "system" for turn in turns):
+        turns.insert(0, _Turn("system"))
+    system_extra, fixed = "", 0
+    if tools:
+        schemas = "\n".join(
+            json.dumps(tool.get("function", tool), ensure_ascii=False) for tool in tools
+        )
+        system_extra = "\n\n" + schemas
+        fixed += TOOLS_PREAMBLE_TOKENS[thinking]
+    if json_mode:
+        fixed += JSON_MODE_TOKENS
+    return system_extra, fixed
+
+
+def _render_turns(
+    turns: list[_Turn], system_extra: str, *, thinking: bool, tools: bool, era: Era
+) -> str:
+    """The template's text for ``turns``; ``system_extra`` follows the first system turn."""
     # Earlier turns' reasoning is dropped from the prompt unless tools are offered.
-    keep_reasoning = with_tools
+    keep_reasoning = tools
     last_user = max((i for i, turn in enumerate(turns) if turn.role == "user"), default=-1)
     pieces = [_BOS]
     system_done = False
@@ -429,16 +449,12 @@ def render_prompt(
                 pieces.append(system_extra)
                 system_done = True
         elif turn.role in ("user", "developer"):
-            body = "\n\n".join(turn.parts) if turn.parts is not None else turn.text
-            pieces.append(_USER + body)
+            pieces.append(
+                _USER + ("\n\n".join(turn.parts) if turn.parts is not None else turn.text)
+            )
         elif turn.role == "assistant":
-            wire = turn.message or {}
-            if thinking and (keep_reasoning or index > last_user):
-                pieces.append(str(wire.get("reasoning_content") or "") + _END_THINK)
-            pieces.append(turn.text)
-            if wire.get("tool_calls"):
-                pieces.append(_dsml_tool_calls(wire["tool_calls"]))
-            pieces.append(_EOS)
+            shows_reasoning = thinking and (keep_reasoning or index > last_user)
+            pieces.append(_assistant_text(turn, shows_reasoning))
         else:
             pieces.append(turn.text)
         following = turns[index + 1].role if index + 1 < len(turns) else None
@@ -448,7 +464,15 @@ def render_prompt(
             if opens_thinking and era is Era.R1:
                 # The R1 template opened the reasoning with "<think>\n" (measured: +1 token).
                 pieces.append("\n")
-    return RenderedPrompt("".join(pieces), fixed)
+    return "".join(pieces)
+
+
+def _assistant_text(turn: _Turn, shows_reasoning: bool) -> str:
+    """An assistant turn: its reasoning (when the template keeps it), text, tool calls, end."""
+    wire = turn.message or {}
+    reasoning = str(wire.get("reasoning_content") or "") + _END_THINK if shows_reasoning else ""
+    calls = _dsml_tool_calls(wire["tool_calls"]) if wire.get("tool_calls") else ""
+    return reasoning + turn.text + calls + _EOS
 
 
 def count_prompt_tokens(

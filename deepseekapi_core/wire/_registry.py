@@ -6,7 +6,9 @@ Each :class:`ModelProfile` therefore describes a model *in one era*; :func:`get_
 answers for the newest era (V4.1) unless told otherwise. Unknown ids are allowed (the proxy may
 add models) and get a conservative profile.
 
-The V4.1 era (2026-09-10 on), per the reference's section 1.16:
+The V4.1 era (2026-09-10 on), per the reference's section 1.16 (in-flight caps per account
+from the rate-limit page: 500 for ``deepseek-v4-pro``, 2,500 for ``deepseek-flash``, which
+also serves the ids answered as it):
 
 ============================  =============  ==========================  ===================
 id                            answered as    thinking                    input
@@ -156,6 +158,10 @@ class ModelProfile:
     """The id the service reports in replies when it is not this one (a routed alias)."""
     listed: bool = True
     """Whether ``GET /models`` lists this id in its era (aliases are answered, not listed)."""
+    concurrency_cap: int | None = None
+    """Requests in flight per account that the service documents for the model answering this
+    id (the rate-limit page, late 2026), or None when none is documented. Ids answered as the
+    same model (:attr:`reply_model`) share one cap: the limiter counts them in one pool."""
     explicit_thinking: bool = False
     """Send the thinking switch even when the caller leaves it unset.
 
@@ -206,7 +212,13 @@ _V4_FLASH = ModelProfile(
 )
 
 # V4.1 Flash: same limits and switches as V4 Flash, and it reads images (2026-09-10).
-_FLASH = replace(_V4_FLASH, id="deepseek-flash", era=Era.V4_1, input_modalities=_TEXT_AND_IMAGE)
+_FLASH = replace(
+    _V4_FLASH,
+    id="deepseek-flash",
+    era=Era.V4_1,
+    input_modalities=_TEXT_AND_IMAGE,
+    concurrency_cap=2_500,
+)
 _ROUTED_TO_FLASH: dict[str, Any] = {"answered_as": "deepseek-flash", "listed": False}
 
 _PROFILES: dict[Era, dict[str, ModelProfile]] = {
@@ -290,7 +302,11 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
         "deepseek-flash": _FLASH,
         # Accepts image parts with a 200 but bills and reads only the text (deepseek-harness).
         "deepseek-v4-pro": replace(
-            _FLASH, id="deepseek-v4-pro", input_modalities=_TEXT_ONLY, drops_images=True
+            _FLASH,
+            id="deepseek-v4-pro",
+            input_modalities=_TEXT_ONLY,
+            drops_images=True,
+            concurrency_cap=500,
         ),
         "deepseek-v4-flash": replace(_FLASH, id="deepseek-v4-flash", **_ROUTED_TO_FLASH),
         "deepseek-v4-flash-vision-exp": replace(

@@ -7,7 +7,8 @@ import asyncio
 import gc
 import pickle
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from pydantic import SecretStr
@@ -26,6 +27,7 @@ from deepseekapi_core.accounting._limiter import (
     default_limiter,
 )
 from deepseekapi_core.testing import Emulator
+from deepseekapi_core.wire._registry import get_model_profile, known_model_ids
 from tests.core.helpers import AsyncSleepRecorder, SleepRecorder
 
 from .helpers import API_KEY, BASE_URL, HELLO, CountingTransport, settle
@@ -59,6 +61,27 @@ def test_documented_caps_by_model() -> None:
     for alias in ("deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash"):
         assert concurrency_cap(alias) == 2_500
     assert concurrency_cap("some-proxy-model") is None
+
+
+def test_caps_and_pools_are_the_registrys() -> None:
+    """An id counts in the pool of the model the registry says answers it, under that model's
+    documented cap: a new alias or cap is written in the registry alone."""
+    for model in known_model_ids():
+        profile = get_model_profile(model)
+        served = get_model_profile(profile.reply_model)
+        assert concurrency_cap(model) == served.concurrency_cap == profile.concurrency_cap
+        gate = AccountGate(InProcessLimiter(), None, base_url=BASE_URL, api_key=API_KEY)
+        ticket = gate.ticket(model, lambda seconds: None)
+        ticket.acquire()
+        try:
+            assert gate.in_flight(served.id) == 1
+            assert gate.in_flight(model) == 1
+        finally:
+            ticket.release()
+    assert {get_model_profile(m).reply_model for m in known_model_ids()} == {
+        "deepseek-flash",
+        "deepseek-v4-pro",
+    }
 
 
 def test_account_is_base_url_and_key_digest_never_the_key() -> None:
@@ -386,3 +409,70 @@ def test_a_dropped_ticket_gives_its_slot_back() -> None:
     gate.ticket(None, lambda _: None).acquire()  # never released: the frame drops it
     gc.collect()
     assert limiter.in_flight(gate.account) == 0
+
+
+def test_a_pause_that_begins_while_a_request_queues_is_waited_out() -> None:
+    """A 429 arriving while a request waits for a slot: once granted, it waits the pause too."""
+    limiter = InProcessLimiter()
+    gate = AccountGate(limiter, 1, base_url=BASE_URL, api_key=SecretStr(API_KEY))
+    holder = gate.ticket(None, lambda _: None)
+    holder.acquire()
+    waits = SleepRecorder()
+    queued = gate.ticket(None, waits)
+    waiter = threading.Thread(target=queued.acquire)
+    waiter.start()
+    _until(lambda: bool(limiter._slots[(gate.account, "*")].waiters))
+    limiter.pause(gate.account, 30)
+    holder.release()  # the slot goes to the queued request, inside the pause
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert len(waits.waits) == 1 and 29 < waits.waits[0] <= 30
+    assert gate.in_flight() == 1
+    queued.release()
+
+
+async def test_a_pause_that_begins_while_an_async_request_queues_is_waited_out() -> None:
+    limiter = InProcessLimiter()
+    gate = AccountGate(limiter, 1, base_url=BASE_URL, api_key=SecretStr(API_KEY))
+    holder = gate.ticket(None, asyncio.sleep)
+    await holder.aacquire()
+    waits = AsyncSleepRecorder()
+    queued = gate.ticket(None, waits)
+    waiting = asyncio.create_task(queued.aacquire())
+    await settle()
+    limiter.pause(gate.account, 30)
+    holder.release()
+    await asyncio.wait_for(waiting, 5)
+    assert len(waits.waits) == 1 and 29 < waits.waits[0] <= 30
+    queued.release()
+
+
+def test_a_503_with_retry_after_pauses_only_its_own_request(emulator: Emulator) -> None:
+    """Only a 429 speaks for the account; a 503 is one overloaded reply, retried by itself."""
+    emulator.faults.status(503, retry_after=2, times=1)
+    first_sleep, other_sleep = SleepRecorder(), SleepRecorder()
+    first = sync_client(emulator, sleep=first_sleep, retry_policy=NO_JITTER)
+    assert first.chat(model="deepseek-chat", messages=HELLO).message.content
+    assert first_sleep.waits == [2.0]  # its own retry honoured the Retry-After
+    sync_client(emulator, sleep=other_sleep).chat(model="deepseek-chat", messages=HELLO)
+    assert other_sleep.waits == []
+    assert emulator.request_count == 3
+
+
+def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
+
+
+def test_a_gate_keeps_a_bounded_number_of_pools() -> None:
+    """Pools are built once per model and reused, and a gate serving ever new ids stays small."""
+    gate = AccountGate(InProcessLimiter(), None, base_url=BASE_URL, api_key=API_KEY)
+    assert gate._pool("deepseek-chat") is gate._pool("deepseek-chat")
+    for index in range(500):
+        ticket = gate.ticket(f"proxy-model-{index}", lambda _: None)
+        ticket.acquire()
+        ticket.release()
+    assert len(gate._pools) <= 64
+    assert gate._pool("deepseek-chat").capacity == 2_500

@@ -134,3 +134,14 @@ def test_the_cli_chat_prints_the_cost_line(capsys: pytest.CaptureFixture[str]) -
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("deepseek-chat: ") and "prompt + " in last
     assert "; cost $0.0000" in last and "uncached in" in last
+
+
+def test_amounts_show_at_least_two_decimals_and_no_trailing_zeros_beyond() -> None:
+    table = PriceTable(prices={"deepseek-chat": ModelPrice(0.0, 0.0, 5_000.0)})
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", table)  # 300 out x $5,000 / 1e6
+    assert cost is not None and cost.total_cost == 1.5
+    assert cost.summary().startswith("cost $1.50 (")
+    whole = call_cost(CACHE_HIT_USAGE, "deepseek-chat", PriceTable(default=ModelPrice(0, 0, 1e4)))
+    assert whole is not None and whole.summary().startswith("cost $3.00 (")
+    tiny = call_cost(CACHE_HIT_USAGE, "deepseek-chat", PriceTable(default=ModelPrice(0, 0, 0.41)))
+    assert tiny is not None and tiny.summary().startswith("cost $0.000123 (")

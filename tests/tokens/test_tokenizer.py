@@ -175,3 +175,20 @@ def test_large_texts_counted_in_pieces_count_exactly(tokenizer: DeepSeekTokenize
     longer = text * 3  # more pieces than one batch counts, so counting can stop early
     stopped = tokenizer.count_large(longer, stop_above=1000)
     assert 1000 < stopped < tokenizer.count_large(longer) == 3 * tokenizer.count(text)
+
+
+def test_counting_stops_only_once_the_total_is_above_the_limit(
+    tokenizer: DeepSeekTokenizer,
+) -> None:
+    """A text exactly as long as the limit is within it: a count equal to the limit is not
+    "above" it, so counting goes on (the pre-flight check asks for ``stop_above=limit``)."""
+    text = "\n".join(sample["text"] for sample in CORPUS) * 200  # two batches of pieces
+    pieces = tokenizer_module._split_exactly(text, tokenizer_module._PIECE_CHARS)
+    batch = tokenizer_module._PIECES_PER_BATCH
+    assert batch < len(pieces) <= 2 * batch
+    first_batch = sum(tokenizer.count_many(pieces[:batch]))
+    whole = tokenizer.count(text)
+    assert tokenizer._count_pieces(text, stop_above=first_batch) == (whole, True)
+    assert tokenizer.count_large(text, stop_above=first_batch) == whole > first_batch
+    # Above the limit after the first batch: it stops there, with a lower bound.
+    assert tokenizer._count_pieces(text, stop_above=first_batch - 1) == (first_batch, False)

@@ -11,7 +11,7 @@ import pytest
 
 from deepseekapi_core import Usage
 from deepseekapi_core.accounting import _tokenizer as tokenizer_module
-from deepseekapi_core.accounting._pricing import call_cost
+from deepseekapi_core.accounting._pricing import ModelPrice, PriceTable, call_cost
 from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer, tokenizer_or_fallback
 from deepseekapi_core.accounting._totals import UsageTotals, add_usage_counts, cost_metadata
 from deepseekapi_core.wire._registry import Era
@@ -144,3 +144,15 @@ def test_with_the_tokenizer_there_is_no_fallback(tokenizer: DeepSeekTokenizer) -
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tokenizer_or_fallback("Model.count", "a rough guess") is tokenizer
+
+
+def test_totals_take_the_currency_of_the_prices() -> None:
+    """Costs priced in CNY are totalled and shown as CNY, not as the USD the totals start in."""
+    table = PriceTable(prices={"deepseek-chat": ModelPrice(1.0, 2.0, 3.0)}, currency="CNY")
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", table)
+    assert cost is not None
+    totals = UsageTotals()
+    totals.add(COUNTS, cost.as_dict())
+    assert totals.currency == "CNY"
+    assert totals.as_dict()["currency"] == "CNY"
+    assert "Total Cost (CNY): 0.00200400" in repr(totals)

@@ -1,0 +1,500 @@
+"""The Redis limiter: slots and pauses shared by every process and machine that points at it.
+
+Every change is one Lua script on Redis's own clock. Slots are leases renewed by a thread while
+held. Async requests talk to Redis through one ``redis.asyncio`` client per event loop, closed
+with its loop; a slot given back inside a loop is released by a task of that loop, and the
+loop's shutdown waits for those releases (later ones run at once, synchronously).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._in_process import InProcessLimiter
+from ._slots import (
+    EXPLICIT_POOL,
+    ConcurrencyLimiter,
+    Lease,
+    LimiterUnavailableError,
+    Pool,
+    ReleasedOnce,
+    logger,
+    pool_name,
+    rebuild,
+)
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["RedisLimiter"]
+
+# Times are Redis's own (TIME, in ms), so the clocks of the fleet's machines do not matter.
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+_ACQUIRE = (
+    _NOW
+    + """
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
+if pause > now and pause > tonumber(ARGV[4]) then
+  return {0, pause, now}
+end
+local cap = tonumber(ARGV[1])
+if cap == 0 then
+  return {1, 0, now}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= cap then
+  return {0, 0, now}
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return {1, 0, now}
+"""
+)
+"""KEYS: slots (sorted set of lease id -> expiry), pause. ARGV: cap (0: none), lease ms, lease id,
+the pause end the caller already waited out. Returns {granted, pause end, now}."""
+
+_RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], 1)
+  redis.call('LTRIM', KEYS[2], 0, 63)
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+end
+return 0
+"""
+"""KEYS: slots, wake-up list. ARGV: lease id, lease ms. One wake-up per freed slot."""
+
+_RENEW = (
+    _NOW
+    + """
+local renewed = 0
+for i = 2, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+    renewed = renewed + 1
+  end
+end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+end
+return renewed
+"""
+)
+"""KEYS: slots. ARGV: lease ms, then the lease ids this process still holds."""
+
+_PAUSE = (
+    _NOW
+    + """
+local untill = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current >= untill then
+  return current
+end
+redis.call('SET', KEYS[1], untill, 'PX', tonumber(ARGV[1]))
+return untill
+"""
+)
+"""KEYS: pause. ARGV: pause ms. Returns the pause's end (a longer pause already set stays)."""
+
+
+_WAKE_SUFFIX = ":wake"
+
+
+def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
+    alive = limiter()
+    if alive is not None:
+        alive._sweep()
+
+
+class _RedisLease(ReleasedOnce):
+    __slots__ = ("_id", "_limiter", "_slots_key")
+
+    def __init__(self, limiter: RedisLimiter | None, slots_key: str, lease_id: str) -> None:
+        self._limiter = limiter
+        self._slots_key = slots_key
+        self._id = lease_id
+        self._released = limiter is None
+
+    def _give_back_slot(self) -> None:
+        assert self._limiter is not None
+        self._limiter._give_back(self._slots_key, self._id)
+
+
+def _renew_while_held(limiter_ref: weakref.ref[RedisLimiter], every: float) -> None:
+    """The renewal thread: renews the process's leases every ``every`` seconds, and ends when
+    none is held (the next lease starts a new thread) or the limiter is gone."""
+    while True:
+        time.sleep(every)
+        limiter = limiter_ref()
+        if limiter is None:
+            return
+        held = limiter._held_leases(stop_if_none=True)
+        if held is None:
+            return
+        for key, ids in held.items():
+            try:
+                limiter._renew_now(key, ids)
+            except Exception as exc:  # retried at the next renewal
+                logger.warning("Could not renew limiter slots: %s", exc)
+        del limiter
+
+
+@dataclass(eq=False)
+class _AsyncSide:
+    """The asyncio client of one event loop, its scripts, and what closes them with the loop."""
+
+    client: Any
+    acquire: Any
+    release: Any
+    closing: bool = False
+    """The loop is shutting down: releases run at once instead of as tasks of the loop."""
+    watcher: AsyncGenerator[None, None] | None = None
+
+
+_parking: set[asyncio.Future[None]] = set()
+
+
+def _close_with_loop(
+    loop: asyncio.AbstractEventLoop, close: Callable[[], Awaitable[None]]
+) -> AsyncGenerator[None, None]:
+    """An async generator parked for the life of ``loop`` that runs ``close`` when the loop
+    shuts down.
+
+    ``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio call the loop's
+    ``shutdown_asyncgens()`` before closing it, which resumes every async generator the loop
+    has seen: ``close`` then runs while the loop still does. The caller keeps the generator
+    (the loop holds it weakly).
+    """
+
+    async def watch() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await close()
+
+    watcher = watch()
+    # The first step registers the generator with the loop; keep its task until it is done.
+    parking = asyncio.ensure_future(watcher.__anext__(), loop=loop)
+    _parking.add(parking)
+    parking.add_done_callback(_parking.discard)
+    return watcher
+
+
+def _finish_quietly(watcher: AsyncGenerator[None, None] | None) -> None:
+    """End the watcher of a loop closed without shutting its generators down (closed by hand),
+    so that the garbage collector does not ask the closed loop to finish it (an ignored error
+    on stderr). Its connections went with the loop."""
+    if watcher is None:
+        return
+    closing = watcher.aclose()
+    with contextlib.suppress(BaseException):
+        closing.send(None)
+    closing.close()
+
+
+class RedisLimiter(ConcurrencyLimiter):
+    """Slots and pauses in Redis, shared by every process and machine that points at it.
+
+    A slot is a lease with a time-to-live (``lease_seconds``), renewed in the background while
+    the request runs, so a process that dies holding slots gives them back within one lease.
+    Every change is one Lua script, so no two processes can both take the last slot. A 429's
+    pause is a Redis key with a time-to-live: the whole fleet waits it out. In each process one
+    request per pool asks Redis at a time and the others queue locally; a freed slot wakes one
+    waiting process (a Redis list it blocks on).
+
+    Redis down or unreachable: a request raises :class:`LimiterUnavailableError` before it is
+    sent. There is no silent fallback to a per-process limit: it would multiply the cap by the
+    number of processes and bring back the 429 storm the limiter exists to prevent, and a
+    warning in one worker's log is easily missed. Slots held when Redis went away expire there
+    by themselves; once Redis is back, the same limiter works again.
+
+    Args:
+        url: the Redis URL (``redis://host:port/db``); its password is never shown.
+        max_concurrency: the cap for clients that do not set one (None: the model's cap).
+        lease_seconds: how long a slot outlives a process that died holding it.
+        prefix: the prefix of this limiter's Redis keys.
+        wake_interval: the longest a waiting request sleeps between looks at the slots when no
+            wake-up comes (a slot reclaimed from a dead process sends none).
+        redis_options: more keyword arguments for ``redis.Redis.from_url`` (timeouts, TLS).
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        max_concurrency: int | None = None,
+        lease_seconds: float = 10.0,
+        prefix: str = "deepseekapi:limiter:",
+        wake_interval: float = 0.05,
+        redis_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(max_concurrency=max_concurrency)
+        try:
+            import redis as redis_module
+            import redis.asyncio as redis_asyncio
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "RedisLimiter needs the redis package: "
+                "pip install 'deepseekapi-integrations[redis]'"
+            ) from None
+        if lease_seconds <= 0 or wake_interval <= 0:
+            raise ValueError("lease_seconds and wake_interval must be more than 0")
+        self._redis_errors: tuple[type[BaseException], ...] = (redis_module.RedisError, OSError)
+        self._url = url
+        self._options = dict(redis_options or {})
+        self._settings: dict[str, Any] = {
+            "max_concurrency": max_concurrency,
+            "lease_seconds": lease_seconds,
+            "prefix": prefix,
+            "wake_interval": wake_interval,
+            "redis_options": self._options,
+        }
+        self._client: redis.Redis = redis_module.Redis.from_url(url, **self._options)
+        self._asyncio_module = redis_asyncio
+        kwargs = self._client.connection_pool.connection_kwargs
+        host, port, db = kwargs.get("host", "?"), kwargs.get("port", "?"), kwargs.get("db", 0)
+        self._where = f"redis://{host}:{port}/{db}"
+        self.lease_seconds = lease_seconds
+        self.wake_interval = wake_interval
+        self.prefix = prefix
+        self._lease_ms = max(int(lease_seconds * 1000), 1)
+        self._acquire_script = self._client.register_script(_ACQUIRE)
+        self._release_script = self._client.register_script(_RELEASE)
+        self._renew_script = self._client.register_script(_RENEW)
+        self._pause_script = self._client.register_script(_PAUSE)
+        self._turnstile = InProcessLimiter()
+        self._lock = threading.Lock()
+        self._held: dict[str, dict[str, None]] = {}
+        self._renewer: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
+        self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
+        atexit.register(_sweep_at_exit, weakref.ref(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker process (multiprocessing, LlamaIndex's num_workers) gets its own connections
+        # and renewal thread on the same Redis keys: the fleet shares one limit.
+        return (rebuild, (RedisLimiter, {"url": self._url, **self._settings}))
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisLimiter({self._where!r}, max_concurrency={self.max_concurrency!r}, "
+            f"lease_seconds={self.lease_seconds!r})"
+        )
+
+    def _keys(self, pool: Pool) -> tuple[str, str, str]:
+        base = f"{self.prefix}{pool.account}"
+        slots_key = f"{base}:slots:{pool.name}"
+        return slots_key, f"{base}:pause", slots_key + _WAKE_SUFFIX
+
+    def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
+        return LimiterUnavailableError(
+            f"The Redis limiter at {self._where} cannot be reached ({type(exc).__name__}); "
+            "the request was not sent. Start Redis, or give the client another limiter."
+        )
+
+    def _hold(self, slots_key: str, lease_id: str) -> None:
+        """Renew this lease in the background until it is given back."""
+        with self._lock:
+            self._held.setdefault(slots_key, {})[lease_id] = None
+            # A forked worker inherits this object but not the parent's thread: start its own.
+            if self._renewer is None or not self._renewer.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._renewer = threading.Thread(
+                    target=_renew_while_held,
+                    args=(weakref.ref(self), self.lease_seconds / 3),
+                    name="deepseekapi-limiter-renewal",
+                    daemon=True,
+                )
+                self._renewer.start()
+
+    def _forget(self, slots_key: str, lease_id: str) -> None:
+        with self._lock:
+            leases = self._held.get(slots_key)
+            if leases is not None:
+                leases.pop(lease_id, None)
+                if not leases:
+                    del self._held[slots_key]
+
+    def _held_leases(self, *, stop_if_none: bool = False) -> dict[str, list[str]] | None:
+        """The leases to renew; None (and the renewal thread stops) when there are none."""
+        with self._lock:
+            if not self._held and stop_if_none:
+                self._renewer = None
+                return None
+            return {key: list(ids) for key, ids in self._held.items()}
+
+    def _async_side(self) -> _AsyncSide:
+        # redis.asyncio connections belong to one event loop: one client per loop, closed
+        # with it (a client kept per loop forever would keep its connections open).
+        loop = asyncio.get_running_loop()
+        side = self._async_sides.get(loop)
+        if side is None:
+            for closed in [old for old in self._async_sides if old.is_closed()]:
+                _finish_quietly(self._async_sides.pop(closed).watcher)
+            client = self._asyncio_module.Redis.from_url(self._url, **self._options)
+            side = _AsyncSide(
+                client, client.register_script(_ACQUIRE), client.register_script(_RELEASE)
+            )
+            side.watcher = _close_with_loop(loop, lambda: self._close_side(loop, side))
+            self._async_sides[loop] = side
+        return side
+
+    async def _close_side(self, loop: asyncio.AbstractEventLoop, side: _AsyncSide) -> None:
+        """The loop shuts down: finish its releases, then close its client."""
+        side.closing = True
+        pending = [task for task in list(self._release_tasks) if task.get_loop() is loop]
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._async_sides.get(loop) is side:
+            del self._async_sides[loop]
+        with contextlib.suppress(Exception):
+            await side.client.aclose()
+
+    def _granted(self, pool: Pool, lease_id: str) -> Lease:
+        if pool.capacity is None:
+            return _RedisLease(None, "", lease_id)
+        slots_key = self._keys(pool)[0]
+        self._hold(slots_key, lease_id)
+        return _RedisLease(self, slots_key, lease_id)
+
+    def _script_args(self, pool: Pool, lease_id: str, waived: float) -> tuple[list[str], list[Any]]:
+        slots_key, pause_key, _ = self._keys(pool)
+        return [slots_key, pause_key], [pool.capacity or 0, self._lease_ms, lease_id, int(waived)]
+
+    def _acquire(self, pool: Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
+        self._sweep()
+        lease_id = uuid.uuid4().hex
+        # One request per process and pool asks Redis at a time; the others queue here.
+        turn = self._turnstile._acquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
+        try:
+            while True:
+                try:
+                    keys, args = self._script_args(pool, lease_id, waived)
+                    granted, pause_until, now = self._acquire_script(keys=keys, args=args)
+                    if granted:
+                        return self._granted(pool, lease_id)
+                    if not pause_until:
+                        self._client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
+                        continue
+                except self._redis_errors as exc:
+                    raise self._unavailable(exc) from exc
+                sleep(max(float(pause_until) - float(now), 0.0) / 1000)
+                waived = float(pause_until)
+        finally:
+            turn.release()
+
+    async def _aacquire(
+        self, pool: Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> Lease:
+        self._sweep()
+        lease_id = uuid.uuid4().hex
+        turn = await self._turnstile._aacquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
+        try:
+            side = self._async_side()
+            while True:
+                try:
+                    keys, args = self._script_args(pool, lease_id, waived)
+                    attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
+                    try:
+                        granted, pause_until, now = await asyncio.shield(attempt)
+                    except asyncio.CancelledError:
+                        # The script may still grant the slot: give it back when it does.
+                        attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
+                        raise
+                    if granted:
+                        return self._granted(pool, lease_id)
+                    if not pause_until:
+                        await side.client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
+                        continue
+                except self._redis_errors as exc:
+                    raise self._unavailable(exc) from exc
+                await sleep(max(float(pause_until) - float(now), 0.0) / 1000)
+                waived = float(pause_until)
+        finally:
+            turn.release()
+
+    def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_id: str) -> None:
+        if attempt.cancelled() or attempt.exception() is not None:
+            return
+        if attempt.result()[0]:
+            self._granted(pool, lease_id).release()
+
+    def _give_back(self, slots_key: str, lease_id: str) -> None:
+        self._forget(slots_key, lease_id)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        side = self._async_sides.get(loop) if loop is not None else None
+        if loop is not None and side is not None and not side.closing:
+            # In a loop (a finally of a cancelled task, an async generator's finalizer):
+            # no blocking call here; the release runs as a task of the loop, and the loop's
+            # shutdown waits for it.
+            task = loop.create_task(self._arelease(side, slots_key, lease_id))
+            self._release_tasks[task] = (slots_key, lease_id)
+            task.add_done_callback(self._released_in_loop)
+            return
+        self._release_now(slots_key, lease_id)
+
+    def _released_in_loop(self, task: asyncio.Task[None]) -> None:
+        entry = self._release_tasks.pop(task, None)
+        if entry is not None and task.cancelled():
+            # The loop shut down (asyncio.run's end) before the release ran: do it now.
+            self._release_now(*entry)
+
+    def _sweep(self) -> None:
+        """Releases left as tasks of a loop that closed before running them: do them now."""
+        for task, entry in list(self._release_tasks.items()):
+            closed = not task.done() and task.get_loop().is_closed()
+            if closed and self._release_tasks.pop(task, None) is not None:
+                self._release_now(*entry)
+
+    def _release_now(self, slots_key: str, lease_id: str) -> None:
+        try:
+            self._release_script(
+                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
+            )
+        except self._redis_errors as exc:
+            logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
+
+    async def _arelease(self, side: _AsyncSide, slots_key: str, lease_id: str) -> None:
+        try:
+            await side.release(
+                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
+            )
+        except self._redis_errors as exc:
+            logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
+
+    def pause(self, account: str, seconds: float) -> float:
+        pause_key = self._keys(Pool(account, EXPLICIT_POOL, None))[1]
+        try:
+            return float(self._pause_script(keys=[pause_key], args=[max(int(seconds * 1000), 1)]))
+        except self._redis_errors as exc:
+            # The request that got the 429 still backs off by itself.
+            logger.warning("Could not share a pause through %s: %s", self._where, exc)
+            return 0.0
+
+    def in_flight(self, account: str, model: str | None = None) -> int:
+        self._sweep()
+        slots_key = self._keys(Pool(account, pool_name(model, model is None), None))[0]
+        try:
+            seconds, micros = self._client.time()
+            now_ms = int(seconds) * 1000 + int(micros) // 1000
+            return int(self._client.zcount(slots_key, f"({now_ms}", "+inf"))
+        except self._redis_errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def _renew_now(self, slots_key: str, lease_ids: list[str]) -> None:
+        self._renew_script(keys=[slots_key], args=[self._lease_ms, *lease_ids])
