@@ -314,6 +314,18 @@ class ThinkingConfig(_Request):
     type: Literal["enabled", "disabled"]
 
 
+class SafetyCheck(_Request):
+    """Content safety review (``deepseek-flash``, from 2026-11-13; the service's "Model Content
+    Safety" guide, https://api-docs.deepseek.com/guides/safety).
+
+    ``"high"`` turns on the basic risk control, which reviews the input and the output: a
+    request may then be refused with 400 "Content Exists Risk" or its reply end in a refusal.
+    ``"low"`` is the default checks, the same as leaving the field out.
+    """
+
+    level: Literal["low", "high"]
+
+
 class ChatRequest(_Request):
     """A chat-completions request, validated before it is sent.
 
@@ -347,6 +359,7 @@ class ChatRequest(_Request):
     thinking: bool | ThinkingConfig | None = None
     reasoning_effort: ReasoningEffort | None = None
     user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,512}$")] | None = None
+    safety_check: SafetyCheck | None = None
     extra_body: dict[str, Any] | None = None
     allow_dropped_images: bool = False
     """Send image parts to a model known to drop them silently (``deepseek-v4-pro``).

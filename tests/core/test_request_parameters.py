@@ -17,7 +17,7 @@ import annotated_types
 import httpx
 import pytest
 
-from deepseekapi_core import DeepSeekClient
+from deepseekapi_core import DeepSeekClient, InvalidRequestError
 from deepseekapi_core._adapters._options_policy import known_option_names
 from deepseekapi_core.testing import Emulator
 from deepseekapi_core.testing._checks import fields as emulator_fields
@@ -78,6 +78,7 @@ SAMPLES: dict[str, Sample] = {
     "thinking": Sample(True, sent={"type": "enabled"}),
     "reasoning_effort": Sample("max", context={"thinking": True}),
     "user_id": Sample("end-user_42"),
+    "safety_check": Sample({"level": "high"}),
     "extra_body": Sample({"vendor_flag": 1}),
     "allow_dropped_images": Sample(True),
 }
@@ -307,3 +308,24 @@ def test_the_emulator_refuses_a_value_of_the_wrong_type(name: str) -> None:
     assert response.status_code == 422
     assert response.text.startswith("Failed to deserialize the JSON body")
     assert f"{name}: invalid" in response.text
+
+
+# --------------------------------------------------------------------------------------------
+# A parameter added in the model alone: safety_check
+
+
+def test_a_bad_safety_level_is_refused_before_sending() -> None:
+    emulator = Emulator(api_key=KEY)
+    client = DeepSeekClient(transport=emulator.transport(), api_key=KEY)
+    with pytest.raises(InvalidRequestError, match="safety_check"):
+        client.chat(**_params("safety_check", Sample({"level": "medium"})))
+    assert emulator.chat_requests == []
+
+
+def test_the_emulator_refuses_a_bad_safety_level_as_the_service_does() -> None:
+    """The guide: "level must be low or high; otherwise the request returns 400"."""
+    sample = SAMPLES["safety_check"]
+    body = build_request_body(ChatRequest.model_validate(_params("safety_check", sample)))
+    response = _post(sample, {**body, "safety_check": {"level": "medium"}})
+    assert response.status_code == 400
+    assert "Invalid safety_check value" in response.text
