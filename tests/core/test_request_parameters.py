@@ -22,9 +22,10 @@ from deepseekapi_core._adapters._options_policy import known_option_names
 from deepseekapi_core.testing import Emulator
 from deepseekapi_core.testing._checks import fields as emulator_fields
 from deepseekapi_core.testing._checks.ranges import MAX_STOP_SEQUENCES
-from deepseekapi_core.wire import Era
+from deepseekapi_core.wire import Era, get_model_profile
 from deepseekapi_core.wire._models import ChatRequest
 from deepseekapi_core.wire._prepare import RULED_FIELDS, build_request_body
+from deepseekapi_core.wire._registry import known_model_ids
 
 KEY = "sk-test"
 PROMPT = "Say hi in json."
@@ -329,3 +330,15 @@ def test_the_emulator_refuses_a_bad_safety_level_as_the_service_does() -> None:
     response = _post(sample, {**body, "safety_check": {"level": "medium"}})
     assert response.status_code == 400
     assert "Invalid safety_check value" in response.text
+
+
+def test_the_registrys_mode_rules_name_request_fields() -> None:
+    """A parameter a model ignores or rejects is named as the request model names it."""
+    fields = set(ChatRequest.model_fields)
+    for era in Era:
+        for model in known_model_ids(era):
+            profile = get_model_profile(model, era)
+            rules = (
+                profile.ignored_always | profile.ignored_when_thinking
+            ) | profile.rejected_when_thinking
+            assert rules <= fields, (era, model, sorted(rules - fields))
