@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..http._errors import UnsupportedParameterError
+from ..tools._specs import may_force_tool
 from ._images import check_request_images
 from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
@@ -179,11 +180,7 @@ def _tool_choice(
     choice: str | NamedToolChoice, profile: ModelProfile, *, thinking: bool
 ) -> str | dict[str, Any]:
     """``tool_choice`` as sent: a forced one goes as "auto" where the mode cannot force."""
-    if (
-        thinking
-        and choice not in ("auto", "none")
-        and profile.era.rejects_forced_tool_choice_when_thinking
-    ):
+    if choice not in ("auto", "none") and not may_force_tool(profile, thinking=thinking):
         # The service answers 400 "Thinking mode does not support this tool_choice". Agents
         # and structured output force tools on the caller's behalf, so the tools stay on
         # offer with "auto" rather than the turn dying.
