@@ -3,8 +3,8 @@
 An adapter's own fields (``model``, ``temperature`` ...) come first; then each option mapping
 in its precedence order (LangChain: ``model_kwargs``, the call's ``stop``, the call's kwargs;
 LlamaIndex: ``additional_kwargs``, the call's kwargs), each sorted by :func:`classify_options`
-(``deepseekapi_core.wire._options``), a later one winning name by name; then ``disabled_params``
-drop what must never be sent. What comes out is a validated :class:`ChatRequest` and the
+(``_options_policy``), a later one winning name by name; then ``disabled_params`` drop what
+must never be sent. What comes out is a validated :class:`ChatRequest` and the
 call's HTTP options (timeout, headers, query), merged in the same order.
 """
 

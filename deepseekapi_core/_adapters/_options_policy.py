@@ -114,6 +114,39 @@ def _transport_options(source: Mapping[str, Any]) -> RequestOptions:
     )
 
 
+def _extra_body(value: Any) -> Mapping[str, Any]:
+    if value is not None and not isinstance(value, Mapping):
+        raise InvalidRequestError(
+            f"extra_body must be a mapping, not {type(value).__name__}", param="extra_body"
+        )
+    return value or {}
+
+
+def _aliased(name: str, value: Any, options: Mapping[str, Any]) -> Any:
+    """The value of openai's ``name`` for the service's field, refused if both disagree."""
+    target = OPTION_ALIASES[name]
+    if target in options and options[target] != value:
+        raise InvalidRequestError(
+            f"{name} and {target} are the same option and were given different values",
+            param=name,
+        )
+    return value
+
+
+def _takes_effect(name: str, value: Any) -> bool:
+    """Whether an ignored option's value would change anything (then it is warned about);
+    ``n`` above 1 is refused."""
+    if value is None or _NO_OP_VALUES.get(name, object()) == value:
+        return False
+    if name == "n":
+        raise UnsupportedParameterError(
+            f"n={value!r}: the DeepSeek service returns one choice per request; "
+            "send several requests (e.g. batch) instead",
+            param="n",
+        )
+    return True
+
+
 def classify_options(
     options: Mapping[str, Any],
     *,
@@ -145,31 +178,14 @@ def classify_options(
         if name in TRANSPORT_OPTIONS:
             transport[name] = value
         elif name == "extra_body":
-            if value is not None and not isinstance(value, Mapping):
-                raise InvalidRequestError(
-                    f"extra_body must be a mapping, not {type(value).__name__}", param=name
-                )
-            sorted_options.extra_body.update(value or {})
+            sorted_options.extra_body.update(_extra_body(value))
         elif name in REQUEST_FIELDS:
             sorted_options.params[name] = value
         elif name in OPTION_ALIASES:
-            target = OPTION_ALIASES[name]
-            if target in options and options[target] != value:
-                raise InvalidRequestError(
-                    f"{name} and {target} are the same option and were given different values",
-                    param=name,
-                )
-            sorted_options.params[target] = value
+            sorted_options.params[OPTION_ALIASES[name]] = _aliased(name, value, options)
         elif name in IGNORED_OPTIONS:
-            if value is None or _NO_OP_VALUES.get(name, object()) == value:
-                continue
-            if name == "n":
-                raise UnsupportedParameterError(
-                    f"n={value!r}: the DeepSeek service returns one choice per request; "
-                    "send several requests (e.g. batch) instead",
-                    param="n",
-                )
-            ignored.append(name)
+            if _takes_effect(name, value):
+                ignored.append(name)
         elif unknown_to_body:
             sorted_options.extra_body[name] = value
         else:

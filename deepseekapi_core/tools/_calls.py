@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..http._errors import InvalidRequestError
-from ..wire._models import FunctionCall, ToolCall
+from ..wire._models import FunctionCall, ToolCall, ToolCallDelta
 
 _T = TypeVar("_T")
 
@@ -243,3 +243,22 @@ class ToolCallBuilder:
     def as_wire(self) -> dict[str, Any]:
         """The call so far as the OpenAI-style dict (``{"id", "type", "function"}``)."""
         return wire_tool_call(self.id, self.name, self.arguments)
+
+
+def add_tool_fragments(
+    calls: dict[int, ToolCallBuilder], fragments: Iterable[ToolCallDelta]
+) -> None:
+    """Fold streamed tool-call fragments into ``calls`` (by call index): the first fragment of
+    a call brings its ``id`` and name, the later ones pieces of its arguments."""
+    for fragment in fragments:
+        builder = calls.get(fragment.index)
+        if builder is None:
+            builder = calls[fragment.index] = ToolCallBuilder(index=fragment.index)
+        if fragment.id:
+            builder.id = fragment.id
+        function = fragment.function
+        if function is not None:
+            if function.name:
+                builder.name += function.name
+            if function.arguments:
+                builder.arguments += function.arguments

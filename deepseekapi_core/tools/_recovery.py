@@ -38,7 +38,11 @@ from typing import Any
 
 from ..wire._models import FunctionCall, ToolCall, ToolSpec
 
-__all__ = ["RecoveredToolCalls", "recover_tool_calls", "schema_problems"]
+__all__ = ["TOOL_CALLS_RECOVERED", "RecoveredToolCalls", "recover_tool_calls", "schema_problems"]
+
+TOOL_CALLS_RECOVERED = "tool_calls_recovered"
+"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
+marks a reply whose tool calls the core recovered from its text; the value is the shape."""
 
 _BAR = "\uff5c"
 _DSML = f"{_BAR}DSML{_BAR}"
@@ -457,8 +461,3 @@ def _same(value: Any, option: Any) -> bool:
     if isinstance(value, bool) or isinstance(option, bool):
         return isinstance(value, bool) and isinstance(option, bool) and value is option
     return bool(value == option)
-
-
-TOOL_CALLS_RECOVERED = "tool_calls_recovered"
-"""The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
-marks a reply whose tool calls the core recovered from its text; the value is the shape."""

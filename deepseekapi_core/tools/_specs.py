@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from ..http._errors import InvalidRequestError
 from ..wire._models import NamedToolChoice, ToolSpec
-from ..wire._registry import DEFAULT_ERA, Era, get_model_profile
+from ..wire._registry import DEFAULT_ERA, Era, ModelProfile, get_model_profile
 
 ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
 """The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
@@ -193,14 +193,20 @@ def _named(name: str, tool_names: Sequence[str] | None = None) -> NamedToolChoic
     return NamedToolChoice.model_validate({"function": {"name": name}})
 
 
+def may_force_tool(profile: ModelProfile, *, thinking: bool) -> bool:
+    """The forcing rule: whether a request in this mode may force a tool call (``tool_choice``
+    "required" or a named function). Thinking mode of the V3.2/V4 eras accepts only "auto"
+    and "none" (400 "Thinking mode does not support this tool_choice")."""
+    return not (thinking and profile.era.rejects_forced_tool_choice_when_thinking)
+
+
 def forced_tool_choice_allowed(
     model: str, *, thinking: bool | None, era: Era = DEFAULT_ERA
 ) -> bool:
-    """Whether a request may force a tool call (``tool_choice`` "required" or a named function).
+    """Whether a request to ``model`` may force a tool call (see :func:`may_force_tool`).
 
-    Thinking mode of the V3.2/V4 eras accepts only "auto" and "none". Adapters that force a tool
-    on the caller's behalf (structured output, ``tool_required``) ask this first and fall back to
-    "auto" with the tool as the only one offered.
+    Adapters that force a tool on the caller's behalf (structured output, ``tool_required``)
+    ask this first and fall back to "auto" with the tool as the only one offered.
     """
     profile = get_model_profile(model, era)
-    return not (profile.thinks(thinking) and profile.era.rejects_forced_tool_choice_when_thinking)
+    return may_force_tool(profile, thinking=profile.thinks(thinking))

@@ -1,4 +1,5 @@
-"""Framework-neutral conversions that both adapters need: tools, arguments, content, usage."""
+"""Framework-neutral conversions both adapters need: roles, messages, content and reasoning
+blocks, usage (tools are converted in :mod:`deepseekapi_core.tools`)."""
 
 from __future__ import annotations
 

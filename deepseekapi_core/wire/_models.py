@@ -10,9 +10,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "AssistantMessage",
@@ -307,13 +314,32 @@ class ThinkingConfig(_Request):
     type: Literal["enabled", "disabled"]
 
 
+class SafetyCheck(_Request):
+    """Content safety review (``deepseek-flash``, from 2026-11-13; the service's "Model Content
+    Safety" guide, https://api-docs.deepseek.com/guides/safety).
+
+    ``"high"`` turns on the basic risk control, which reviews the input and the output: a
+    request may then be refused with 400 "Content Exists Risk" or its reply end in a refusal.
+    ``"low"`` is the default checks, the same as leaving the field out.
+    """
+
+    level: Literal["low", "high"]
+
+
 class ChatRequest(_Request):
     """A chat-completions request, validated before it is sent.
 
-    Besides the wire parameters it carries ``thinking`` as a plain bool (or the wire object) and
-    ``extra_body`` for fields this model does not know yet; both are resolved by
-    :func:`deepseekapi_core.build_request_body`.
+    This model is the one list of request parameters: every field is sent (when set) under its
+    own name, except the fields in :attr:`NON_WIRE_FIELDS`. A new service parameter is added
+    here and nowhere else; the clients, both adapters' options and the emulator's checks follow.
+    :func:`deepseekapi_core.build_request_body` applies the mode rules on top (``thinking`` as
+    a plain bool or the wire object, parameters a model ignores or rejects, JSON schema output,
+    reasoning replay, ``stream`` set by the method called).
     """
+
+    NON_WIRE_FIELDS: ClassVar[frozenset[str]] = frozenset({"extra_body", "allow_dropped_images"})
+    """Fields that steer how the request is built and are never sent under their own name:
+    ``extra_body`` (merged into the body as it is) and ``allow_dropped_images``."""
 
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
@@ -333,6 +359,7 @@ class ChatRequest(_Request):
     thinking: bool | ThinkingConfig | None = None
     reasoning_effort: ReasoningEffort | None = None
     user_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,512}$")] | None = None
+    safety_check: SafetyCheck | None = None
     extra_body: dict[str, Any] | None = None
     allow_dropped_images: bool = False
     """Send image parts to a model known to drop them silently (``deepseek-v4-pro``).
@@ -510,17 +537,17 @@ class Choice(_Response):
 
 
 class _WithHeaders(_Response):
-    # The clients put the headers in pydantic's private slot (attach_response_headers). A
-    # declared PrivateAttr would make pydantic run Python code for every parsed stream chunk
-    # (1.2 us each, about 15 % of a stream's time in the core).
+    _headers: Mapping[str, str] | None = PrivateAttr(default=None)
+    """The HTTP response's headers, as the client received them (set by
+    :func:`attach_response_headers`, copied only when read)."""
 
     @property
     def response_headers(self) -> dict[str, str]:
         """The HTTP response's headers (lower-case names), when this came from a client."""
-        private = self.__pydantic_private__
         # Copied here, when asked, not when the reply arrives: most callers never ask, and
         # copying httpx's headers costs a non-streaming call 5 us.
-        return dict(private["_headers"]) if private and "_headers" in private else {}
+        headers = self._headers
+        return dict(headers) if headers is not None else {}
 
 
 def attach_response_headers(model: _WithHeaders, headers: Mapping[str, str]) -> None:
@@ -529,7 +556,7 @@ def attach_response_headers(model: _WithHeaders, headers: Mapping[str, str]) -> 
     ``headers`` is kept as it is (an ``httpx.Headers`` is fine: its names are lower-case and
     repeated headers join with ``", "``) and copied only when read.
     """
-    object.__setattr__(model, "__pydantic_private__", {"_headers": headers})
+    model._headers = headers
 
 
 class ChatCompletion(_WithHeaders):

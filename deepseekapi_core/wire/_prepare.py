@@ -30,12 +30,16 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from ..http._errors import UnsupportedParameterError
+from ..tools._specs import may_force_tool
 from ._images import check_request_images
-from ._models import ChatMessage, ChatRequest, ResponseFormat
+from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
 
 __all__ = [
+    "RULED_FIELDS",
     "IgnoredParameterWarning",
     "ReasoningReplay",
     "build_request_body",
@@ -49,17 +53,37 @@ logger = logging.getLogger("deepseekapi_core")
 ReasoningReplay = Literal["auto", "always", "never"]
 """How earlier turns' ``reasoning_content`` is sent back: by the service's rules, always, never."""
 
-_PLAIN_PARAMETERS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "stop",
-    "presence_penalty",
-    "frequency_penalty",
-    "logprobs",
-    "top_logprobs",
-    "user_id",
+RULED_FIELDS = frozenset(
+    {
+        "messages",
+        "response_format",
+        "tool_choice",
+        "stream",
+        "stream_options",
+        "thinking",
+        "reasoning_effort",
+    }
 )
+"""Wire fields of :class:`ChatRequest` whose body entry a mode rule writes (reasoning replay,
+JSON schema output, the forcing rule, the method called, the thinking switch); every other
+wire field is sent as the request holds it."""
+
+_PLAIN_FIELDS = tuple(
+    name
+    for name in ChatRequest.model_fields
+    if name not in RULED_FIELDS and name not in ChatRequest.NON_WIRE_FIELDS
+)
+# Read field by field rather than with model_dump(exclude=...): half the cost per call, and
+# the messages (the bulk of a request) are never serialised twice.
+
+
+def _wire_value(value: Any) -> Any:
+    """A field's value as JSON-ready data (wire models without their unset fields)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
+    if isinstance(value, list):
+        return [_wire_value(item) for item in value]
+    return value
 
 
 class IgnoredParameterWarning(UserWarning):
@@ -107,6 +131,9 @@ def build_request_body(
 ) -> dict[str, Any]:
     """The JSON body for ``POST /chat/completions``.
 
+    The body is the request's wire fields as they are (every field but
+    :attr:`ChatRequest.NON_WIRE_FIELDS`, None left out), with the mode rules applied on top.
+
     Raises :class:`UnsupportedParameterError` for a parameter the model's mode rejects,
     :class:`InvalidRequestError` for an image the model cannot see or the service cannot read,
     and warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
@@ -116,59 +143,64 @@ def build_request_body(
         request.messages, profile, allow_dropped_images=request.allow_dropped_images
     )
     thinking = profile.thinks(request.thinking_switch)
-    with_tools = uses_tools(request)
     body: dict[str, Any] = {
         "model": request.model,
         "messages": prepare_messages(
             request.messages,
             thinking=thinking,
-            with_tools=with_tools,
+            with_tools=uses_tools(request),
             era=era,
             replay=reasoning_replay,
         ),
     }
-    for name in _PLAIN_PARAMETERS:
+    for name in _PLAIN_FIELDS:
         value = getattr(request, name)
         if value is not None:
-            body[name] = value
+            body[name] = _wire_value(value)
     _apply_mode_rules(body, profile, thinking=thinking)
     _apply_thinking_switch(body, profile, request, thinking=thinking)
     if request.response_format is not None:
         _apply_response_format(body, request.response_format)
-    if request.tools:
-        if thinking and not profile.supports_tools_when_thinking:
-            raise UnsupportedParameterError(
-                f"{request.model} does not support tools in thinking mode in the {era.value} era; "
-                "use deepseek-chat for tool calling",
-                param="tools",
-            )
-        body["tools"] = [tool.model_dump(exclude_none=True) for tool in request.tools]
+    if request.tools and thinking and not profile.supports_tools_when_thinking:
+        raise UnsupportedParameterError(
+            f"{request.model} does not support tools in thinking mode in the {era.value} era; "
+            "use deepseek-chat for tool calling",
+            param="tools",
+        )
     if request.tool_choice is not None:
-        choice = request.tool_choice
-        if (
-            thinking
-            and choice not in ("auto", "none")
-            and profile.era.rejects_forced_tool_choice_when_thinking
-        ):
-            # The service answers 400 "Thinking mode does not support this tool_choice". Agents
-            # and structured output force tools on the caller's behalf, so the tools stay on
-            # offer with "auto" rather than the turn dying.
-            forced = choice if isinstance(choice, str) else choice.function.name
-            _warn_ignored(
-                f"{request.model} in thinking mode cannot force a tool (tool_choice {forced!r}); "
-                "sent as 'auto'. Turn thinking off (thinking=False or deepseek-chat) to force one"
-            )
-            choice = "auto"
-        body["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
+        body["tool_choice"] = _tool_choice(request.tool_choice, profile, thinking=thinking)
     if stream:
-        body["stream"] = True
-        include_usage = True
-        if request.stream_options is not None and request.stream_options.include_usage is not None:
-            include_usage = request.stream_options.include_usage
-        body["stream_options"] = {"include_usage": include_usage}
+        _apply_stream(body, request)
     if request.extra_body:
         body.update(request.extra_body)
     return body
+
+
+def _tool_choice(
+    choice: str | NamedToolChoice, profile: ModelProfile, *, thinking: bool
+) -> str | dict[str, Any]:
+    """``tool_choice`` as sent: a forced one goes as "auto" where the mode cannot force."""
+    if choice not in ("auto", "none") and not may_force_tool(profile, thinking=thinking):
+        # The service answers 400 "Thinking mode does not support this tool_choice". Agents
+        # and structured output force tools on the caller's behalf, so the tools stay on
+        # offer with "auto" rather than the turn dying.
+        forced = choice if isinstance(choice, str) else choice.function.name
+        _warn_ignored(
+            f"{profile.id} in thinking mode cannot force a tool (tool_choice {forced!r}); "
+            "sent as 'auto'. Turn thinking off (thinking=False or deepseek-chat) to force one"
+        )
+        return "auto"
+    return choice if isinstance(choice, str) else choice.model_dump()
+
+
+def _apply_stream(body: dict[str, Any], request: ChatRequest) -> None:
+    """A streamed request asks for usage on its last chunk unless the request says otherwise."""
+    body["stream"] = True
+    include_usage = True
+    options = request.stream_options
+    if options is not None and options.include_usage is not None:
+        include_usage = options.include_usage
+    body["stream_options"] = {"include_usage": include_usage}
 
 
 def json_schema_instruction(json_schema: Mapping[str, Any]) -> str:

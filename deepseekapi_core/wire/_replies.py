@@ -1,17 +1,15 @@
 """What both adapters make of a reply, before they put it in their framework's types.
 
-A finished reply's metadata (:class:`ReplySummary`, from a completion or a folded stream), its
-tool calls with their arguments parsed or the reason they cannot be (:func:`parse_tool_calls`),
-the arguments of a call still streaming (:func:`parse_partial_arguments`), the numbering of a
-streamed reply's content blocks (:class:`BlockNumbering`), and the texts and rules of tool
-calling that both adapters apply (first call only, "expected a tool call", a JSON answer in
-place of a call).
+A finished reply's metadata (:class:`ReplySummary`, from a completion or a folded stream) and
+the numbering of a streamed reply's content blocks (:class:`BlockNumbering`). Tool calls of a
+reply (parsed whole or while streaming, recovered from the text) are in
+:mod:`deepseekapi_core.tools`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from ..tools._recovery import TOOL_CALLS_RECOVERED
 from ._models import Usage
@@ -20,8 +18,6 @@ __all__ = [
     "BlockNumbering",
     "ReplySummary",
 ]
-
-_T = TypeVar("_T")
 
 
 class _Reply(Protocol):
@@ -84,14 +80,6 @@ class ReplySummary:
         if self.tool_calls_recovered is not None:
             counts[TOOL_CALLS_RECOVERED] = self.tool_calls_recovered
         return counts
-
-
-# --------------------------------------------------------------------------------------------
-# Tool calls of a reply
-
-
-# --------------------------------------------------------------------------------------------
-# Structured output served by a tool call
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..tools._calls import ToolCallBuilder
+from ..tools._calls import ToolCallBuilder, add_tool_fragments
 from ._models import (
     AssistantMessage,
     ChatCompletion,
@@ -74,24 +74,9 @@ class StreamAccumulator:
             self.reasoning.append(text)
             visible = True
         if delta.tool_calls:
-            self._add_tool_fragments(delta.tool_calls)
+            add_tool_fragments(self.tool_calls, delta.tool_calls)
             visible = True
         return visible
-
-    def _add_tool_fragments(self, fragments: list[ToolCallDelta]) -> None:
-        calls = self.tool_calls
-        for fragment in fragments:
-            builder = calls.get(fragment.index)
-            if builder is None:
-                builder = calls[fragment.index] = ToolCallBuilder(index=fragment.index)
-            if fragment.id:
-                builder.id = fragment.id
-            function = fragment.function
-            if function is not None:
-                if function.name:
-                    builder.name += function.name
-                if function.arguments:
-                    builder.arguments += function.arguments
 
     @property
     def text(self) -> str:

@@ -1,5 +1,7 @@
 """The service's request checks, one module per concern, run in the service's order.
 
+- :mod:`.fields`: the request fields, their JSON kinds and bounds, read from the wire
+  request model (a field added there is checked here without an edit);
 - :mod:`.shape`: what the deserialiser refuses (422, plain text);
 - :mod:`.ranges`: values out of range (400);
 - :mod:`.tools`: tool definitions, ``tool_choice`` and the order of tool messages (400);

@@ -12,14 +12,12 @@ from typing import Any
 
 from .._vision import image_part_problem
 from .errors import ShapeError, describe, expected
+from .fields import SCALAR_KINDS
 
 __all__ = ["CONTENT_PART_CHECKS", "ROLES", "check_shape", "is_json_mode"]
 
 ROLES = ("system", "user", "assistant", "tool")
 RESPONSE_FORMATS = ("text", "json_object")
-_FLOATS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
-_UNSIGNED = ("max_tokens", "top_logprobs")
-_BOOLEANS = ("stream", "logprobs")
 _TOOL_CHOICE_WORDS = ("none", "auto", "required")
 
 
@@ -138,20 +136,12 @@ def _check_tool_calls(where: str, tool_calls: object) -> None:
 
 
 def _check_parameter_types(body: Mapping[str, Any]) -> None:
-    for name in _FLOATS:
+    """Each scalar field of the wire request model holds its JSON type (see :mod:`.fields`)."""
+    for name, kind in SCALAR_KINDS.items():
         value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ShapeError(f"{name}: invalid type: {describe(value)}, expected f32")
-    for name in _UNSIGNED:
-        value = body.get(name)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise ShapeError(f"{name}: invalid value: {describe(value)}, expected u32")
-    for name in _BOOLEANS:
-        value = body.get(name)
-        if value is not None and not isinstance(value, bool):
-            raise ShapeError(f"{name}: invalid type: {describe(value)}, expected a boolean")
+        if value is not None and not _is_kind(value, kind):
+            problem = "value" if kind == "u32" else "type"
+            raise ShapeError(f"{name}: invalid {problem}: {describe(value)}, expected {kind}")
     stop = body.get("stop")
     if (
         stop is not None
@@ -159,6 +149,16 @@ def _check_parameter_types(body: Mapping[str, Any]) -> None:
         and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
         raise ShapeError("stop: data did not match any variant of untagged enum StopSequence")
+
+
+def _is_kind(value: object, kind: str) -> bool:
+    if kind == "a boolean":
+        return isinstance(value, bool)
+    if kind == "a string":
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return kind == "f32" or (isinstance(value, int) and value >= 0)
 
 
 def _check_response_format(response_format: object) -> None:
