@@ -168,8 +168,11 @@ def response_metadata_from(reply: ReplySummary) -> dict[str, Any]:
     return metadata
 
 
-def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
-    """The completion's first choice as an ``AIMessage``."""
+def ai_message_from_completion(
+    completion: ChatCompletion, token_usage: dict[str, Any] | None = None
+) -> AIMessage:
+    """The completion's first choice as an ``AIMessage``; ``token_usage`` is the service's
+    usage object as a dict, when the caller has it already (else it is dumped here)."""
     choice = completion.choices[0]
     message = choice.message
     additional: dict[str, Any] = {}
@@ -177,7 +180,7 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
         additional["reasoning_content"] = message.reasoning_content
     valid: list[LCToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for call in parse_tool_calls(message.tool_calls or ()):
+    for call in parse_tool_calls(message.tool_calls) if message.tool_calls else ():
         if call.args is None:
             invalid.append(
                 invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=call.error)
@@ -189,7 +192,9 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
         metadata["logprobs"] = choice.logprobs
     if completion.usage is not None:
         # The service's own usage object, nested as ChatDeepSeek gives it.
-        metadata["token_usage"] = completion.usage.model_dump(exclude_none=True)
+        if token_usage is None:
+            token_usage = completion.usage.model_dump(exclude_none=True)
+        metadata["token_usage"] = token_usage
     return AIMessage(
         content=message.content or "",
         additional_kwargs=additional,

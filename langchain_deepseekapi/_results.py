@@ -25,7 +25,9 @@ __all__ = ["StreamFolder", "chat_result"]
 
 def chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatResult:
     """``completion`` as LangChain's result (with the HTTP headers when asked for)."""
-    message = ai_message_from_completion(completion)
+    # Dumped once for the message's metadata and the result's llm_output (copied: two owners).
+    usage = completion.usage.model_dump(exclude_none=True) if completion.usage else None
+    message = ai_message_from_completion(completion, usage)
     if headers:
         message.response_metadata["headers"] = completion.response_headers
     generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
@@ -34,12 +36,17 @@ def chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatRes
         "system_fingerprint": completion.system_fingerprint,
         "id": completion.id,
     }
-    if completion.usage is not None:
-        llm_output["token_usage"] = completion.usage.model_dump(exclude_none=True)
+    if usage is not None:
+        llm_output["token_usage"] = _copy_usage(usage)
     return ChatResult(
         generations=[ChatGeneration(message=message, generation_info=generation_info)],
         llm_output=llm_output,
     )
+
+
+def _copy_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """``usage`` with its nested details copied too (a caller may change either copy)."""
+    return {key: dict(value) if isinstance(value, dict) else value for key, value in usage.items()}
 
 
 class StreamFolder:

@@ -311,9 +311,11 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
 
     def __getstate__(self) -> dict[Any, Any]:
         """The pickled state; the model itself keeps every field."""
-        # llama-index's BaseComponent.__getstate__ deletes what it cannot pickle (an injected
-        # transport or HTTP client) from the state's "__dict__", which pydantic hands over as
-        # this model's own __dict__: let it delete from a copy.
+        # Needed for correctness, not speed: llama-index's BaseComponent.__getstate__ deletes
+        # what it cannot pickle (an injected transport or HTTP client) from the state's
+        # "__dict__", which pydantic hands over as this model's own __dict__, so pickling would
+        # strip the live model of its transport (tests/llama_index/test_clients.py fails without
+        # this). Let it delete from a copy, swapped in for the call only.
         live = self.__dict__
         object.__setattr__(self, "__dict__", dict(live))
         try:

@@ -255,11 +255,11 @@ def _assistant(
     if reasoning:
         blocks.append(_thinking_block(reasoning, reasoning_tokens))
         extra["reasoning_content"] = reasoning
-    blocks.append(TextBlock.model_construct(block_type="text", text=text))
+    blocks.append(_new_text_block({"block_type": "text", "text": text}))
     if tool_blocks:
         blocks.extend(tool_blocks)
         extra["tool_calls"] = tool_dicts
-    return LIChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs=extra)
+    return _new_message({"role": _ASSISTANT, "additional_kwargs": extra, "blocks": blocks})
 
 
 def _thinking_block(reasoning: str, tokens: int | None) -> ThinkingBlock:
