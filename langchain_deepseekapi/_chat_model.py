@@ -37,6 +37,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from deepseekapi_core import (
+    ChatCompletion,
     ChatRequest,
     Era,
     RequestOptions,
@@ -499,11 +500,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._chat_request(messages, stop, kwargs)
-        completion = self.clients.chat(request, options)
-        result = chat_result(completion, headers=self.include_response_headers)
-        self._priced(result.generations[0].message, completion.usage)
-        return result
+        return self._result(self.clients.chat(*self._chat_request(messages, stop, kwargs)))
 
     async def _agenerate(
         self,
@@ -513,7 +510,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
-        completion = await self.clients.achat(request, options)
+        return self._result(await self.clients.achat(request, options))
+
+    def _result(self, completion: ChatCompletion) -> ChatResult:
         result = chat_result(completion, headers=self.include_response_headers)
         self._priced(result.generations[0].message, completion.usage)
         return result
@@ -547,12 +546,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # calling it here too would report every token twice.
         request, options, folder = self._stream_start(messages, stop, kwargs)
         for chunk in self.clients.stream_chat(request, options):
-            generation = folder.feed(chunk)
-            if generation is not None:
+            if (generation := folder.feed(chunk)) is not None:
                 yield generation
-        last = folder.last()
-        self._priced(last.message, folder.reply.usage)
-        yield last
+        yield self._last(folder)
 
     async def _astream(
         self,
@@ -563,12 +559,15 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, options, folder = self._stream_start(messages, stop, kwargs)
         async for chunk in self.clients.astream_chat(request, options):
-            generation = folder.feed(chunk)
-            if generation is not None:
+            if (generation := folder.feed(chunk)) is not None:
                 yield generation
+        yield self._last(folder)
+
+    def _last(self, folder: StreamFolder) -> ChatGenerationChunk:
+        """The stream's last chunk: its metadata, usage and cost."""
         last = folder.last()
         self._priced(last.message, folder.reply.usage)
-        yield last
+        return last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output
