@@ -120,8 +120,12 @@ def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
 def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
     # Invalid calls are sent back as the model produced them, so a ToolMessage answering one
     # stays valid.
-    calls = tool_calls_from(
-        [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
+    calls = (
+        tool_calls_from(
+            [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
+        )
+        if message.tool_calls or message.invalid_tool_calls
+        else []  # most turns call nothing: skip the conversion
     )
     text = join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES)
     # output_version="v1" messages keep reasoning as content blocks.
