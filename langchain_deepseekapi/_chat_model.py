@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from functools import partial
-from operator import itemgetter
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal
 
 import httpx
 from langchain_core.callbacks import (
@@ -21,14 +19,10 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import LangSmithParams, LanguageModelInput
 from langchain_core.language_models import ModelProfile as LCModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.tool import ToolCallChunk
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,12 +38,10 @@ from typing_extensions import Self
 
 from deepseekapi_core import (
     ChatCompletion,
-    ChatCompletionChunk,
     ChatRequest,
     Era,
     RequestOptions,
     RetryPolicy,
-    ToolSpec,
     Usage,
     get_model_profile,
 )
@@ -70,30 +62,19 @@ from deepseekapi_core.http._config import resolve_endpoint
 from deepseekapi_core.tools._specs import (
     ToolChoice,
     forced_tool_choice_allowed,
-    json_schema_format,
     resolve_tool_choice,
-    tool_specs_from,
 )
-from deepseekapi_core.tools._structured import parse_json_reply
 from deepseekapi_core.wire import DEFAULT_ERA, ReasoningEffort
-from deepseekapi_core.wire._replies import BlockNumbering
-from deepseekapi_core.wire._stream import StreamAccumulator
 
 from ._compat import (
-    RequiredJsonToolParser,
-    RequiredPydanticToolParser,
     combine_llm_outputs,
-    input_messages,
-    with_corrective_turn,
 )
 from ._messages import (
     MODEL_PROVIDER,
-    ai_message_from_completion,
-    chunk_message,
-    response_metadata_from,
     to_core_messages,
-    usage_metadata_from,
 )
+from ._results import StreamFolder, chat_result
+from ._structured import structured_output, tool_wire
 from ._tokens import count_message_tokens, token_ids
 
 __all__ = ["ChatDeepSeekAPI"]
@@ -113,6 +94,9 @@ _PARAM_FIELDS = (
     "reasoning_effort",
     "user_id",
 )
+# The fields that configure the core clients are ClientOptions' fields, named as there, but for
+# this one: ChatOpenAI's spelling (``async_http_client`` is accepted as well).
+_CLIENT_OPTION_ALIASES = {"async_http_client": "http_async_client"}
 # ChatDeepSeek's and ChatOpenAI's constructor keywords that are not our fields.
 _CONSTRUCTOR_POLICY = ConstructorPolicy(
     owner="ChatDeepSeekAPI",
@@ -138,28 +122,8 @@ _CONSTRUCTOR_POLICY = ConstructorPolicy(
     ),
     http_clients=("http_client", "http_async_client"),
     unknown_to="model_kwargs",
+    client_option_aliases=_CLIENT_OPTION_ALIASES,
 )
-# Fields that configure the core clients, by the name ClientOptions gives them.
-_CLIENT_FIELDS = {
-    "api_key": "api_key",
-    "base_url": "base_url",
-    "timeout": "timeout",
-    "max_retries": "max_retries",
-    "retry_policy": "retry_policy",
-    "era": "era",
-    "reasoning_replay": "reasoning_replay",
-    "default_headers": "default_headers",
-    "default_query": "default_query",
-    "transport": "transport",
-    "async_transport": "async_transport",
-    "http_client": "http_client",
-    "http_async_client": "async_http_client",
-    "limiter": "limiter",
-    "max_concurrency": "max_concurrency",
-    "deadline": "deadline",
-    "recover_tool_calls": "recover_tool_calls",
-    "stream_chunk_timeout": "stream_chunk_timeout",
-}
 
 
 class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
@@ -312,9 +276,15 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     limiter: ConcurrencyLimiter | Literal["off"] | None = Field(default=None, exclude=True)
     """Where that limit lives: None for the process-wide one, a ``RedisLimiter`` for a fleet,
     ``"off"`` for none (docs/scaling.md). ``rate_limiter`` still applies beside it."""
+    reuse_client: bool = True
+    """Reuse one connection pool; ``False`` builds one per request (closed when it is done)."""
+    extra_client_options: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
+    """Core client options this class has no field for (a ``ClientOptions`` field newer than
+    it); a keyword naming one lands here and reaches the clients."""
 
-    # HoldsClients builds the holder from these fields on first use and follows their changes.
-    _client_fields: ClassVar[Mapping[str, str]] = _CLIENT_FIELDS
+    # HoldsClients builds the holder from the fields named as ClientOptions' (spelled as these
+    # aliases say) on first use and follows their changes.
+    _client_option_aliases: ClassVar[Mapping[str, str]] = _CLIENT_OPTION_ALIASES
     _clients: ClientHolder | None = PrivateAttr(default=None)
     _key_error: InvalidAPIKeyError | None = PrivateAttr(default=None)
     _key_env_var: str = PrivateAttr(default="DEEPSEEKAPI_API_KEY")
@@ -365,7 +335,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         """A bad client option (``deadline``, ``max_concurrency``, ``max_retries`` ...) is
         refused here, naming it, as ``DeepSeekAPI`` does: the clients are built at first use."""
         if self._key_error is None:  # else __init__ raises the key's own error
-            client_options_from(self, _CLIENT_FIELDS)
+            client_options_from(self, self._client_fields())
         return self
 
     # ------------------------------------------------------------------------------------
@@ -530,11 +500,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._chat_request(messages, stop, kwargs)
-        completion = self.clients.chat(request, options)
-        result = _chat_result(completion, headers=self.include_response_headers)
-        self._priced(result.generations[0].message, completion.usage)
-        return result
+        return self._result(self.clients.chat(*self._chat_request(messages, stop, kwargs)))
 
     async def _agenerate(
         self,
@@ -544,8 +510,10 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, options = self._chat_request(messages, stop, kwargs)
-        completion = await self.clients.achat(request, options)
-        result = _chat_result(completion, headers=self.include_response_headers)
+        return self._result(await self.clients.achat(request, options))
+
+    def _result(self, completion: ChatCompletion) -> ChatResult:
+        result = chat_result(completion, headers=self.include_response_headers)
         self._priced(result.generations[0].message, completion.usage)
         return result
 
@@ -554,7 +522,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
 
     def _stream_start(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> tuple[ChatRequest, RequestOptions, _StreamFolder]:
+    ) -> tuple[ChatRequest, RequestOptions, StreamFolder]:
         """The streaming request, its HTTP options, and the folder that turns its chunks into
         LangChain's."""
         stream_usage = kwargs.get("stream_usage")
@@ -564,9 +532,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             kwargs,
             stream_usage=self.stream_usage if stream_usage is None else bool(stream_usage),
         )
-        folder = _StreamFolder(
-            v1=self.output_version == "v1", headers=self.include_response_headers
-        )
+        folder = StreamFolder(v1=self.output_version == "v1", headers=self.include_response_headers)
         return request, options, folder
 
     def _stream(
@@ -580,12 +546,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # calling it here too would report every token twice.
         request, options, folder = self._stream_start(messages, stop, kwargs)
         for chunk in self.clients.stream_chat(request, options):
-            generation = folder.feed(chunk)
-            if generation is not None:
+            if (generation := folder.feed(chunk)) is not None:
                 yield generation
-        last = folder.last()
-        self._priced(last.message, folder.reply.usage)
-        yield last
+        yield self._last(folder)
 
     async def _astream(
         self,
@@ -596,12 +559,15 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, options, folder = self._stream_start(messages, stop, kwargs)
         async for chunk in self.clients.astream_chat(request, options):
-            generation = folder.feed(chunk)
-            if generation is not None:
+            if (generation := folder.feed(chunk)) is not None:
                 yield generation
+        yield self._last(folder)
+
+    def _last(self, folder: StreamFolder) -> ChatGenerationChunk:
+        """The stream's last chunk: its metadata, usage and cost."""
         last = folder.last()
         self._priced(last.message, folder.reply.usage)
-        yield last
+        return last
 
     # ------------------------------------------------------------------------------------
     # Tools and structured output
@@ -631,7 +597,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
                 tools at once. ``False`` is dropped with a warning.
             kwargs: further call options bound with the tools.
         """
-        formatted = [spec.model_dump(exclude_none=True) for spec in _tool_wire(tools, strict)]
+        formatted = [spec.model_dump(exclude_none=True) for spec in tool_wire(tools, strict)]
         choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
@@ -674,197 +640,6 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")
-        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
-        # Whether the schema's tool can be forced: not in thinking mode (V3.2/V4 answer 400).
-        forced = forced_tool_choice_allowed(self.model_name, thinking=self.thinking, era=self.era)
-        if method == "json_schema":
-            # The service has no json_schema output: a forced tool where one can be forced,
-            # else JSON Output with the schema in a system message (served by the core).
-            method = "function_calling" if forced else "json_schema"
-        llm: Runnable[LanguageModelInput, BaseMessage]
-        parser: Runnable[Any, Any]
-        if method == "function_calling":
-            if schema is None:
-                raise ValueError("schema must be given for method='function_calling'")
-            tool = _tool_wire([schema], strict)[0].model_dump(exclude_none=True)
-            name = tool["function"]["name"]
-            llm = self.bind_tools(
-                [tool],
-                tool_choice=name if forced else "auto",
-                ls_structured_output_format={
-                    "kwargs": {"method": method, "strict": strict},
-                    "schema": tool,
-                },
-            )
-            if not forced:
-                llm = with_corrective_turn(llm, name, input_messages)
-            if is_pydantic:
-                parser = RequiredPydanticToolParser(
-                    tools=[cast("type[BaseModel]", schema)], first_tool_only=True
-                )
-            else:
-                parser = RequiredJsonToolParser(key_name=name, first_tool_only=True)
-        elif method == "json_schema":
-            if schema is None:
-                raise ValueError("schema must be given for method='json_schema'")
-            llm = self.bind(
-                response_format=json_schema_format(_tool_wire([schema], strict)[0]),
-                ls_structured_output_format={
-                    "kwargs": {"method": method, "strict": strict},
-                    "schema": schema,
-                },
-            )
-            if is_pydantic:
-                parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
-            else:
-                parser = JsonOutputParser()
-        elif method == "json_mode":
-            llm = self.bind(
-                response_format={"type": "json_object"},
-                ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
-            )
-            if is_pydantic:
-                parser = PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
-            else:
-                parser = JsonOutputParser()
-            # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
-            parser = RunnableLambda(_refuse_empty_json) | parser
-        else:
-            raise ValueError(
-                f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
-            )
-        if not include_raw:
-            return llm | parser
-        parser_assign = RunnablePassthrough.assign(
-            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
-        )
-        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
-        with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
-        return RunnableMap(raw=llm) | with_fallback
-
-
-# ----------------------------------------------------------------------------------------
-# Helpers
-
-
-def _tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
-    """The tools converted by LangChain and validated by the core."""
-    return tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
-
-
-def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
-    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
-    content = message.content
-    if isinstance(content, str) and not content.strip():
-        parse_json_reply(content, message.response_metadata.get("finish_reason"))
-    return message
-
-
-def _chat_result(completion: ChatCompletion, *, headers: bool = False) -> ChatResult:
-    message = ai_message_from_completion(completion)
-    if headers:
-        message.response_metadata["headers"] = completion.response_headers
-    generation_info: dict[str, Any] = {"finish_reason": completion.finish_reason}
-    llm_output: dict[str, Any] = {
-        "model_name": completion.model,
-        "system_fingerprint": completion.system_fingerprint,
-        "id": completion.id,
-    }
-    if completion.usage is not None:
-        llm_output["token_usage"] = completion.usage.model_dump(exclude_none=True)
-    return ChatResult(
-        generations=[ChatGeneration(message=message, generation_info=generation_info)],
-        llm_output=llm_output,
-    )
-
-
-class _StreamFolder:
-    """Turns core chunks into LangChain chunks.
-
-    Visible deltas are passed on at once. The chunk that carries the finish reason (and any
-    usage-only chunk after it) is held back and released by :meth:`last` as the final chunk,
-    with the finish reason, model name, system fingerprint and usage: so metadata appears once
-    on the merged message and the final chunk is known to be last.
-
-    With ``output_version="v1"`` the chunks' content is given as standard blocks, numbered by
-    the core's :class:`~deepseekapi_core._adapters.BlockNumbering` (reasoning, text and every
-    tool call apart), so merged blocks never collide.
-    """
-
-    __slots__ = ("content", "headers", "numbering", "reasoning", "reply", "tool_chunks", "v1")
-
-    def __init__(self, *, v1: bool = False, headers: bool = False) -> None:
-        self.v1 = v1
-        self.headers: dict[str, str] | None = {} if headers else None
-        self.reply = StreamAccumulator()
-        # what the held-back final chunk carries
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.tool_chunks: list[ToolCallChunk] = []
-        self.numbering = BlockNumbering()
-
-    def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
-        visible = self.reply.add(chunk)
-        if self.headers is not None and not self.headers:
-            self.headers = chunk.response_headers
-        message = chunk_message(chunk) if visible else None
-        if self.reply.finished:
-            if message is not None:
-                self.content.append(cast("str", message.content))
-                self.reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
-                self.tool_chunks.extend(message.tool_call_chunks)
-            return None
-        if message is None:
-            return None
-        if self.v1:
-            message.content = self._blocks(
-                cast("str", message.content),
-                message.additional_kwargs.get("reasoning_content", ""),
-                message.tool_call_chunks,
-            )
-            message.response_metadata["output_version"] = "v1"
-        return ChatGenerationChunk(message=message)
-
-    def _blocks(
-        self, content: str, reasoning: str, tool_chunks: list[ToolCallChunk]
-    ) -> list[str | dict[str, Any]]:
-        numbering = self.numbering
-        blocks: list[str | dict[str, Any]] = []
-        if reasoning:
-            index = numbering.block("reasoning")
-            blocks.append({"type": "reasoning", "reasoning": reasoning, "index": index})
-        if content:
-            blocks.append({"type": "text", "text": content, "index": numbering.block("text")})
-        for tool_chunk in tool_chunks:
-            blocks.append(
-                {
-                    "type": "tool_call_chunk",
-                    "id": tool_chunk.get("id"),
-                    "name": tool_chunk.get("name"),
-                    "args": tool_chunk.get("args"),
-                    "index": numbering.tool_call(tool_chunk.get("index")),
-                }
-            )
-        return blocks
-
-    def last(self) -> ChatGenerationChunk:
-        content = "".join(self.content)
-        reasoning = "".join(self.reasoning)
-        reply = self.reply
-        metadata = response_metadata_from(reply.summary())
-        if self.v1:
-            metadata["output_version"] = "v1"
-        if self.headers is not None:
-            metadata["headers"] = self.headers
-        message = AIMessageChunk(
-            content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
-            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-            tool_call_chunks=self.tool_chunks,
-            usage_metadata=usage_metadata_from(reply.usage) if reply.usage is not None else None,
-            response_metadata=metadata,
-            id=reply.id or None,
-            chunk_position="last",
-        )
-        return ChatGenerationChunk(
-            message=message, generation_info={"finish_reason": reply.finish_reason}
+        return structured_output(
+            self, schema, method=method, include_raw=include_raw, strict=strict
         )

@@ -120,8 +120,12 @@ def _plain(role: str, message: BaseMessage, where: str) -> ChatMessage:
 def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
     # Invalid calls are sent back as the model produced them, so a ToolMessage answering one
     # stays valid.
-    calls = tool_calls_from(
-        [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
+    calls = (
+        tool_calls_from(
+            [*message.tool_calls, *message.invalid_tool_calls], id_prefix=f"call_{index}_"
+        )
+        if message.tool_calls or message.invalid_tool_calls
+        else []  # most turns call nothing: skip the conversion
     )
     text = join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES)
     # output_version="v1" messages keep reasoning as content blocks.
@@ -168,8 +172,11 @@ def response_metadata_from(reply: ReplySummary) -> dict[str, Any]:
     return metadata
 
 
-def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
-    """The completion's first choice as an ``AIMessage``."""
+def ai_message_from_completion(
+    completion: ChatCompletion, token_usage: dict[str, Any] | None = None
+) -> AIMessage:
+    """The completion's first choice as an ``AIMessage``; ``token_usage`` is the service's
+    usage object as a dict, when the caller has it already (else it is dumped here)."""
     choice = completion.choices[0]
     message = choice.message
     additional: dict[str, Any] = {}
@@ -177,7 +184,7 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
         additional["reasoning_content"] = message.reasoning_content
     valid: list[LCToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for call in parse_tool_calls(message.tool_calls or ()):
+    for call in parse_tool_calls(message.tool_calls) if message.tool_calls else ():
         if call.args is None:
             invalid.append(
                 invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=call.error)
@@ -189,7 +196,9 @@ def ai_message_from_completion(completion: ChatCompletion) -> AIMessage:
         metadata["logprobs"] = choice.logprobs
     if completion.usage is not None:
         # The service's own usage object, nested as ChatDeepSeek gives it.
-        metadata["token_usage"] = completion.usage.model_dump(exclude_none=True)
+        if token_usage is None:
+            token_usage = completion.usage.model_dump(exclude_none=True)
+        metadata["token_usage"] = token_usage
     return AIMessage(
         content=message.content or "",
         additional_kwargs=additional,

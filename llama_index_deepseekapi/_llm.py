@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -21,7 +21,6 @@ from llama_index.core.base.llms.types import (
     CompletionResponseAsyncGen,
     CompletionResponseGen,
     ImageBlock,
-    LLMMetadata,
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
@@ -41,13 +40,14 @@ from llama_index.core.schema import ImageNode
 
 from deepseekapi_core._adapters._mixins import HoldsClients
 
+from ._metadata import DeepSeekLLMMetadata, llm_metadata
+
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
     from deepseekapi_core import (
         ChatCompletionChunk,
         ChatRequest,
-        Era,
         ModelProfile,
         RequestOptions,
         Usage,
@@ -68,29 +68,6 @@ logger = logging.getLogger("llama_index_deepseekapi")
 DEFAULT_MODEL = "deepseek-chat"
 _ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
-# Fields that configure the core clients (ClientOptions calls them by the same names).
-_CONNECTION_FIELDS = {
-    name: name
-    for name in (
-        "api_key",
-        "base_url",
-        "timeout",
-        "max_retries",
-        "retry_policy",
-        "reasoning_replay",
-        "era",
-        "default_headers",
-        "transport",
-        "async_transport",
-        "http_client",
-        "async_http_client",
-        "max_concurrency",
-        "limiter",
-        "deadline",
-        "recover_tool_calls",
-        "reuse_client",
-    )
-}
 # Fields sent with every request (None: unset).
 _REQUEST_FIELDS = (
     "model",
@@ -124,46 +101,6 @@ def _client_only(description: str) -> Any:
     """A field only the core clients use: never serialised or shown (the core checks its
     type; typed ``Any`` so that importing the adapter does not load httpx)."""
     return Field(default=None, exclude=True, repr=False, description=description)
-
-
-class DeepSeekLLMMetadata(LLMMetadata):
-    """llama-index's ``LLMMetadata`` plus what the model reads (it has no field for that)."""
-
-    image_inputs: bool = Field(
-        default=False, description="Whether the model reads image blocks (vision models)."
-    )
-    input_modalities: list[str] = Field(
-        default_factory=lambda: ["text"], description='What the model reads: "text", "image".'
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _metadata(
-    model: str,
-    era: Era,
-    thinking: bool | None,
-    is_function_calling_model: bool | None,
-    context_window: int | None,
-    max_tokens: int | None,
-    is_chat_model: bool,
-) -> DeepSeekLLMMetadata:
-    """``DeepSeekAPI.metadata`` for these settings (the registry's profiles never change)."""
-    from deepseekapi_core import get_model_profile
-
-    profile = get_model_profile(model, era)
-    tools = profile.calls_tools(thinking)
-    if is_function_calling_model is not None:
-        tools = is_function_calling_model
-    return DeepSeekLLMMetadata(
-        context_window=context_window or profile.context_window,
-        num_output=max_tokens or profile.max_output_tokens,
-        is_chat_model=is_chat_model,
-        is_function_calling_model=tools,
-        model_name=model,
-        system_role=MessageRole.SYSTEM,
-        image_inputs=profile.accepts_images,
-        input_modalities=sorted(profile.input_modalities, key=("text", "image").index),
-    )
 
 
 class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
@@ -311,6 +248,21 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         exclude=True,
         description="Where the limit lives: None (this process), a RedisLimiter, or 'off'.",
     )
+    default_query: dict[str, str] | None = Field(
+        default=None, exclude=True, repr=False, description="Query parameters on every URL."
+    )
+    stream_chunk_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="The longest wait in seconds between two chunks of a stream (the read "
+        "timeout of streaming requests; timeout's read value otherwise).",
+    )
+    extra_client_options: dict[str, Any] = Field(
+        default_factory=dict,
+        exclude=True,
+        repr=False,
+        description="Core client options this class has no field for (newer than it).",
+    )
     retry_policy: Any = _client_only("The core's full RetryPolicy (overrides max_retries).")
     transport: Any = _client_only("An httpx transport (the emulator's serves sync and async).")
     async_transport: Any = _client_only("An httpx async transport, when it differs.")
@@ -322,8 +274,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     model_config = ConfigDict(hide_input_in_errors=True)
 
     # HoldsClients gives the holder as ``clients`` (built in __init__ so that bad client
-    # options fail at construction) and follows changes of these fields.
-    _client_fields: ClassVar[Mapping[str, str]] = _CONNECTION_FIELDS
+    # options fail at construction) and follows changes of the fields named as ClientOptions'.
     _clients: ClientHolder = PrivateAttr()
 
     def __init__(self, model: str = DEFAULT_MODEL, **kwargs: Any) -> None:
@@ -335,7 +286,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
 
         if self.additional_kwargs:
             classify_options(self.additional_kwargs, where="additional_kwargs key")  # refused now
-        self._clients = ClientHolder(client_options_from(self, _CONNECTION_FIELDS))
+        self._clients = ClientHolder(client_options_from(self, self._client_fields()))
 
     @model_validator(mode="before")
     @classmethod
@@ -360,9 +311,11 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
 
     def __getstate__(self) -> dict[Any, Any]:
         """The pickled state; the model itself keeps every field."""
-        # llama-index's BaseComponent.__getstate__ deletes what it cannot pickle (an injected
-        # transport or HTTP client) from the state's "__dict__", which pydantic hands over as
-        # this model's own __dict__: let it delete from a copy.
+        # Needed for correctness, not speed: llama-index's BaseComponent.__getstate__ deletes
+        # what it cannot pickle (an injected transport or HTTP client) from the state's
+        # "__dict__", which pydantic hands over as this model's own __dict__, so pickling would
+        # strip the live model of its transport (tests/llama_index/test_clients.py fails without
+        # this). Let it delete from a copy, swapped in for the call only.
         live = self.__dict__
         object.__setattr__(self, "__dict__", dict(live))
         try:
@@ -396,7 +349,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         including whether the model reads images (``image_inputs``, ``input_modalities``)."""
         # LlamaIndex's callbacks read this on every call: built once per set of inputs, then
         # copied (a copy, with its own list, so a caller changing it changes no other's).
-        template = _metadata(
+        template = llm_metadata(
             self.model,
             self._clients.options.era,
             self.thinking,
@@ -503,7 +456,9 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             return messages
         from llama_index.core.base.llms.generic_utils import messages_to_prompt
 
-        return _prompt_messages((self.messages_to_prompt or messages_to_prompt)(messages))
+        from ._messages import prompt_messages
+
+        return prompt_messages((self.messages_to_prompt or messages_to_prompt)(messages))
 
     def _as_prompt(
         self,
@@ -515,7 +470,9 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         unless it is already formatted."""
         if not formatted and self.completion_to_prompt is not None:
             prompt = self.completion_to_prompt(prompt)
-        return _prompt_messages(prompt, image_documents)
+        from ._messages import prompt_messages
+
+        return prompt_messages(prompt, image_documents)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -687,7 +644,9 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         DeepSeek has no switch for parallel calls, so a single call is enforced here.
         """
         if not allow_parallel_tool_calls:
-            _keep_first_tool_call(response.message)
+            from ._messages import keep_first_tool_call_only
+
+            keep_first_tool_call_only(response.message)
         return response
 
     def get_tool_calls_from_response(
@@ -704,32 +663,3 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         from ._messages import tool_selections
 
         return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
-
-
-def _prompt_messages(
-    prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
-) -> list[ChatMessage]:
-    if not isinstance(prompt, str):
-        # Before this check None became an empty user message, sent (and billed) as such.
-        from deepseekapi_core import InvalidRequestError
-
-        raise InvalidRequestError(
-            f"prompt must be a string, not {type(prompt).__name__}", param="prompt"
-        )
-    if not image_documents:
-        return [ChatMessage(role=MessageRole.USER, content=prompt)]
-    from ._images import image_blocks_from_documents, prompt_with_images
-
-    blocks = prompt_with_images(prompt, image_blocks_from_documents(image_documents))
-    return [ChatMessage(role=MessageRole.USER, blocks=blocks)]
-
-
-def _keep_first_tool_call(message: ChatMessage) -> None:
-    from llama_index.core.base.llms.types import ToolCallBlock
-
-    from deepseekapi_core.tools._calls import keep_first_tool_call
-
-    message.blocks = keep_first_tool_call(message.blocks, lambda b: isinstance(b, ToolCallBlock))
-    calls = message.additional_kwargs.get("tool_calls")
-    if calls and len(calls) > 1:
-        message.additional_kwargs["tool_calls"] = calls[:1]

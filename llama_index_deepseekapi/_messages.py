@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.schema import ImageNode
 
 from deepseekapi_core import (
     ChatCompletion,
@@ -40,6 +41,7 @@ from deepseekapi_core import (
 from deepseekapi_core._adapters._model_builder import model_builder
 from deepseekapi_core.tools._calls import (
     ParsedToolCall,
+    keep_first_tool_call,
     parse_tool_calls,
     tool_call_arguments,
     tool_call_from,
@@ -57,12 +59,14 @@ from deepseekapi_core.wire._images import content_from_parts
 from deepseekapi_core.wire._replies import ReplySummary
 from deepseekapi_core.wire._stream import StreamAccumulator
 
-from ._images import image_part_from_block
+from ._images import image_blocks_from_documents, image_part_from_block, prompt_with_images
 
 __all__ = [
     "StreamFolder",
     "chat_response",
     "completion_response",
+    "keep_first_tool_call_only",
+    "prompt_messages",
     "to_core_messages",
     "tool_selections",
     "tool_specs",
@@ -251,11 +255,11 @@ def _assistant(
     if reasoning:
         blocks.append(_thinking_block(reasoning, reasoning_tokens))
         extra["reasoning_content"] = reasoning
-    blocks.append(TextBlock.model_construct(block_type="text", text=text))
+    blocks.append(_new_text_block({"block_type": "text", "text": text}))
     if tool_blocks:
         blocks.extend(tool_blocks)
         extra["tool_calls"] = tool_dicts
-    return LIChatMessage.model_construct(role=_ASSISTANT, blocks=blocks, additional_kwargs=extra)
+    return _new_message({"role": _ASSISTANT, "additional_kwargs": extra, "blocks": blocks})
 
 
 def _thinking_block(reasoning: str, tokens: int | None) -> ThinkingBlock:
@@ -441,3 +445,30 @@ class StreamFolder:
                 "delta": text,
             }
         )
+
+
+# ----------------------------------------------------------------------------------------------
+# Messages the adapter builds
+
+
+def prompt_messages(
+    prompt: str, image_documents: Sequence[ImageNode | ImageBlock] | None = None
+) -> list[LIChatMessage]:
+    """``prompt`` as one user message, after any images (``complete``'s ``image_documents``)."""
+    if not isinstance(prompt, str):
+        # Before this check None became an empty user message, sent (and billed) as such.
+        raise InvalidRequestError(
+            f"prompt must be a string, not {type(prompt).__name__}", param="prompt"
+        )
+    if not image_documents:
+        return [LIChatMessage(role=MessageRole.USER, content=prompt)]
+    blocks = prompt_with_images(prompt, image_blocks_from_documents(image_documents))
+    return [LIChatMessage(role=MessageRole.USER, blocks=blocks)]
+
+
+def keep_first_tool_call_only(message: LIChatMessage) -> None:
+    """Drop every tool call of ``message`` but the first (DeepSeek has no switch for that)."""
+    message.blocks = keep_first_tool_call(message.blocks, lambda b: isinstance(b, ToolCallBlock))
+    calls = message.additional_kwargs.get("tool_calls")
+    if calls and len(calls) > 1:
+        message.additional_kwargs["tool_calls"] = calls[:1]

@@ -22,6 +22,8 @@ fields to :class:`~deepseekapi_core._adapters.ClientOptions` live here too.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Collection, Mapping
@@ -45,6 +47,7 @@ from ._options_policy import (
 )
 
 __all__ = [
+    "EXTRA_CLIENT_OPTIONS",
     "FIELD_CHECKS",
     "PEER_OPTIONS_WITHOUT_MEANING",
     "ConstructorPolicy",
@@ -53,6 +56,8 @@ __all__ = [
     "check_prices",
     "check_reasoning_effort",
     "check_timeout",
+    "client_fields",
+    "client_option_names",
     "client_options_from",
     "sort_constructor_keywords",
 ]
@@ -117,6 +122,9 @@ class ConstructorPolicy:
     them."""
     unknown_hint: str = ""
     """What the refusal of an unknown name adds (where such a parameter goes instead)."""
+    client_option_aliases: Mapping[str, str] = field(default_factory=dict)
+    """The adapter's spellings of client options, by option name (``{option: field}``);
+    each is also accepted under the option's own name."""
 
     def reason(self, name: str) -> str:
         """Why ``name`` is refused, naming the adapter's own HTTP client parameters."""
@@ -151,8 +159,9 @@ def sort_constructor_keywords(
     """
     known = _field_names(model)
     sorted_values = dict(values)
-    _refuse_two_values(sorted_values, model, policy.aliases, policy.unknown_to)
-    for alias, target in policy.aliases.items():
+    aliases = {**policy.aliases, **policy.client_option_aliases}
+    _refuse_two_values(sorted_values, model, aliases, policy.unknown_to)
+    for alias, target in aliases.items():
         value = sorted_values.pop(alias, None)
         if value is not None:
             sorted_values[target] = value
@@ -171,6 +180,7 @@ def sort_constructor_keywords(
                     "chat models produce text only (modalities=['text'] is accepted)",
                     param="modalities",
                 )
+    _route_client_options(sorted_values, known)
     unknown = [name for name in sorted_values if name not in known]
     if unknown and policy.unknown_to is None:
         accepted = [*known, *policy.aliases, *policy.refused, "modalities"]
@@ -180,6 +190,19 @@ def sort_constructor_keywords(
     if unknown and policy.unknown_to is not None:
         _move_unknown(sorted_values, unknown, known, policy.owner, policy.unknown_to)
     return sorted_values
+
+
+def _route_client_options(values: dict[str, Any], known: Collection[str]) -> None:
+    """Move the client options the adapter has no field for (one added to ClientOptions
+    since) into its :data:`EXTRA_CLIENT_OPTIONS` field, from which the holder is built."""
+    if EXTRA_CLIENT_OPTIONS not in known:
+        return
+    options = client_option_names()
+    undeclared = [name for name in values if name not in known and name in options]
+    if undeclared:
+        extra = dict(values.get(EXTRA_CLIENT_OPTIONS) or {})
+        extra.update((name, values.pop(name)) for name in undeclared)
+        values[EXTRA_CLIENT_OPTIONS] = extra
 
 
 def _refuse_two_values(
@@ -297,7 +320,51 @@ def check_field(name: str, value: Any) -> Any:
 # Client options
 
 
+EXTRA_CLIENT_OPTIONS = "extra_client_options"
+"""The adapters' field for client options they have no field of their own for: a keyword
+naming a :class:`ClientOptions` field the adapter does not declare lands there (see
+:func:`sort_constructor_keywords`) and reaches the holder's options all the same."""
+
+
+def client_option_names() -> frozenset[str]:
+    """The names of :class:`ClientOptions`' fields: the one list of client options."""
+    return _option_names(ClientOptions)
+
+
+@functools.cache
+def _option_names(options_class: type) -> frozenset[str]:
+    return frozenset(option.name for option in dataclasses.fields(options_class))
+
+
+def client_fields(model: type[BaseModel], aliases: Mapping[str, str]) -> Mapping[str, str]:
+    """``{field name: option name}`` for each :class:`ClientOptions` field that ``model``
+    declares, under the option's own name or its spelling in ``aliases`` (``{option: field}``,
+    e.g. LangChain's ``http_async_client``). Derived from ``ClientOptions``, never listed."""
+    return _client_fields(model, tuple(aliases.items()), ClientOptions)
+
+
+@functools.cache
+def _client_fields(
+    model: type[BaseModel], aliases: tuple[tuple[str, str], ...], options_class: type
+) -> Mapping[str, str]:
+    spelled = dict(aliases)
+    fields = {spelled.get(option, option): option for option in _option_names(options_class)}
+    return {name: option for name, option in fields.items() if name in model.model_fields}
+
+
 def client_options_from(model: object, fields: Mapping[str, str]) -> ClientOptions:
     """The :class:`ClientOptions` an adapter's fields set: ``fields`` maps each field name to
-    the option's name (most are the same; LangChain's ``http_async_client`` is not)."""
-    return ClientOptions(**{option: getattr(model, name) for name, option in fields.items()})
+    the option's name (most are the same; LangChain's ``http_async_client`` is not), and the
+    model's :data:`EXTRA_CLIENT_OPTIONS` (if any) adds the options it has no field for."""
+    values = {option: getattr(model, name) for name, option in fields.items()}
+    extra = getattr(model, EXTRA_CLIENT_OPTIONS, None)
+    if extra:
+        unknown = sorted(set(extra) - client_option_names())
+        if unknown:
+            raise InvalidRequestError(
+                f"{EXTRA_CLIENT_OPTIONS} has {unknown[0]!r}, which is not a client option "
+                f"(they are {', '.join(sorted(client_option_names()))})",
+                param=unknown[0],
+            )
+        values.update(extra)
+    return ClientOptions(**values)

@@ -26,14 +26,23 @@ if TYPE_CHECKING:
 __all__ = ["HoldsClients", "follow_client_field", "sharing_memo"]
 
 
+# Kept here rather than imported from ._keywords, which would load httpx and pydantic.
+_EXTRA_CLIENT_OPTIONS = "extra_client_options"
+
+
 def follow_client_field(
     holder: ClientHolder | None, model: object, fields: Mapping[str, str], name: str
 ) -> None:
     """After field ``name`` of ``model`` was set: pass it on to ``holder`` if it is a client
-    option (its clients built from the old value are closed and rebuilt on next use)."""
+    option, or the field of further client options (its clients built from the old value are
+    closed and rebuilt on next use)."""
+    if holder is None:
+        return
     option = fields.get(name)
-    if option is not None and holder is not None:
+    if option is not None:
         holder.update(**{option: getattr(model, name)})
+    elif name == _EXTRA_CLIENT_OPTIONS:
+        holder.update(**(getattr(model, name) or {}))
 
 
 _SHARED_OPTIONS = frozenset(
@@ -49,9 +58,10 @@ def sharing_memo(
     recorded as its own copy. ``fields`` maps field names to option names, as in
     :func:`~deepseekapi_core._adapters.client_options_from`."""
     memo = {} if memo is None else memo
-    for name, option in fields.items():
-        shared = getattr(model, name) if option in _SHARED_OPTIONS else None
-        if shared is not None:
+    extra = getattr(model, _EXTRA_CLIENT_OPTIONS, None) or {}
+    given = [(option, getattr(model, name)) for name, option in fields.items()]
+    for option, shared in [*given, *extra.items()]:
+        if shared is not None and option in _SHARED_OPTIONS:
             memo[id(shared)] = shared
     return memo
 
@@ -59,13 +69,15 @@ def sharing_memo(
 class HoldsClients:
     """For an adapter (a pydantic model) whose fields configure the core clients.
 
-    The adapter class sets ``_client_fields`` (a class variable mapping each such field's name
-    to its :class:`~deepseekapi_core._adapters.ClientOptions` name) and a private attribute
-    ``_clients`` (the holder, or None until first use), and puts this class before its
-    framework base. It gets the holder as ``clients``, its ``client``/``async_client`` and
-    ``close``/``aclose``; deep copies that share the injected transports and HTTP clients and
-    build their own core clients; and assignments to a client field that close the clients
-    built from the old value.
+    The adapter class declares fields named as :class:`~deepseekapi_core.http.ClientOptions`'
+    fields (or spelled as ``_client_option_aliases`` says, ``{option: field}``), optionally an
+    ``extra_client_options`` field for options it has no field of its own for, and a private
+    attribute ``_clients`` (the holder, or None until first use), and puts this class before
+    its framework base. Which fields configure the clients is derived from ``ClientOptions``
+    (:meth:`_client_fields`), so an option added there needs no edit here or in the adapter.
+    It gets the holder as ``clients``, its ``client``/``async_client`` and ``close``/``aclose``;
+    deep copies that share the injected transports and HTTP clients and build their own core
+    clients; and assignments to a client field that close the clients built from the old value.
 
     A plain mixin with no state of its own: nothing changes in the model's fields, ``repr``,
     serialisation or pickling.
@@ -73,8 +85,8 @@ class HoldsClients:
 
     __slots__ = ()
 
-    #: The adapter's fields that configure the core clients, by their ClientOptions names.
-    _client_fields: ClassVar[Mapping[str, str]] = {}
+    #: The adapter's spellings of client options that differ from ClientOptions': {option: field}.
+    _client_option_aliases: ClassVar[Mapping[str, str]] = {}
 
     if TYPE_CHECKING:
         _clients: ClientHolder | None
@@ -87,8 +99,16 @@ class HoldsClients:
             from ._holder import ClientHolder
             from ._keywords import client_options_from
 
-            clients = self._clients = ClientHolder(client_options_from(self, self._client_fields))
+            options = client_options_from(self, self._client_fields())
+            clients = self._clients = ClientHolder(options)
         return clients
+
+    @classmethod
+    def _client_fields(cls) -> Mapping[str, str]:
+        """The fields that configure the core clients: ``{field name: ClientOptions name}``."""
+        from ._keywords import client_fields
+
+        return client_fields(cast(Any, cls), cls._client_option_aliases)
 
     @property
     def client(self) -> DeepSeekClient:
@@ -111,12 +131,14 @@ class HoldsClients:
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """Deep copies share the injected transports and HTTP clients (which hold locks and
         connections) and build their own core clients."""
-        copied = cast(Any, super()).__deepcopy__(sharing_memo(self, self._client_fields, memo))
+        copied = cast(Any, super()).__deepcopy__(sharing_memo(self, self._client_fields(), memo))
         return cast("Self", copied)
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        if name in self._client_fields:
+        if name[0] != "_":  # private attributes (the holder among them) configure no client
             # Clients built from the old settings are closed; new ones are built on next use.
             # (None before the model's private attributes exist: no clients to follow yet.)
-            follow_client_field(getattr(self, "_clients", None), self, self._client_fields, name)
+            holder = getattr(self, "_clients", None)
+            if holder is not None:
+                follow_client_field(holder, self, self._client_fields(), name)

@@ -26,6 +26,12 @@ def model_builder(
     extra fields or post-init hook, constructing amounts to setting four slots, which the
     returned function does directly. A model of any other shape (a framework release that adds
     a field, say) is built by ``model_construct`` itself, so the result is the same either way.
+
+    This is the project's one fast path into pydantic's internals (it writes ``__dict__``,
+    ``__pydantic_fields_set__``, ``__pydantic_extra__`` and ``__pydantic_private__``), kept
+    because it pays: on LlamaIndex's ``stream_chat`` of a 118-chunk reasoner reply against the
+    emulator it saves about 4 us a chunk, 15 % of the whole stream (docs/performance.md). Drop
+    it if that figure falls under 5 %.
     """
     plain = (
         tuple(cls.model_fields) == fields

@@ -24,13 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class Adapter(HoldsClients, BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    _client_fields: ClassVar[Mapping[str, str]] = {
-        "api_key": "api_key",
-        "base_url": "base_url",
-        "transport": "transport",
-        "retry_policy": "retry_policy",
-        "http_async_client": "async_http_client",
-    }
+    # The client fields are those named as ClientOptions' fields, or spelled so.
+    _client_option_aliases: ClassVar[Mapping[str, str]] = {"async_http_client": "http_async_client"}
     _clients: ClientHolder | None = PrivateAttr(default=None)
 
     api_key: str = "sk-test"

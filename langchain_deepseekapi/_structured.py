@@ -1,0 +1,160 @@
+"""``ChatDeepSeekAPI.with_structured_output``: which request serves each method, and its parser.
+
+The service has function calling and JSON Output but no native JSON-schema output, and refuses
+a forced tool choice in thinking mode; these functions pick, for each method, the request that
+works in the model's mode and the parser that turns its reply into the schema's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel
+
+from deepseekapi_core import ToolSpec
+from deepseekapi_core.tools._specs import (
+    forced_tool_choice_allowed,
+    json_schema_format,
+    tool_specs_from,
+)
+from deepseekapi_core.tools._structured import parse_json_reply
+
+from ._compat import (
+    RequiredJsonToolParser,
+    RequiredPydanticToolParser,
+    input_messages,
+    with_corrective_turn,
+)
+
+if TYPE_CHECKING:
+    from ._chat_model import ChatDeepSeekAPI
+
+__all__ = ["structured_output", "tool_wire"]
+
+Method = Literal["function_calling", "json_mode", "json_schema"]
+_Pair = tuple[Runnable[LanguageModelInput, BaseMessage], Runnable[Any, Any]]
+
+
+def tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
+    """The tools converted by LangChain and validated by the core."""
+    return tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
+
+
+def structured_output(
+    llm: ChatDeepSeekAPI,
+    schema: dict[str, Any] | type | None,
+    *,
+    method: Method,
+    include_raw: bool,
+    strict: bool | None,
+) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+    """What :meth:`ChatDeepSeekAPI.with_structured_output` returns (see its docstring)."""
+    # Whether the schema's tool can be forced: not in thinking mode (V3.2/V4 answer 400).
+    forced = forced_tool_choice_allowed(llm.model_name, thinking=llm.thinking, era=llm.era)
+    if method == "json_schema":
+        # The service has no json_schema output: a forced tool where one can be forced,
+        # else JSON Output with the schema in a system message (served by the core).
+        method = "function_calling" if forced else "json_schema"
+    if method == "function_calling":
+        model, parser = _by_tool(llm, _required(schema, method), strict, forced=forced)
+    elif method == "json_schema":
+        model, parser = _by_json_schema(llm, _required(schema, method), strict)
+    elif method == "json_mode":
+        model, parser = _by_json_mode(llm, schema)
+    else:
+        raise ValueError(
+            f"method must be 'function_calling', 'json_mode' or 'json_schema', not {method!r}"
+        )
+    return _with_raw(model, parser) if include_raw else model | parser
+
+
+def _required(schema: dict[str, Any] | type | None, method: str) -> dict[str, Any] | type:
+    if schema is None:
+        raise ValueError(f"schema must be given for method={method!r}")
+    return schema
+
+
+def _is_pydantic(schema: object) -> bool:
+    return isinstance(schema, type) and is_basemodel_subclass(schema)
+
+
+def _by_tool(
+    llm: ChatDeepSeekAPI, schema: dict[str, Any] | type, strict: bool | None, *, forced: bool
+) -> _Pair:
+    tool = tool_wire([schema], strict)[0].model_dump(exclude_none=True)
+    name = tool["function"]["name"]
+    model: Runnable[LanguageModelInput, BaseMessage] = llm.bind_tools(
+        [tool],
+        tool_choice=name if forced else "auto",
+        ls_structured_output_format={
+            "kwargs": {"method": "function_calling", "strict": strict},
+            "schema": tool,
+        },
+    )
+    if not forced:
+        model = with_corrective_turn(model, name, input_messages)
+    parser: Runnable[Any, Any]
+    if _is_pydantic(schema):
+        parser = RequiredPydanticToolParser(
+            tools=[cast("type[BaseModel]", schema)], first_tool_only=True
+        )
+    else:
+        parser = RequiredJsonToolParser(key_name=name, first_tool_only=True)
+    return model, parser
+
+
+def _json_parser(schema: object) -> Runnable[Any, Any]:
+    if _is_pydantic(schema):
+        return PydanticOutputParser(pydantic_object=cast("type[BaseModel]", schema))
+    return JsonOutputParser()
+
+
+def _by_json_schema(
+    llm: ChatDeepSeekAPI, schema: dict[str, Any] | type, strict: bool | None
+) -> _Pair:
+    model = llm.bind(
+        response_format=json_schema_format(tool_wire([schema], strict)[0]),
+        ls_structured_output_format={
+            "kwargs": {"method": "json_schema", "strict": strict},
+            "schema": schema,
+        },
+    )
+    return model, _json_parser(schema)
+
+
+def _by_json_mode(llm: ChatDeepSeekAPI, schema: dict[str, Any] | type | None) -> _Pair:
+    model = llm.bind(
+        response_format={"type": "json_object"},
+        ls_structured_output_format={"kwargs": {"method": "json_mode"}, "schema": schema},
+    )
+    # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
+    return model, RunnableLambda(_refuse_empty_json) | _json_parser(schema)
+
+
+def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
+    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
+    content = message.content
+    if isinstance(content, str) and not content.strip():
+        parse_json_reply(content, message.response_metadata.get("finish_reason"))
+    return message
+
+
+def _with_raw(
+    model: Runnable[LanguageModelInput, BaseMessage], parser: Runnable[Any, Any]
+) -> Runnable[LanguageModelInput, dict[str, Any]]:
+    """``{"raw": message, "parsed": ..., "parsing_error": ...}`` instead of raising."""
+    parser_assign = RunnablePassthrough.assign(
+        parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+    )
+    parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+    with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+    return RunnableMap(raw=model) | with_fallback
