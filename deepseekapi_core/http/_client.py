@@ -328,7 +328,7 @@ class DeepSeekClient(_BaseClient):
                     try:
                         for raw in response.iter_bytes():
                             yield from decoder.feed(raw)
-                            if decoder.stopped():
+                            if decoder.stop or (decoder.end and decoder.past_deadline()):
                                 break
                         yield from decoder.finish()
                         return
@@ -465,7 +465,7 @@ class AsyncDeepSeekClient(_BaseClient):
                         async for raw in response.aiter_bytes():
                             for chunk in decoder.feed(raw):
                                 yield chunk
-                            if decoder.stopped():
+                            if decoder.stop or (decoder.end and decoder.past_deadline()):
                                 break
                         for chunk in decoder.finish():
                             yield chunk

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
@@ -35,6 +36,8 @@ from ._errors import (
 )
 from ._sse import DONE, SSEDecoder
 
+_DONE = DONE.encode()
+
 __all__ = ["StreamDecoder", "StreamEnded", "finish_completion", "parse_body"]
 
 logger = logging.getLogger("deepseekapi_core")
@@ -42,8 +45,12 @@ logger = logging.getLogger("deepseekapi_core")
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
-# A measured choice, see _parse_chunk's note in the report.
-_parse_chunk = ChatCompletionChunk.model_validate_json
+# The one fast path into pydantic: the validator model_validate_json calls, without that
+# method's Python wrapper. Measured (pydantic 2.14): 3.7 us against 4.4 us a chunk, about 13 %
+# of a stream's decoding; drop it when the gap closes below 5 %.
+_parse_chunk: Callable[[bytes], ChatCompletionChunk] = (
+    ChatCompletionChunk.__pydantic_validator__.validate_json
+)
 
 
 class StreamEnded(Exception):
@@ -239,8 +246,8 @@ class StreamDecoder:
     A bad event (an error object from the service, or an event that is not a chunk) or a
     deadline that passed ends the decoding: the chunks before it, often in the same network
     read, are still returned, and :meth:`finish` raises its error once the caller has been
-    handed them. The I/O shell feeds each read, asks :meth:`stopped` after handing the
-    chunks on, and calls :meth:`finish` when the body ends (or it stopped).
+    handed them. The I/O shells feed each read, stop reading when ``stop`` is set or
+    :meth:`past_deadline` says so, and call :meth:`finish` when the body ends or they stop.
     """
 
     def __init__(
@@ -253,9 +260,8 @@ class StreamDecoder:
         self.accumulator = StreamAccumulator()
         self._request = response.request
         self._deadline = deadline
-        self._end = deadline.end
-        """Read once: a deadline check per network read is then one comparison, and no
-        clock read at all without a deadline."""
+        self.end = deadline.end
+        """When the deadline passes (None: never), read once for the check after each read."""
         self._recovery_tools = recovery_tools
         """The tools offered, when leaked tool calls are to be recovered at the finish."""
         self._decoder = SSEDecoder()
@@ -267,18 +273,21 @@ class StreamDecoder:
         """The body of a plain (non-stream) 200 answer, collected whole."""
         self._headers = response.headers
         self.done = False
+        self.stop = False
+        """Whether decoding is over ([DONE] or a failure): the shells stop reading then."""
         self.delivered = False
         """Whether a chunk carried something the caller sees (text, reasoning, a tool call)."""
 
-    def stopped(self) -> bool:
-        """Whether decoding is over ([DONE], a failure, or the deadline passed): checked after
-        each read's chunks were handed on, so their consumer's time counts too."""
-        if self.done or self.failure is not None:
-            return True
-        if self._end is not None and time.monotonic() >= self._end:
+    def past_deadline(self) -> bool:
+        """Whether the deadline passed (its error is then the failure :meth:`finish` raises).
+
+        The shells ask after handing on each read's chunks (so their consumer's time counts
+        too), and only when there is a deadline (``end`` set): no clock read otherwise.
+        """
+        if self.end is not None and time.monotonic() >= self.end:
             self.failure = self.deadline_error()
-            return True
-        return False
+            self.stop = True
+        return self.stop
 
     def deadline_error(self) -> DeepSeekAPIError:
         """The deadline's error, carrying what was delivered."""
@@ -292,12 +301,17 @@ class StreamDecoder:
         )
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
+        """The chunks one network read completes (``stop`` tells whether decoding is over)."""
         if self._head is not None:
             raw = self._sniff(raw)
         if self._plain is not None:
             self._plain.append(raw)
             return []
-        return self._chunks(self._decoder.feed_data(raw)) if raw else []
+        if not raw:
+            return []
+        chunks = self._chunks(self._decoder.feed_bytes(raw))
+        self.stop = self.done or self.failure is not None
+        return chunks
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The chunks still held when the body ended; raises the failure that stopped the
@@ -311,7 +325,7 @@ class StreamDecoder:
                 self._decoder.feed(head)
         if self._plain is not None:
             return self._chunks_from_plain_body(b"".join(self._plain))
-        chunks = self._chunks(self._decoder.flush_data())
+        chunks = self._chunks(self._decoder.flush_bytes())
         if self.failure is None and not self.done and not self.accumulator.finished:
             raise StreamEnded("the stream ended with neither a finish reason nor [DONE]")
         return chunks
@@ -389,12 +403,26 @@ class StreamDecoder:
         chunks.append(chunk)
         return True
 
+    def _parse_text(self, data: str, exc: ValidationError) -> ChatCompletionChunk | None:
+        """An event's data that is no chunk as bytes, tried as text (invalid UTF-8 replaced,
+        as a text decoding does); else the decoding ends with its error (None)."""
+        try:
+            return ChatCompletionChunk.model_validate_json(data)
+        except ValidationError:
+            pass
+        error = _not_a_chunk(data, self._response, exc)
+        # A broken event after delivered text is a broken stream: hand over the text.
+        self.failure = (
+            interrupted(self.accumulator, error, self._request) if self.delivered else error
+        )
+        return None
+
     def raise_failure(self) -> None:
         """Raise the error of a bad event that ``feed``/``finish`` held back, if any."""
         if self.failure is not None:
             raise self.failure
 
-    def _chunks(self, events: list[str]) -> list[ChatCompletionChunk]:
+    def _chunks(self, events: list[bytes]) -> list[ChatCompletionChunk]:
         """The chunks of the events' data, each folded in; stops at [DONE] or a bad event.
 
         This loop runs once per streamed chunk, so the common chunk (no finish reason) is
@@ -406,30 +434,31 @@ class StreamDecoder:
             return chunks
         accumulator = self.accumulator
         headers = self._headers
+        # Bound once: three lookups fewer per chunk.
+        attach, add, append, done = attach_response_headers, accumulator.add, chunks.append, _DONE
         for data in events:
-            if data == DONE:
+            if data == done:
                 self.done = True
                 break
             try:
                 chunk = _parse_chunk(data)
             except ValidationError as exc:
-                error = _not_a_chunk(data, self._response, exc)
-                # A broken event after delivered text is a broken stream: hand over the text.
-                self.failure = (
-                    interrupted(accumulator, error, self._request) if self.delivered else error
-                )
-                break
+                parsed = self._parse_text(data.decode("utf-8", errors="replace"), exc)
+                if parsed is None:
+                    break
+                chunk = parsed
             choices = chunk.choices
             if not choices:
                 extra = chunk.model_extra
                 if extra and "error" in extra:
-                    self.failure = _error_in_stream(data, accumulator, self._response)
+                    text = data.decode("utf-8", errors="replace")
+                    self.failure = _error_in_stream(text, accumulator, self._response)
                     break
             elif choices[0].finish_reason is None:
-                attach_response_headers(chunk, headers)
-                if accumulator.add(chunk):
+                attach(chunk, headers)
+                if add(chunk):
                     self.delivered = True
-                chunks.append(chunk)
+                append(chunk)
                 continue
             if not self._take(chunk, chunks):
                 break

@@ -126,19 +126,14 @@ class Exchange:
 
     @staticmethod
     def with_body(response: httpx.Response, body: Iterable[bytes]) -> httpx.Response:
-        """``response`` with its body, read piece by piece (decoded): a new response of the
-        same status, request and headers (less the content encoding, already undone)."""
-        headers = response.headers
-        if "content-encoding" in headers:
-            headers = headers.copy()
-            del headers["content-encoding"]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=b"".join(body),
-            request=response.request,
-            extensions=response.extensions,
-        )
+        """``response`` with its body, read piece by piece (decoded), as ``.content``.
+
+        The one write into httpx's internals: what its own ``read()`` stores. Building a new
+        ``httpx.Response`` from the bytes instead costs about 10 us, 7 % of a call with a
+        deadline (the path this serves).
+        """
+        response._content = b"".join(body)
+        return response
 
     # Streams -----------------------------------------------------------------------------
 
