@@ -112,6 +112,18 @@ class _BaseClient:
         self._owns_http = http is None
         self._transport = transport
         self._http = http or self._new_pool()
+        self._our_headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+        }
+        # What a request of a pool of our own carries when the call adds nothing (see _build).
+        self._plain_headers: list[tuple[bytes, bytes]] | None = None
+        self._plain_timeout = self.timeout.as_dict()
+        if http is None and not self._defaults.query:
+            merged = httpx.Headers(self._http.headers)
+            merged.update({**self._our_headers, **self._defaults.headers})
+            self._plain_headers = list(merged.raw)  # the names as written
 
     def _new_pool(self) -> httpx.Client | httpx.AsyncClient:
         """A connection pool of this client's own (closed by it)."""
@@ -177,21 +189,23 @@ class _BaseClient:
     def _build(
         self, method: str, url: httpx.URL, options: RequestOptions | None, content: bytes | None
     ) -> httpx.Request:
+        # Last, so no header option can send the key elsewhere or replace it.
+        authorization = f"Bearer {require_api_key(self._api_key)}"
+        if self._plain_headers is not None and not options and not self._http.cookies:
+            # A pool of our own, no per-request options, no cookies: what build_request would
+            # merge is known, so the request is made directly (half of build_request's cost).
+            headers = httpx.Headers(self._plain_headers)
+            headers["Authorization"] = authorization
+            timeout = {"timeout": self._plain_timeout}
+            return httpx.Request(method, url, content=content, headers=headers, extensions=timeout)
         effective = self._defaults.merged(options)
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-            **effective.headers,
-            # Last, so no header option can send the key elsewhere or replace it.
-            "Authorization": f"Bearer {require_api_key(self._api_key)}",
-        }
+        headers_in = {**self._our_headers, **effective.headers, "Authorization": authorization}
         extra: dict[str, Any] = {}
         if effective.timeout is not None:
             extra["timeout"] = effective.timeout
         if effective.query:
             extra["params"] = dict(effective.query)
-        return self._http.build_request(method, url, content=content, headers=headers, **extra)
+        return self._http.build_request(method, url, content=content, headers=headers_in, **extra)
 
     def _models_call(
         self, sleep: Callable[[float], Any]
