@@ -37,6 +37,11 @@ from ._retry import RetryPolicy
 __all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
 
 _USER_AGENT = f"deepseekapi-integrations/{__version__}"
+_OUR_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "User-Agent": _USER_AGENT,
+}
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _T = TypeVar("_T")
 _Build = Callable[[], httpx.Request]
@@ -112,18 +117,17 @@ class _BaseClient:
         self._owns_http = http is None
         self._transport = transport
         self._http = http or self._new_pool()
-        self._our_headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-        }
-        # What a request of a pool of our own carries when the call adds nothing (see _build).
-        self._plain_headers: list[tuple[bytes, bytes]] | None = None
+        self._plain_headers = self._plain_template() if http is None else None
         self._plain_timeout = self.timeout.as_dict()
-        if http is None and not self._defaults.query:
-            merged = httpx.Headers(self._http.headers)
-            merged.update({**self._our_headers, **self._defaults.headers})
-            self._plain_headers = list(merged.raw)  # the names as written
+
+    def _plain_template(self) -> list[tuple[bytes, bytes]] | None:
+        """The headers (names as written) of a request of our own pool that the call adds
+        nothing to, as ``build_request`` would merge them (see :meth:`_build`)."""
+        if self._defaults.query:
+            return None
+        merged = httpx.Headers(self._http.headers)
+        merged.update({**_OUR_HEADERS, **self._defaults.headers})
+        return list(merged.raw)
 
     def _new_pool(self) -> httpx.Client | httpx.AsyncClient:
         """A connection pool of this client's own (closed by it)."""
@@ -199,7 +203,7 @@ class _BaseClient:
             timeout = {"timeout": self._plain_timeout}
             return httpx.Request(method, url, content=content, headers=headers, extensions=timeout)
         effective = self._defaults.merged(options)
-        headers_in = {**self._our_headers, **effective.headers, "Authorization": authorization}
+        headers_in = {**_OUR_HEADERS, **effective.headers, "Authorization": authorization}
         extra: dict[str, Any] = {}
         if effective.timeout is not None:
             extra["timeout"] = effective.timeout

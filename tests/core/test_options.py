@@ -20,6 +20,7 @@ from deepseekapi_core import (
 from deepseekapi_core._adapters._holder import ClientHolder
 from deepseekapi_core._adapters._options_policy import classify_options
 from deepseekapi_core.http import ClientOptions, UnsupportedParameterError
+from deepseekapi_core.http._client import _OUR_HEADERS
 from deepseekapi_core.testing import Emulator
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -291,10 +292,30 @@ def test_a_plain_request_is_what_httpx_would_build_and_cookies_still_go_back() -
     expected = client._http.build_request(
         "GET",
         client._models_url,
-        headers={**client._our_headers, "Authorization": "Bearer sk-test"},
+        headers={**_OUR_HEADERS, "Authorization": "Bearer sk-test"},
     )
     client.list_models()
     assert sent[0].headers.raw == expected.headers.raw
     assert sent[0].extensions["timeout"] == expected.extensions["timeout"]
     client.list_models()  # the service set a cookie: it is sent back, as httpx would
     assert sent[1].headers["cookie"] == "lb=node-2"
+
+
+def test_a_plain_call_reads_no_clock_in_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No deadline, no contention: the deadline machinery is never consulted."""
+    import sys
+    import time
+
+    readers: list[str] = []
+    real = time.monotonic
+
+    def monotonic() -> float:
+        readers.append(sys._getframe(1).f_globals.get("__name__", "?"))
+        return real()
+
+    emulator = Emulator()
+    client = DeepSeekClient(api_key="sk-test", transport=emulator.transport())
+    monkeypatch.setattr(time, "monotonic", monotonic)
+    client.chat(model="deepseek-chat", messages=MESSAGES)
+    list(client.stream_chat(model="deepseek-chat", messages=MESSAGES))
+    assert not [name for name in readers if name.startswith("deepseekapi_core.http")]
