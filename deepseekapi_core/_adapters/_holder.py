@@ -114,22 +114,10 @@ class ClientHolder:
         return client
 
     def _new_client(self) -> DeepSeekClient:
-        options = self._options
-        return DeepSeekClient(
-            **options._common(),
-            http_client=options.http_client,
-            transport=options.sync_transport(),
-            sleep=self._wait,
-        )
+        return DeepSeekClient(self._options, sleep=self._wait)
 
     def _new_async_client(self) -> AsyncDeepSeekClient:
-        options = self._options
-        return AsyncDeepSeekClient(
-            **options._common(),
-            http_client=options.async_http_client,
-            transport=options.async_transport_to_use(),
-            sleep=self._async_wait,
-        )
+        return AsyncDeepSeekClient(self._options, sleep=self._async_wait)
 
     def _build_async(self, loop: asyncio.AbstractEventLoop | None) -> AsyncDeepSeekClient:
         options = self._options

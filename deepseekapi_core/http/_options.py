@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 from pydantic import SecretStr
@@ -102,23 +102,6 @@ class ClientOptions:
         check_limiter_options(self.limiter, self.max_concurrency)
         if not isinstance(self.era, Era):  # adapters may pass the value, or None for the default
             object.__setattr__(self, "era", DEFAULT_ERA if self.era is None else Era(self.era))
-
-    def _common(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "retry_policy": self.retry_policy,
-            "era": self.era,
-            "reasoning_replay": self.reasoning_replay,
-            "default_headers": self.default_headers,
-            "default_query": self.default_query,
-            "limiter": self.limiter,
-            "max_concurrency": self.max_concurrency,
-            "deadline": self.deadline,
-            "recover_tool_calls": self.recover_tool_calls,
-        }
 
     def sync_transport(self) -> httpx.BaseTransport | None:
         """The transport for sync calls; an async-only one is a clear error."""

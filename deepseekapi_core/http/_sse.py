@@ -12,17 +12,17 @@ re-copied and re-scanned on every read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 __all__ = ["DONE", "SSEDecoder", "ServerSentEvent"]
 
 DONE = "[DONE]"
 """The data of the event that ends a chat-completions stream."""
 
-_T = TypeVar("_T")
 _BOM = b"\xef\xbb\xbf"
+_WHOLE, _TEXT, _BYTES = 0, 1, 2
+"""What the decoder returns per event: a ServerSentEvent, its data as text, or as bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,6 @@ class ServerSentEvent:
     data: str
     event: str | None = None
     id: str | None = None
-
-
-def _data_only(data: str, event: str | None, id: str | None) -> str:
-    return data
 
 
 class SSEDecoder:
@@ -56,7 +52,7 @@ class SSEDecoder:
         """The pieces of a line whose terminator has not arrived yet."""
         self._pending_cr = False
         self._first_line = True
-        self._data: list[str] = []
+        self._data: list[bytes] = []
         """The data lines of the event being read (one list, cleared at each dispatch)."""
         self._event: str | None = None
         self._id: str | None = None
@@ -64,20 +60,30 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode ``chunk`` and return the events it completes (possibly none)."""
         lines = self._lines(chunk)
-        return self._events(lines, ServerSentEvent) if lines else []
+        return self._events(lines, _WHOLE) if lines else []
 
     def feed_data(self, chunk: bytes) -> list[str]:
         """As :meth:`feed`, returning only the data of each event."""
         lines = self._lines(chunk)
-        return self._events(lines, _data_only) if lines else []
+        return self._events(lines, _TEXT) if lines else []
+
+    def feed_bytes(self, chunk: bytes) -> list[bytes]:
+        """As :meth:`feed_data`, each event's data left as UTF-8 bytes (a JSON parser reads
+        them without a decoded copy); invalid UTF-8 is passed on as it came."""
+        lines = self._lines(chunk)
+        return self._events(lines, _BYTES) if lines else []
 
     def flush(self) -> list[ServerSentEvent]:
         """End the stream: process a last unterminated line and dispatch a pending event."""
-        return self._flush(ServerSentEvent)
+        return self._flush(_WHOLE)
 
     def flush_data(self) -> list[str]:
         """As :meth:`flush`, returning only the data of each event."""
-        return self._flush(_data_only)
+        return self._flush(_TEXT)
+
+    def flush_bytes(self) -> list[bytes]:
+        """As :meth:`flush_data`, with the data as bytes (see :meth:`feed_bytes`)."""
+        return self._flush(_BYTES)
 
     def _lines(self, chunk: bytes) -> list[bytes]:
         """The lines ``chunk`` completes, without their terminators."""
@@ -110,25 +116,37 @@ class SSEDecoder:
             lines[0] = lines[0].removeprefix(_BOM)  # the SSE spec drops a leading BOM
         return lines
 
-    def _events(
-        self, lines: list[bytes], make: Callable[[str, str | None, str | None], _T]
-    ) -> list[_T]:
-        events: list[_T] = []
+    def _events(self, lines: list[bytes], kind: int) -> list[Any]:
+        """The events ``lines`` complete: whole events, or their data as text or bytes (as
+        ``kind`` says; the public methods name the type)."""
+        events: list[Any] = []
         data = self._data
+        as_bytes = kind == _BYTES
         for raw in lines:
-            # The hot path, inlined: a chat-completions event is one "data: " line and a blank.
-            if raw.startswith(b"data: "):
-                data.append(raw[6:].decode("utf-8", errors="replace"))
-            elif not raw:
+            # The hot path, inlined: a chat-completions event is one "data: " line and a blank
+            # (tested first: no call for it).
+            if not raw:
                 if data:
-                    events.append(make("\n".join(data), self._event, self._id))
+                    # One data line is the rule: no join for it. Lines end at an ASCII byte,
+                    # so decoding them joined or one by one is the same.
+                    joined = data[0] if len(data) == 1 else b"\n".join(data)
+                    if as_bytes:
+                        events.append(joined)
+                    else:
+                        text = joined.decode("utf-8", errors="replace")
+                        events.append(text if kind == _TEXT else self._event_of(text))
                     data.clear()
                 self._event = None
+            elif raw.startswith(b"data: "):
+                data.append(raw[6:])
             else:
                 self._field(raw)
         return events
 
-    def _flush(self, make: Callable[[str, str | None, str | None], _T]) -> list[_T]:
+    def _event_of(self, data: str) -> ServerSentEvent:
+        return ServerSentEvent(data, self._event, self._id)
+
+    def _flush(self, kind: int) -> list[Any]:
         lines: list[bytes] = []
         if self._partial:
             lines.append(b"".join(self._partial))
@@ -137,7 +155,7 @@ class SSEDecoder:
                 self._first_line = False
                 lines[0] = lines[0].removeprefix(_BOM)
         lines.append(b"")  # dispatch a pending event, as a blank line would
-        return self._events(lines, make)
+        return self._events(lines, kind)
 
     def _field(self, raw: bytes) -> None:
         """Apply a line that is neither blank nor ``data: ...``."""
@@ -148,7 +166,7 @@ class SSEDecoder:
         if sep and value.startswith(" "):
             value = value[1:]
         if name == "data":
-            self._data.append(value)
+            self._data.append(value.encode())
         elif name == "event":
             self._event = value
         elif name == "id":

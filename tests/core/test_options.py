@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import warnings
 
@@ -16,8 +17,10 @@ from deepseekapi_core import (
     InvalidRequestError,
     RequestOptions,
 )
+from deepseekapi_core._adapters._holder import ClientHolder
 from deepseekapi_core._adapters._options_policy import classify_options
-from deepseekapi_core.http import UnsupportedParameterError
+from deepseekapi_core.http import ClientOptions, UnsupportedParameterError
+from deepseekapi_core.http._client import _OUR_HEADERS
 from deepseekapi_core.testing import Emulator
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -213,3 +216,106 @@ def test_completions_and_chunks_carry_the_response_headers() -> None:
         chunks = list(client.stream_chat(model="deepseek-chat", messages=MESSAGES))
     assert completion.response_headers["x-ds-trace-id"] == "t-1"
     assert chunks and all(chunk.response_headers["x-ds-trace-id"] == "t-2" for chunk in chunks)
+
+
+# ------------------------------------------------------------------------------------------
+# ClientOptions: the one list of client options
+
+
+@dataclasses.dataclass(frozen=True)
+class _WithNewOption(ClientOptions):
+    """ClientOptions as it would be with one more field, and no other edit anywhere."""
+
+    brand_new_option: int = 7
+
+
+def test_a_new_client_option_reaches_both_clients_and_the_holder() -> None:
+    emulator = Emulator()
+    options = _WithNewOption(api_key="sk-test", transport=emulator.transport())
+    assert DeepSeekClient(options).options.brand_new_option == 7
+    assert DeepSeekClient(options, brand_new_option=9).options.brand_new_option == 9
+    assert AsyncDeepSeekClient(options, brand_new_option=3).options.brand_new_option == 3
+    holder = ClientHolder(options)
+    assert holder.client.options.brand_new_option == 7
+    assert asyncio.run(_async_option(holder)) == 7
+    reply = DeepSeekClient(options).chat(model="deepseek-chat", messages=MESSAGES)
+    assert reply.message.content
+
+
+async def _async_option(holder: ClientHolder) -> int:
+    value: int = holder.async_client.options.brand_new_option  # type: ignore[attr-defined]
+    await holder.aclose()
+    return value
+
+
+def test_client_keywords_are_the_options_fields_on_top_of_an_options_object() -> None:
+    base = ClientOptions(api_key="sk-test", max_retries=1, deadline=30)
+    client = DeepSeekClient(base, base_url="http://localhost:9/v1", max_retries=4)
+    assert client.options.base_url == "http://localhost:9/v1"
+    assert client.retry_policy.max_retries == 4 and client.deadline == 30.0
+    assert base.max_retries == 1  # the caller's object is left as it was
+
+
+@pytest.mark.parametrize("client_class", [DeepSeekClient, AsyncDeepSeekClient])
+def test_an_unknown_client_keyword_names_the_closest_option(client_class: type) -> None:
+    with pytest.raises(InvalidRequestError, match="did you mean 'max_retries'") as caught:
+        client_class(api_key="sk-test", max_retry=3)
+    assert caught.value.param == "max_retry"
+    assert client_class.__name__ in str(caught.value)
+    with pytest.raises(InvalidRequestError, match="deadline must be a positive number"):
+        client_class(api_key="sk-test", deadline=-1)
+
+
+def test_the_async_client_takes_an_async_http_client_under_either_name() -> None:
+    async def check() -> None:
+        async with httpx.AsyncClient(transport=Emulator().transport()) as http:
+            for client in (
+                AsyncDeepSeekClient(api_key="sk-test", http_client=http),
+                AsyncDeepSeekClient(api_key="sk-test", async_http_client=http),
+            ):
+                assert client._http is http and client.options.async_http_client is http
+                assert (await client.chat(model="deepseek-chat", messages=MESSAGES)).message
+
+    asyncio.run(check())
+
+
+def test_a_plain_request_is_what_httpx_would_build_and_cookies_still_go_back() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            200, json={"object": "list", "data": []}, headers={"set-cookie": "lb=node-2; Path=/"}
+        )
+
+    client = DeepSeekClient(api_key="sk-test", transport=httpx.MockTransport(handler))
+    expected = client._http.build_request(
+        "GET",
+        client._models_url,
+        headers={**_OUR_HEADERS, "Authorization": "Bearer sk-test"},
+    )
+    client.list_models()
+    assert sent[0].headers.raw == expected.headers.raw
+    assert sent[0].extensions["timeout"] == expected.extensions["timeout"]
+    client.list_models()  # the service set a cookie: it is sent back, as httpx would
+    assert sent[1].headers["cookie"] == "lb=node-2"
+
+
+def test_a_plain_call_reads_no_clock_in_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No deadline, no contention: the deadline machinery is never consulted."""
+    import sys
+    import time
+
+    readers: list[str] = []
+    real = time.monotonic
+
+    def monotonic() -> float:
+        readers.append(sys._getframe(1).f_globals.get("__name__", "?"))
+        return real()
+
+    emulator = Emulator()
+    client = DeepSeekClient(api_key="sk-test", transport=emulator.transport())
+    monkeypatch.setattr(time, "monotonic", monotonic)
+    client.chat(model="deepseek-chat", messages=MESSAGES)
+    list(client.stream_chat(model="deepseek-chat", messages=MESSAGES))
+    assert not [name for name in readers if name.startswith("deepseekapi_core.http")]

@@ -236,3 +236,27 @@ def test_a_read_inside_a_long_line_does_not_copy_the_line_so_far() -> None:
     events = decoder.feed(b"\n\n")
     assert len(events) == 1
     assert len(events[0].data) == 1025 * 1024
+
+
+@SETTINGS
+@given(event_streams(), st.lists(st.integers(0, 10_000), max_size=12))
+def test_the_data_only_forms_match_the_whole_events(
+    stream: tuple[bytes, list[ServerSentEvent]], cuts: list[int]
+) -> None:
+    """``feed_data`` gives each event's data as text, ``feed_bytes`` as its UTF-8 bytes."""
+    data, expected = stream
+    texts, raws = SSEDecoder(), SSEDecoder()
+    got_text: list[str] = []
+    got_bytes: list[bytes] = []
+    for piece in _cut(data, cuts):
+        got_text.extend(texts.feed_data(piece))
+        got_bytes.extend(raws.feed_bytes(piece))
+    got_text.extend(texts.flush_data())
+    got_bytes.extend(raws.flush_bytes())
+    assert got_text == [event.data for event in expected]
+    assert got_bytes == [event.data.encode() for event in expected]
+
+
+def test_bytes_keep_invalid_utf8_as_it_came() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed_bytes(b"data: \xff ok\ndata:x\n\n") == [b"\xff ok\nx"]

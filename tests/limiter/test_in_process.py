@@ -104,7 +104,7 @@ def test_bad_caps_are_refused_by_name(bad: object) -> None:
 
 
 def test_a_limiter_that_is_not_one_is_refused() -> None:
-    with pytest.raises(TypeError, match="limiter must be"):
+    with pytest.raises(ValueError, match="limiter must be"):
         DeepSeekClient(api_key=API_KEY, limiter="redis://localhost")  # type: ignore[arg-type]
 
 
