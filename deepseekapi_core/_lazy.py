@@ -1,9 +1,10 @@
-"""Public names imported on first use, from one table per package.
+"""Public names imported on first use, from one list per package: its ``__init__.pyi``.
 
-Each package's ``__init__`` keeps one table, ``{module: (name, ...)}``, and gets ``__all__``,
-``__getattr__`` and ``__dir__`` from :func:`lazy_exports`. The ``TYPE_CHECKING`` imports under
-the table (what type checkers and IDEs read) are written from it by
-``scripts/public_surface.py``; a test fails when they drift apart.
+A package's stub lists its public names, one ``from .module import Name as Name`` line each.
+Type checkers and IDEs read that list as the package's interface; at run time
+:func:`lazy_exports` reads the same lines and imports each name from its module when first
+looked up (the pattern of SciPy's ``lazy_loader.attach_stub``). So a public name is added in one
+place, the stub, and ``__all__``, ``dir()`` and what type checkers see cannot disagree.
 
 Why lazily: importing a package runs its ``__init__`` before any of its modules, so an eager
 ``__init__`` would make every import of a light module (the adapters' mixins, the registry) pay
@@ -13,24 +14,34 @@ for httpx, pydantic and the clients.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "stub_exports"]
+
+_EXPORT_LINE = re.compile(r"^from (\.[\w.]*) import (\w+) as \2$", re.MULTILINE)
+
+
+def stub_exports(init_file: str) -> dict[str, str]:
+    """``{name: module}`` for each public name the package's ``__init__.pyi`` lists."""
+    stub = Path(init_file).with_suffix(".pyi").read_text(encoding="utf-8")
+    return {name: module for module, name in _EXPORT_LINE.findall(stub)}
 
 
 def lazy_exports(
-    package: str, table: Mapping[str, Sequence[str]]
+    package: str, init_file: str
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
-    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package`` from its export table.
+    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package`` from its stub's list.
 
-    ``table`` maps a module (relative to ``package``, e.g. ``"._client"`` or ``".http"``) to the
-    names it gives; a name is imported from there when first looked up, then kept in the
-    package's namespace so later lookups cost nothing.
+    A name is imported from its module when first looked up, then kept in the package's
+    namespace so later lookups cost nothing.
     """
-    homes = {name: module for module, names in table.items() for name in names}
+    homes = stub_exports(init_file)
     public = sorted(homes)
-    namespace = importlib.import_module(package).__dict__
+    namespace = sys.modules[package].__dict__
 
     def __getattr__(name: str) -> Any:
         module = homes.get(name)

@@ -1,4 +1,5 @@
-"""The core's public surface: one table per package, served lazily, read the same by type checkers.
+"""The core's public surface: one list per package (its ``__init__.pyi``), served lazily, read the
+same by type checkers.
 
 The top level is what a user of the core writes (at most 50 names); each concept's subpackage
 (``http``, ``wire``, ``tools``, ``accounting``, ``testing``) holds the rest of that concept. The
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 import warnings
@@ -17,10 +19,9 @@ from pathlib import Path
 import pytest
 
 import deepseekapi_core
+from deepseekapi_core._lazy import stub_exports
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import public_surface  # noqa: E402  (the project's own script, not an installed module)
 
 PUBLIC_PACKAGES = (
     "deepseekapi_core",
@@ -32,8 +33,8 @@ PUBLIC_PACKAGES = (
 )
 
 
-def _init(package: str) -> Path:
-    return ROOT.joinpath(*package.split("."), "__init__.py")
+def _stub(package: str) -> Path:
+    return ROOT.joinpath(*package.split("."), "__init__.pyi")
 
 
 def test_the_top_level_is_at_most_fifty_names_users_write() -> None:
@@ -43,38 +44,27 @@ def test_the_top_level_is_at_most_fifty_names_users_write() -> None:
 
 
 @pytest.mark.parametrize("package", PUBLIC_PACKAGES)
-def test_all_is_the_table_and_every_name_resolves_to_its_home(package: str) -> None:
-    module = importlib.import_module(package)
-    table = public_surface.export_table(_init(package))
-    assert table is not None
-    assert sorted(module.__all__) == sorted(name for names in table.values() for name in names)
-    for home, names in table.items():
-        source = importlib.import_module(home, package)
-        for name in names:
-            assert getattr(module, name) is getattr(source, name), (package, name)
+def test_every_line_of_the_stub_is_a_name_the_package_serves(package: str) -> None:
+    # The stub is the one list: a line the run-time reader would skip (a plain import, a
+    # definition) would be a name type checkers see and the package does not serve.
+    for line in _stub(package).read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"from \.[\w.]* import (\w+) as \1", line), line
 
 
 @pytest.mark.parametrize("package", PUBLIC_PACKAGES)
-def test_the_names_type_checkers_see_are_the_names_served(package: str) -> None:
-    # The TYPE_CHECKING block is what mypy and IDEs read; the table is what __getattr__ serves.
-    init = _init(package)
-    table = public_surface.export_table(init)
-    assert table is not None
-    seen: dict[str, str] = {}
-    declared: list[str] = []
-    for node in ast.parse(init.read_text()).body:
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
-            for statement in node.body:
-                if isinstance(statement, ast.ImportFrom):
-                    for alias in statement.names:
-                        seen[alias.name] = "." * statement.level + (statement.module or "")
-                elif isinstance(statement, ast.Assign):
-                    declared = ast.literal_eval(statement.value)
-    assert seen == {name: home for home, names in table.items() for name in names}
-    assert sorted(declared) == sorted(seen)
-    assert public_surface.rewritten(init) == init.read_text(), (
-        "run: python scripts/public_surface.py && ruff format deepseekapi_core"
-    )
+def test_all_is_the_stub_and_every_name_resolves_to_its_home(package: str) -> None:
+    module = importlib.import_module(package)
+    homes = stub_exports(str(_stub(package)))
+    assert homes and sorted(module.__all__) == sorted(homes)
+    for name, home in homes.items():
+        assert getattr(module, name) is getattr(importlib.import_module(home, package), name)
+
+
+@pytest.mark.parametrize("package", PUBLIC_PACKAGES)
+def test_the_stubs_ship_beside_the_packages_that_read_them(package: str) -> None:
+    init = importlib.import_module(package).__file__
+    assert init is not None and Path(init).with_suffix(".pyi").is_file()
 
 
 def test_star_import_and_dir_agree_with_all_and_warn_about_nothing() -> None:

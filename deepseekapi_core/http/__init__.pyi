@@ -1,0 +1,43 @@
+# The public names of this package, one per line: type checkers read them here, and
+# the package serves them lazily from this same list (see deepseekapi_core._lazy).
+
+from ._client import AsyncDeepSeekClient as AsyncDeepSeekClient
+from ._client import DeepSeekClient as DeepSeekClient
+from ._config import API_KEY_ENV_VARS as API_KEY_ENV_VARS
+from ._config import BASE_URL_ENV_VAR as BASE_URL_ENV_VAR
+from ._config import DEEPSEEK_BASE_URL_ENV_VARS as DEEPSEEK_BASE_URL_ENV_VARS
+from ._config import DEEPSEEK_DEFAULT_BASE_URL as DEEPSEEK_DEFAULT_BASE_URL
+from ._config import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from ._config import Endpoint as Endpoint
+from ._config import resolve_endpoint as resolve_endpoint
+from ._errors import APIConnectionError as APIConnectionError
+from ._errors import APIResponseValidationError as APIResponseValidationError
+from ._errors import APIStatusError as APIStatusError
+from ._errors import APIStreamError as APIStreamError
+from ._errors import APITimeoutError as APITimeoutError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import ConflictError as ConflictError
+from ._errors import DeadlineExceededError as DeadlineExceededError
+from ._errors import DeepSeekAPIError as DeepSeekAPIError
+from ._errors import EmptyJSONReplyError as EmptyJSONReplyError
+from ._errors import InsufficientCreditsError as InsufficientCreditsError
+from ._errors import InsufficientSystemResourceError as InsufficientSystemResourceError
+from ._errors import InternalServerError as InternalServerError
+from ._errors import InvalidAPIKeyError as InvalidAPIKeyError
+from ._errors import InvalidRequestError as InvalidRequestError
+from ._errors import MissingAPIKeyError as MissingAPIKeyError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import PermissionDeniedError as PermissionDeniedError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import ServiceUnavailableError as ServiceUnavailableError
+from ._errors import StreamInterruptedError as StreamInterruptedError
+from ._errors import UnprocessableEntityError as UnprocessableEntityError
+from ._errors import UnsupportedParameterError as UnsupportedParameterError
+from ._options import ClientOptions as ClientOptions
+from ._options import RequestOptions as RequestOptions
+from ._retry import RetryPolicy as RetryPolicy
+from ._retry import parse_retry_after as parse_retry_after
+from ._sse import DONE as DONE
+from ._sse import ServerSentEvent as ServerSentEvent
+from ._sse import SSEDecoder as SSEDecoder
