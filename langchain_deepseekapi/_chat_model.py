@@ -65,6 +65,7 @@ from deepseekapi_core.tools._specs import (
     resolve_tool_choice,
 )
 from deepseekapi_core.wire import DEFAULT_ERA, ReasoningEffort
+from deepseekapi_core.wire._prepare import sent_thinking_switch
 
 from ._compat import (
     combine_llm_outputs,
@@ -402,10 +403,25 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             params["ls_stop"] = [str(item) for item in stops]
         return params
 
+    def _thinking_switch(self) -> bool | None:
+        """The thinking switch this model's requests carry (None: the model's default),
+        wherever it was given: ``thinking``, ``reasoning_effort="none"``, ``extra_body`` or
+        ``model_kwargs``, read by the core's one rule (``sent_thinking_switch``)."""
+        kwargs = self.model_kwargs
+        extra = self.extra_body
+        if isinstance(kwargs.get("extra_body"), Mapping):  # sent over the model's extra_body
+            extra = {**(extra or {}), **kwargs["extra_body"]}
+        return sent_thinking_switch(
+            kwargs.get("thinking", self.thinking),
+            kwargs.get("reasoning_effort", self.reasoning_effort),
+            extra,
+        )
+
     def _resolve_model_profile(self) -> LCModelProfile | None:
         profile = get_model_profile(self.model_name, self.era)
-        thinks = profile.thinks(self.thinking)
-        forcing = forced_tool_choice_allowed(self.model_name, thinking=self.thinking, era=self.era)
+        switch = self._thinking_switch()
+        thinks = profile.thinks(switch)
+        forcing = forced_tool_choice_allowed(self.model_name, thinking=switch, era=self.era)
         return LCModelProfile(
             max_input_tokens=profile.context_window,
             max_output_tokens=profile.max_output_tokens,
@@ -417,7 +433,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             video_inputs=False,
             pdf_inputs=False,
             reasoning_output=thinks,
-            tool_calling=profile.calls_tools(self.thinking),
+            tool_calling=profile.calls_tools(switch),
             tool_choice=forcing,
             tool_call_streaming=True,
             # LangChain's create_agent uses the provider's structured output (a json_schema
@@ -445,7 +461,8 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         """The ``prompt_tokens`` the service will count for ``messages`` (and ``tools``),
         chat template included; offline and exact with the ``[tokenizer]`` extra."""
         if self.custom_get_token_ids is None:
-            thinking = get_model_profile(self.model_name, self.era).thinks(self.thinking)
+            profile = get_model_profile(self.model_name, self.era)
+            thinking = profile.thinks(self._thinking_switch())
             counted = count_message_tokens(messages, tools=tools, thinking=thinking, era=self.era)
             if counted is not None:
                 return counted

@@ -59,7 +59,9 @@ def structured_output(
 ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
     """What :meth:`ChatDeepSeekAPI.with_structured_output` returns (see its docstring)."""
     # Whether the schema's tool can be forced: not in thinking mode (V3.2/V4 answer 400).
-    forced = forced_tool_choice_allowed(llm.model_name, thinking=llm.thinking, era=llm.era)
+    forced = forced_tool_choice_allowed(
+        llm.model_name, thinking=llm._thinking_switch(), era=llm.era
+    )
     if method == "json_schema":
         # The service has no json_schema output: a forced tool where one can be forced,
         # else JSON Output with the schema in a system message (served by the core).

@@ -45,6 +45,8 @@ __all__ = [
     "build_request_body",
     "json_schema_instruction",
     "prepare_messages",
+    "request_thinks",
+    "sent_thinking_switch",
     "uses_tools",
 ]
 
@@ -97,6 +99,59 @@ def uses_tools(request: ChatRequest) -> bool:
     return any(message.tool_calls or message.role == "tool" for message in request.messages)
 
 
+def sent_thinking_switch(
+    thinking: object, reasoning_effort: object, extra_body: Mapping[str, Any] | None
+) -> bool | None:
+    """The thinking switch a request will carry, or None when it leaves it to the model.
+
+    ``extra_body`` is merged into the body last, so its ``thinking`` (``{"type": "enabled" |
+    "disabled"}`` or a bool) and ``reasoning_effort="none"`` win over the fields; the
+    fields' ``thinking`` (a bool or ``{"type": ...}``) and ``reasoning_effort="none"`` come
+    next. Every mode rule (reasoning replay, forcing a tool, parameters thinking rejects)
+    reads this, so a switch given in any of those places is honoured alike.
+    """
+    if extra_body:
+        switch = _switch_value(extra_body.get("thinking"))
+        if switch is not None:
+            return switch
+        if extra_body.get("reasoning_effort") == "none":
+            return False
+    switch = _switch_value(thinking)
+    if switch is None and reasoning_effort == "none":
+        return False
+    return switch
+
+
+def _switch_value(thinking: object) -> bool | None:
+    """``thinking`` as a bool, from a bool, ``{"type": ...}`` or a model with ``.type``."""
+    if thinking is None or isinstance(thinking, bool):
+        return thinking
+    kind: object = (
+        thinking.get("type") if isinstance(thinking, Mapping) else getattr(thinking, "type", None)
+    )
+    if kind in ("enabled", "disabled"):
+        return kind == "enabled"
+    return None
+
+
+def request_thinks(request: ChatRequest, era: Era = DEFAULT_ERA) -> bool:
+    """Whether ``request`` runs in thinking mode as it will be sent (see
+    :func:`sent_thinking_switch`): the one rule the body, the clients and the adapters use."""
+    return _profile_of(request, era).thinks(_request_switch(request))
+
+
+def _request_switch(request: ChatRequest) -> bool | None:
+    if not request.extra_body:  # the common case: the fields alone
+        return request.thinking_switch
+    return sent_thinking_switch(request.thinking, request.reasoning_effort, request.extra_body)
+
+
+def _profile_of(request: ChatRequest, era: Era) -> ModelProfile:
+    """The profile of the model the body will name (``extra_body`` may rename it)."""
+    model = request.extra_body.get("model") if request.extra_body else None
+    return get_model_profile(model if isinstance(model, str) and model else request.model, era)
+
+
 def prepare_messages(
     messages: list[ChatMessage],
     *,
@@ -138,11 +193,11 @@ def build_request_body(
     :class:`InvalidRequestError` for an image the model cannot see or the service cannot read,
     and warns with :class:`IgnoredParameterWarning` for each one dropped as ineffective.
     """
-    profile = get_model_profile(request.model, era)
+    profile = _profile_of(request, era)
     check_request_images(
         request.messages, profile, allow_dropped_images=request.allow_dropped_images
     )
-    thinking = profile.thinks(request.thinking_switch)
+    thinking = profile.thinks(_request_switch(request))
     body: dict[str, Any] = {
         "model": request.model,
         "messages": prepare_messages(

@@ -1,0 +1,111 @@
+"""LangChain details a peer's user relies on (issue 22 point 3, issue 23 point 11)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+
+from deepseekapi_core import IgnoredParameterWarning
+from deepseekapi_core.testing import Emulator
+
+from .conftest import ModelFactory
+from .helpers import Recorder, completion, tool_call
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Get the current weather for a city."""
+    return f"It is sunny and 22C in {city}."
+
+
+# --------------------------------------------------------------------------------------------
+# 1. thinking mode is read from the request as it will be sent
+
+
+def test_extra_body_thinking_disabled_keeps_a_forced_tool(make_llm: ModelFactory) -> None:
+    recorder = Recorder(completion(None, tool_calls=[tool_call("c1", "get_weather", "{}")]))
+    llm = make_llm(
+        model="deepseek-flash",
+        transport=recorder.transport(),
+        extra_body={"thinking": {"type": "disabled"}},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IgnoredParameterWarning)
+        llm.bind_tools([get_weather], tool_choice="required").invoke("Weather in Paris?")
+    assert recorder.bodies[0]["tool_choice"] == "required"
+    assert recorder.bodies[0]["thinking"] == {"type": "disabled"}
+
+
+def test_model_kwargs_extra_body_thinking_disabled_keeps_a_forced_tool(
+    make_llm: ModelFactory,
+) -> None:
+    recorder = Recorder(completion(None, tool_calls=[tool_call("c1", "get_weather", "{}")]))
+    llm = make_llm(model="deepseek-flash", transport=recorder.transport())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IgnoredParameterWarning)
+        llm.bind_tools([get_weather], tool_choice="get_weather").invoke(
+            "Weather in Paris?", extra_body={"thinking": {"type": "disabled"}}
+        )
+    assert recorder.bodies[0]["tool_choice"]["function"]["name"] == "get_weather"
+
+
+def test_extra_body_thinking_enabled_replays_reasoning_in_create_agent(
+    make_llm: ModelFactory, emulator: Emulator
+) -> None:
+    llm = make_llm(model="deepseek-chat", extra_body={"thinking": {"type": "enabled"}})
+    agent = create_agent(llm, [get_weather], system_prompt="You are a helpful assistant.")
+    result = agent.invoke({"messages": [HumanMessage("What is the weather in Paris?")]})
+    messages = result["messages"]
+    assert any(isinstance(m, ToolMessage) for m in messages)
+    assert isinstance(messages[-1], AIMessage) and "sunny" in str(messages[-1].content)
+    step2 = emulator.chat_requests[1].json["messages"]
+    sent_back = next(m for m in step2 if m["role"] == "assistant")
+    assert sent_back["reasoning_content"]
+
+
+def test_extra_body_thinking_disabled_on_the_reasoner_like_flash_strips_reasoning(
+    make_llm: ModelFactory,
+) -> None:
+    recorder = Recorder(completion("done"))
+    llm = make_llm(
+        model="deepseek-flash",
+        transport=recorder.transport(),
+        extra_body={"thinking": {"type": "disabled"}},
+    )
+    history: list[Any] = [
+        HumanMessage("Weather?"),
+        AIMessage(
+            "",
+            tool_calls=[{"name": "get_weather", "args": {"city": "P"}, "id": "c1"}],
+            additional_kwargs={"reasoning_content": "think"},
+        ),
+        ToolMessage("sunny", tool_call_id="c1"),
+    ]
+    llm.bind_tools([get_weather]).invoke(history)
+    assistant = next(m for m in recorder.bodies[0]["messages"] if m["role"] == "assistant")
+    assert "reasoning_content" not in assistant
+
+
+def test_structured_output_forces_its_tool_when_extra_body_turns_thinking_off(
+    make_llm: ModelFactory,
+) -> None:
+    recorder = Recorder(
+        completion(None, tool_calls=[tool_call("c1", "get_weather", '{"city": "Paris"}')])
+    )
+    llm = make_llm(
+        model="deepseek-flash",
+        transport=recorder.transport(),
+        model_kwargs={"extra_body": {"thinking": {"type": "disabled"}}},
+    )
+    schema = {
+        "name": "get_weather",
+        "description": "Weather.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    assert llm.with_structured_output(schema).invoke("Paris?") == {"city": "Paris"}
+    assert recorder.bodies[0]["tool_choice"]["function"]["name"] == "get_weather"
+    assert llm.profile is not None and llm.profile.get("tool_choice") is True
