@@ -605,7 +605,8 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
                 tool dicts; each is converted with LangChain's ``convert_to_openai_tool`` and
                 validated by the core (a bad name or schema fails here, naming the tool).
             tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call
-                a tool; ``True`` with a single tool forces that tool), a tool's name, or a
+                a tool; ``True`` with a single tool forces that tool), ``None`` or ``False``
+                (no effect: the service's default, as in ``ChatOpenAI``), a tool's name, or a
                 ``{"type": "function", "function": {"name": ...}}`` dict. Thinking mode accepts
                 only ``"auto"`` and ``"none"``; the core sends a forced choice there as
                 ``"auto"`` with an ``IgnoredParameterWarning`` (the service would answer 400).
@@ -615,7 +616,12 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             kwargs: further call options bound with the tools.
         """
         formatted = [spec.model_dump(exclude_none=True) for spec in tool_wire(tools, strict)]
-        choice = resolve_tool_choice(tool_choice, [tool["function"]["name"] for tool in formatted])
+        # False leaves the choice to the service, as in ChatOpenAI and ChatDeepSeek (whose
+        # `if tool_choice:` skips it); "none" is how to switch tools off.
+        choice = resolve_tool_choice(
+            None if tool_choice is False else tool_choice,
+            [tool["function"]["name"] for tool in formatted],
+        )
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()
         if parallel_tool_calls is False:

@@ -109,3 +109,15 @@ def test_structured_output_forces_its_tool_when_extra_body_turns_thinking_off(
     assert llm.with_structured_output(schema).invoke("Paris?") == {"city": "Paris"}
     assert recorder.bodies[0]["tool_choice"]["function"]["name"] == "get_weather"
     assert llm.profile is not None and llm.profile.get("tool_choice") is True
+
+
+# --------------------------------------------------------------------------------------------
+# 2. tool_choice=False has no effect, as for ChatOpenAI and ChatDeepSeek
+
+
+def test_tool_choice_false_has_no_effect(make_llm: ModelFactory) -> None:
+    recorder = Recorder(completion(None, tool_calls=[tool_call("c1", "get_weather", "{}")]))
+    llm = make_llm(model="deepseek-chat", transport=recorder.transport())
+    reply = llm.bind_tools([get_weather], tool_choice=False).invoke("Weather in Paris?")
+    assert "tool_choice" not in recorder.bodies[0]
+    assert reply.tool_calls
