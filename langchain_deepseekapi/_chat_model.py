@@ -58,7 +58,7 @@ from deepseekapi_core.accounting._limiter import ConcurrencyLimiter
 from deepseekapi_core.accounting._pricing import PriceTable
 from deepseekapi_core.accounting._totals import cost_metadata
 from deepseekapi_core.http import InvalidAPIKeyError
-from deepseekapi_core.http._config import resolve_endpoint
+from deepseekapi_core.http._config import DEFAULT_MAX_RETRIES, resolve_endpoint
 from deepseekapi_core.tools._specs import (
     ToolChoice,
     forced_tool_choice_allowed,
@@ -227,8 +227,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     )
     """Read timeout in seconds (also between stream events), a ``(connect, read)`` tuple, or
     an ``httpx.Timeout``."""
-    max_retries: int = 2
-    """Retries after the first attempt, done by the core (with ``Retry-After`` honoured)."""
+    max_retries: int | None = DEFAULT_MAX_RETRIES
+    """Retries after the first attempt, done by the core (with ``Retry-After`` honoured);
+    None means the default (2), as in ``ChatOpenAI``."""
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
     """A full core retry policy (overrides ``max_retries``)."""
     streaming: bool = False
@@ -296,6 +297,12 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # A key a header cannot carry fails here, not at the first request (never quoted).
         if self._key_error is not None:
             raise self._key_error
+
+    @field_validator("max_retries")
+    @classmethod
+    def _default_retries(cls, value: int | None) -> int:
+        """None is ChatOpenAI's spelling of "the default": stored as the number it means."""
+        return DEFAULT_MAX_RETRIES if value is None else value
 
     @field_validator("prices", "timeout")
     @classmethod
@@ -380,6 +387,17 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
                 params[name] = value
         if self.stop:
             params["stop"] = self.stop
+        return params
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What callbacks and tracers see as ``invocation_params``: the model's parameters
+        with ``model`` and ``stream`` (cost and tracing handlers read them, as ChatOpenAI's)."""
+        params = super()._get_invocation_params(stop=stop)
+        params["model"] = self.model_name
+        params["stream"] = self.streaming
+        params.update(kwargs)
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:

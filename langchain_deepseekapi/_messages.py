@@ -192,8 +192,8 @@ def ai_message_from_completion(
         else:
             valid.append(LCToolCall(name=call.name, args=call.args, id=call.id, type="tool_call"))
     metadata = response_metadata_from(ReplySummary.of(completion))
-    if choice.logprobs is not None:
-        metadata["logprobs"] = choice.logprobs
+    # Always present, None without log probabilities, as in ChatOpenAI and ChatDeepSeek.
+    metadata["logprobs"] = choice.logprobs
     if completion.usage is not None:
         # The service's own usage object, nested as ChatDeepSeek gives it.
         if token_usage is None:

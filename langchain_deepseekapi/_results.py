@@ -136,6 +136,10 @@ class StreamFolder:
             id=reply.id or None,
             chunk_position="last",
         )
-        return ChatGenerationChunk(
-            message=message, generation_info={"finish_reason": reply.finish_reason}
-        )
+        # As ChatOpenAI's last chunk: LangChain merges it into the message's metadata.
+        generation_info = {
+            "finish_reason": reply.finish_reason,
+            "model_name": reply.model,
+            "system_fingerprint": reply.system_fingerprint,
+        }
+        return ChatGenerationChunk(message=message, generation_info=generation_info)

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from langchain.agents import create_agent
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
@@ -13,7 +14,7 @@ from deepseekapi_core import IgnoredParameterWarning
 from deepseekapi_core.testing import Emulator
 
 from .conftest import ModelFactory
-from .helpers import Recorder, completion, tool_call
+from .helpers import Recorder, completion, delta_event, sse, tool_call
 
 
 @tool
@@ -121,3 +122,59 @@ def test_tool_choice_false_has_no_effect(make_llm: ModelFactory) -> None:
     reply = llm.bind_tools([get_weather], tool_choice=False).invoke("Weather in Paris?")
     assert "tool_choice" not in recorder.bodies[0]
     assert reply.tool_calls
+
+
+# --------------------------------------------------------------------------------------------
+# 3. invocation_params, max_retries=None, logprobs, streamed generation_info
+
+
+class _Params(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.params: list[dict[str, Any]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.params.append(kwargs["invocation_params"])
+
+
+def test_invocation_params_carry_model_and_stream(make_llm: ModelFactory) -> None:
+    handler = _Params()
+    llm = make_llm(model="deepseek-chat")
+    llm.invoke("Hi", config={"callbacks": [handler]})
+    make_llm(model="deepseek-reasoner", streaming=True).invoke(
+        "Hi", config={"callbacks": [handler]}
+    )
+    assert handler.params[0]["model"] == "deepseek-chat"
+    assert handler.params[0]["stream"] is False
+    assert handler.params[1]["model"] == "deepseek-reasoner"
+    assert handler.params[1]["stream"] is True
+
+
+def test_max_retries_none_means_the_default(make_llm: ModelFactory) -> None:
+    llm = make_llm(max_retries=None)
+    assert llm.clients.options.max_retries == 2
+    assert llm.invoke("Hi").content
+
+
+def test_response_metadata_has_logprobs(make_llm: ModelFactory) -> None:
+    assert make_llm().invoke("Hi").response_metadata["logprobs"] is None
+    recorder = Recorder(completion("Hi"))
+    recorder.replies[0]["choices"][0]["logprobs"] = {"content": []}
+    reply = make_llm(transport=recorder.transport()).invoke("Hi")
+    assert reply.response_metadata["logprobs"] == {"content": []}
+
+
+def test_streamed_generation_info_has_model_and_fingerprint(make_llm: ModelFactory) -> None:
+    recorder = Recorder(
+        sse([delta_event(content="Hel"), delta_event(content="lo", finish_reason="stop")])
+    )
+    llm = make_llm(transport=recorder.transport())
+    chunks = list(llm._stream([HumanMessage("Hi")]))
+    info = chunks[-1].generation_info or {}
+    assert info["model_name"] == "deepseek-v4-flash"
+    assert info["system_fingerprint"] == "fp_stream"
+    merged = None
+    for chunk in llm.stream("Hi"):
+        merged = chunk if merged is None else merged + chunk
+    assert merged is not None
+    assert merged.response_metadata["model_name"] == "deepseek-v4-flash"
+    assert merged.response_metadata["system_fingerprint"] == "fp_stream"
