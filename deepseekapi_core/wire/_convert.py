@@ -17,6 +17,7 @@ __all__ = [
     "core_message",
     "core_role",
     "join_text_parts",
+    "join_texts",
     "reasoning_block_texts",
     "reasoning_from",
     "usage_summary",
@@ -94,7 +95,25 @@ def join_text_parts(
                 "in user messages and tool results, for vision models such as deepseek-flash)",
                 param="messages",
             )
-    return "".join(texts)
+    return join_texts(texts)
+
+
+def join_texts(texts: Iterable[str]) -> str:
+    """Texts of one message as one string in which no two of them fuse.
+
+    ``["You are terse.", "Answer in French."]`` is one instruction per part, not one
+    sentence: a newline goes between two parts unless whitespace already separates them
+    (empty parts are passed over). The service documents text content as a string, and
+    content arrays only for vision models, so the text is joined rather than sent as parts.
+    """
+    joined = ""
+    for text in texts:
+        if not text:
+            continue
+        if joined and not joined[-1].isspace() and not text[0].isspace():
+            joined += "\n"
+        joined += text
+    return joined
 
 
 def reasoning_block_texts(blocks: Iterable[object]) -> list[str]:

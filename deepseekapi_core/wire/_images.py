@@ -33,6 +33,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ..http._errors import InvalidRequestError
+from ._convert import join_texts
 from ._models import ChatMessage, ContentPart, ImagePart, ImageURL, TextPart
 from ._registry import ModelProfile
 
@@ -491,7 +492,7 @@ def content_from_parts(parts: Iterable[str | TextPart | ImagePart]) -> str | lis
     text-only requests always were), else the list of text and image parts."""
     collected = [TextPart(text=part) if isinstance(part, str) else part for part in parts]
     if all(isinstance(part, TextPart) for part in collected):
-        return "".join(part.text for part in collected if isinstance(part, TextPart))
+        return join_texts(part.text for part in collected if isinstance(part, TextPart))
     return list(collected)
 
 

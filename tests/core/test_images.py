@@ -411,7 +411,7 @@ def test_url_image_blocks(block: dict[str, Any]) -> None:
 
 
 def test_text_only_blocks_stay_a_string() -> None:
-    assert content_from_blocks(["a", {"type": "text", "text": "b"}], where="m") == "ab"
+    assert content_from_blocks(["a", {"type": "text", "text": "b"}], where="m") == "a\nb"
     assert content_from_parts([]) == ""
 
 

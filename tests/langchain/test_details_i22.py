@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
 from deepseekapi_core import IgnoredParameterWarning
@@ -178,3 +178,26 @@ def test_streamed_generation_info_has_model_and_fingerprint(make_llm: ModelFacto
     assert merged is not None
     assert merged.response_metadata["model_name"] == "deepseek-v4-flash"
     assert merged.response_metadata["system_fingerprint"] == "fp_stream"
+
+
+# --------------------------------------------------------------------------------------------
+# 4. content given as a list of text parts is not fused
+
+
+def test_text_parts_are_not_fused(make_llm: ModelFactory) -> None:
+    recorder = Recorder(completion("Bonjour"))
+    llm = make_llm(transport=recorder.transport())
+    llm.invoke(
+        [
+            SystemMessage(["You are terse.", "Answer in French."]),
+            HumanMessage([{"type": "text", "text": "Hello."}, "How are you?"]),
+            AIMessage("", tool_calls=[{"name": "get_weather", "args": {}, "id": "c1"}]),
+            ToolMessage(["sunny", {"type": "text", "text": "22C"}], tool_call_id="c1"),
+            HumanMessage(["Line one\n", "Line two"]),
+        ]
+    )
+    sent = [message.get("content") for message in recorder.bodies[0]["messages"]]
+    assert sent[0] == "You are terse.\nAnswer in French."
+    assert sent[1] == "Hello.\nHow are you?"
+    assert sent[3] == "sunny\n22C"
+    assert sent[4] == "Line one\nLine two"  # a part that ends a line gets no second newline

@@ -91,7 +91,7 @@ def test_multi_part_text_is_joined() -> None:
             content=[{"type": "text", "text": "Hello, "}, "world", {"type": "text", "text": "!"}]
         )
     )
-    assert message.content == "Hello, world!"
+    assert message.content == "Hello, world\n!"  # parts never fuse: a newline where they touch
     tool = to_core_message(ToolMessage(content=[{"type": "text", "text": "42"}], tool_call_id="c"))
     assert tool.content == "42"
 

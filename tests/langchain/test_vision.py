@@ -88,7 +88,7 @@ def test_inline_blocks_become_image_parts(block: dict[str, Any]) -> None:
 
 def test_text_only_list_content_stays_a_string() -> None:
     (message,) = to_core_messages([HumanMessage(content=[{"type": "text", "text": "a"}, "b"])])
-    assert message.content == "ab"
+    assert message.content == "a\nb"
 
 
 def test_a_pdf_block_is_named_by_message_and_part() -> None:
