@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.outputs import Generation
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
@@ -120,6 +121,39 @@ def _json_parser(schema: object) -> Runnable[Any, Any]:
     return JsonOutputParser()
 
 
+def _refuse_empty(result: list[Generation], *, partial: bool) -> None:
+    """Raise ``EmptyJSONReplyError`` for a whole JSON-mode reply of whitespace only (the
+    service's answer to output that is not JSON), instead of a ``JSONDecodeError`` or, in a
+    stream, no output at all. A stream's reply is whole once its last chunk is in."""
+    text = result[0].text if result else ""
+    if text.strip() or not result:
+        return
+    message = getattr(result[0], "message", None)
+    if partial and getattr(message, "chunk_position", None) != "last":
+        return
+    metadata = getattr(message, "response_metadata", None) or {}
+    parse_json_reply(text, metadata.get("finish_reason"))
+
+
+class _JsonModeParser(JsonOutputParser):
+    """``JsonOutputParser`` that refuses a whitespace-only reply once it is whole; as a
+    parser (not a function before one) it still streams growing partial objects."""
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        """The reply's JSON (partial while streaming), or ``EmptyJSONReplyError``."""
+        _refuse_empty(result, partial=partial)
+        return super().parse_result(result, partial=partial)
+
+
+class _PydanticJsonModeParser(PydanticOutputParser):  # type: ignore[type-arg]
+    """``PydanticOutputParser`` that refuses a whitespace-only reply once it is whole."""
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        """The schema instance (partial while streaming), or ``EmptyJSONReplyError``."""
+        _refuse_empty(result, partial=partial)
+        return super().parse_result(result, partial=partial)
+
+
 def _by_json_schema(
     llm: ChatDeepSeekAPI, schema: dict[str, Any] | type, strict: bool | None
 ) -> _Pair:
@@ -138,16 +172,14 @@ def _by_json_mode(llm: ChatDeepSeekAPI, schema: dict[str, Any] | type | None) ->
         response_format={"type": "json_object"},
         ls_structured_output_format={"kwargs": {"method": "json_mode"}, "schema": schema},
     )
-    # JSON mode may answer with whitespace only: say so, not a JSONDecodeError.
-    return model, RunnableLambda(_refuse_empty_json) | _json_parser(schema)
-
-
-def _refuse_empty_json(message: BaseMessage) -> BaseMessage:
-    """Pass a JSON-mode reply on, or raise ``EmptyJSONReplyError`` for a whitespace-only one."""
-    content = message.content
-    if isinstance(content, str) and not content.strip():
-        parse_json_reply(content, message.response_metadata.get("finish_reason"))
-    return message
+    # JSON mode may answer with whitespace only: say so, not a JSONDecodeError. The check is
+    # in the parser so that streams still yield growing partial objects.
+    parser: Runnable[Any, Any]
+    if _is_pydantic(schema):
+        parser = _PydanticJsonModeParser(pydantic_object=cast("type[BaseModel]", schema))
+    else:
+        parser = _JsonModeParser()
+    return model, parser
 
 
 def _with_raw(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
 from deepseekapi_core import IgnoredParameterWarning
+from deepseekapi_core.http import EmptyJSONReplyError
 from deepseekapi_core.testing import Emulator
 
 from .conftest import ModelFactory
@@ -201,3 +203,50 @@ def test_text_parts_are_not_fused(make_llm: ModelFactory) -> None:
     assert sent[1] == "Hello.\nHow are you?"
     assert sent[3] == "sunny\n22C"
     assert sent[4] == "Line one\nLine two"  # a part that ends a line gets no second newline
+
+
+# --------------------------------------------------------------------------------------------
+# 5. JSON mode streams growing partial dicts
+
+
+def test_json_mode_streams_growing_partial_dicts(make_llm: ModelFactory) -> None:
+    pieces = ['{"name"', ': "Ana', ' Lopez"', ', "age": 3', "1}"]
+    events = [delta_event(content=piece) for piece in pieces]
+    events.append(delta_event(content="", finish_reason="stop"))
+    recorder = Recorder(sse(events))
+    structured = make_llm(transport=recorder.transport()).with_structured_output(
+        None, method="json_mode"
+    )
+    parts = list(structured.stream("JSON please"))
+    assert len(parts) >= 3
+    assert parts[0] == {} or len(parts[0]) < len(parts[-1])
+    assert parts[-1] == {"name": "Ana Lopez", "age": 31}
+
+
+def test_json_mode_stream_of_whitespace_is_still_refused(make_llm: ModelFactory) -> None:
+    events = [delta_event(content="  \n "), delta_event(content=" ", finish_reason="stop")]
+    structured = make_llm(transport=Recorder(sse(events)).transport()).with_structured_output(
+        None, method="json_mode"
+    )
+    with pytest.raises(EmptyJSONReplyError):
+        list(structured.stream("JSON please"))
+    whole = make_llm(transport=Recorder(completion("   ")).transport())
+    with pytest.raises(EmptyJSONReplyError):
+        whole.with_structured_output(None, method="json_mode").invoke("JSON please")
+
+
+async def test_json_mode_astream_grows_and_refuses_whitespace(make_llm: ModelFactory) -> None:
+    pieces = ['{"name"', ': "Ana"', ', "age"', ": 31}"]
+    events = [delta_event(content=piece) for piece in pieces]
+    events.append(delta_event(content="", finish_reason="stop"))
+    structured = make_llm(transport=Recorder(sse(events)).transport()).with_structured_output(
+        None, method="json_mode"
+    )
+    parts = [part async for part in structured.astream("JSON please")]
+    assert len(parts) >= 2 and parts[-1] == {"name": "Ana", "age": 31}
+    blank = [delta_event(content=" "), delta_event(content=" ", finish_reason="stop")]
+    empty = make_llm(transport=Recorder(sse(blank)).transport()).with_structured_output(
+        None, method="json_mode"
+    )
+    with pytest.raises(EmptyJSONReplyError):
+        [part async for part in empty.astream("JSON please")]
