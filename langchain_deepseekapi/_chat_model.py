@@ -240,8 +240,10 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     """Further request parameters; names the core does not know go to the request body."""
     extra_body: dict[str, Any] | None = None
     """Fields added to the JSON body as they are (for parameters newer than this package)."""
-    default_headers: dict[str, str] | None = None
-    """Headers added to every request."""
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    """Headers added to every request. Never serialised (not in ``dumpd``/``dumps``,
+    ``model_dump``, ``repr`` or traced runs), since gateway keys live there, as LlamaIndex's
+    adapter does; pass them again when loading a saved model."""
     default_query: dict[str, str] | None = None
     """Query parameters added to every request's URL."""
     include_response_headers: bool = False

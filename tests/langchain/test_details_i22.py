@@ -5,9 +5,11 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import httpx
 import pytest
 from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.load import dumpd, dumps
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
@@ -250,3 +252,45 @@ async def test_json_mode_astream_grows_and_refuses_whitespace(make_llm: ModelFac
     )
     with pytest.raises(EmptyJSONReplyError):
         [part async for part in empty.astream("JSON please")]
+
+
+# --------------------------------------------------------------------------------------------
+# 6. (issue 23 point 11) default_headers are secret: sent, never serialised
+
+
+class _Runs(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.seen.append(repr((serialized, kwargs)))
+
+
+def test_default_headers_are_sent_but_never_serialised(make_llm: ModelFactory) -> None:
+    secret = "gw-key-7f3a9c"
+    recorder = Recorder(completion("Hi"))
+    seen_headers: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen_headers.append(request.headers.get("x-gateway-key", ""))
+        return recorder(request)
+
+    llm = make_llm(
+        transport=httpx.MockTransport(handler),
+        default_headers={"X-Gateway-Key": secret},
+    )
+    runs = _Runs()
+    llm.invoke("Hi", config={"callbacks": [runs]})
+    assert seen_headers == [secret]
+    shown = [
+        repr(dumpd(llm)),
+        dumps(llm),
+        repr(llm.model_dump()),
+        llm.model_dump_json(),
+        repr(llm),
+        str(llm),
+        *runs.seen,
+    ]
+    for text in shown:
+        assert secret not in text
+    assert llm.default_headers == {"X-Gateway-Key": secret}
