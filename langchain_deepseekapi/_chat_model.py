@@ -300,6 +300,12 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         if self._key_error is not None:
             raise self._key_error
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # max_retries=None set later means the default too (the validator sees only __init__).
+        if name == "max_retries" and value is None:
+            value = DEFAULT_MAX_RETRIES
+        super().__setattr__(name, value)
+
     @field_validator("max_retries")
     @classmethod
     def _default_retries(cls, value: int | None) -> int:

@@ -157,6 +157,9 @@ def test_max_retries_none_means_the_default(make_llm: ModelFactory) -> None:
     llm = make_llm(max_retries=None)
     assert llm.clients.options.max_retries == 2
     assert llm.invoke("Hi").content
+    llm.max_retries = 0
+    llm.max_retries = None
+    assert llm.max_retries == 2 and llm.clients.options.max_retries == 2
 
 
 def test_response_metadata_has_logprobs(make_llm: ModelFactory) -> None:
