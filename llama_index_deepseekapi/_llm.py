@@ -657,8 +657,9 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     ) -> list[ToolSelection]:
         """The tool calls in ``response`` as :class:`ToolSelection` objects.
 
-        Raises ``ValueError`` if there is none and ``error_on_no_tool_call`` is true, or if a
-        finished reply's arguments are not a JSON object.
+        Raises ``ValueError`` if there is none and ``error_on_no_tool_call`` is true. A call
+        whose arguments are not a JSON object comes with ``{}`` (as in llama-index's own LLMs),
+        so that the tool's error goes back to the model; the response keeps the raw arguments.
         """
         from ._messages import tool_selections
 

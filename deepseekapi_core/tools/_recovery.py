@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..wire._models import FunctionCall, ToolCall, ToolSpec
+from ._calls import loads_json
 
 __all__ = ["TOOL_CALLS_RECOVERED", "RecoveredToolCalls", "recover_tool_calls", "schema_problems"]
 
@@ -246,7 +247,7 @@ _INVALID = object()
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except ValueError:
         return _INVALID
 

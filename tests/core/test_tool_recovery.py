@@ -308,3 +308,13 @@ def test_parallel_calls_in_each_shape(shape: str) -> None:
     recovered = recover_tool_calls(content, TOOLS)
     assert recovered is not None, content
     assert _calls(recovered) == [("get_weather", {"city": "Oslo"}), ("get_time", {})]
+
+
+def test_deeply_nested_json_in_the_text_is_left_alone_not_a_recursion_error() -> None:
+    deep = "[" * 1000 + "]" * 1000
+    for text in (
+        f'{{"name": "get_weather", "arguments": {{"city": {deep}}}}}',
+        f'```json\n{{"name": "get_weather", "arguments": {{"city": {deep}}}}}\n```',
+        f'<tool_call>{{"name": "get_weather", "arguments": {{"city": {deep}}}}}</tool_call>',
+    ):
+        assert recover_tool_calls(text, TOOLS) is None
