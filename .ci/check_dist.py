@@ -21,8 +21,13 @@ def check_wheel(path: Path) -> list[str]:
         names = wheel.namelist()
         dist_info = next(n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info"))
         top_level = {name.split("/")[0] for name in names} - {dist_info}
-        if top_level != PACKAGES:
+        if top_level != PACKAGES | {"llama_index"}:
             problems.append(f"wheel top level is {sorted(top_level)}, not {sorted(PACKAGES)}")
+        # The llama_index.llms.deepseekapi path; its parents are namespaces shared with llama-index.
+        if "llama_index/llms/deepseekapi/__init__.py" not in names or any(
+            n in names for n in ("llama_index/__init__.py", "llama_index/llms/__init__.py")
+        ):
+            problems.append("llama_index/llms/deepseekapi missing, or its parents not namespaces")
         for package in sorted(PACKAGES):
             if f"{package}/py.typed" not in names:
                 problems.append(f"{package}/py.typed missing: mypy users would get no types")

@@ -66,6 +66,13 @@ __all__ = ["DeepSeekAPI"]
 logger = logging.getLogger("llama_index_deepseekapi")
 
 DEFAULT_MODEL = "deepseek-chat"
+# Where llama-index's own LLMs (``DeepSeek`` and ``OpenAILike`` extend llama-index-llms-openai's
+# ``OpenAI``) default differently from the core and their users rely on it, this class takes
+# their default; declared here and nowhere else. Retries: three 429s in a row then success must
+# succeed, as it does with those LLMs (the core's 2 give up). Their 60 s timeout is already the
+# core's read timeout; their temperature 0.1 is not taken (unset sends the service's own default,
+# and thinking models ignore or refuse a temperature).
+PEER_DEFAULTS: dict[str, Any] = {"max_retries": 3}
 _ResponseT = TypeVar("_ResponseT", ChatResponse, CompletionResponse)
 
 # Fields sent with every request (None: unset).
@@ -124,7 +131,8 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         max_tokens: the most tokens to generate (``max_new_tokens`` is accepted for it).
         timeout: the read timeout in seconds (also between stream events), a
             ``(connect, read)`` tuple or an ``httpx.Timeout``.
-        max_retries: retries after the first attempt.
+        max_retries: retries after the first attempt (3, llama-index's ``OpenAI`` default;
+            the core's is 2).
         thinking: turn thinking mode on or off for models with a switch.
         reasoning_effort: how hard a thinking model reasons.
         reasoning_replay: how earlier turns' reasoning is sent back (``"auto"``: the service's
@@ -181,7 +189,11 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         default=None,
         description="Read timeout in seconds, a (connect, read) tuple or an httpx.Timeout.",
     )
-    max_retries: int = Field(default=2, ge=0, description="Retries after the first attempt.")
+    max_retries: int = Field(
+        default=PEER_DEFAULTS["max_retries"],
+        ge=0,
+        description="Retries after the first attempt (3, as in llama-index's own LLMs).",
+    )
     thinking: bool | None = Field(
         default=None, description="Thinking mode on/off for models with a switch."
     )
@@ -657,8 +669,9 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     ) -> list[ToolSelection]:
         """The tool calls in ``response`` as :class:`ToolSelection` objects.
 
-        Raises ``ValueError`` if there is none and ``error_on_no_tool_call`` is true, or if a
-        finished reply's arguments are not a JSON object.
+        Raises ``ValueError`` if there is none and ``error_on_no_tool_call`` is true. A call
+        whose arguments are not a JSON object comes with ``{}`` (as in llama-index's own LLMs),
+        so that the tool's error goes back to the model; the response keeps the raw arguments.
         """
         from ._messages import tool_selections
 

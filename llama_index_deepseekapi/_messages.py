@@ -207,9 +207,12 @@ def tool_selections(
 ) -> list[ToolSelection]:
     """The tool calls of a response as llama-index :class:`ToolSelection` objects.
 
-    Raises ``ValueError`` when there is none and ``error_on_no_tool_call`` is set, and when a
-    finished reply's arguments are not a JSON object (the service warns they may not be). While
-    a stream is still in progress, arguments that are not complete JSON yet read as ``{}``.
+    Raises ``ValueError`` when there is none and ``error_on_no_tool_call`` is set. Arguments
+    that are not a JSON object (the service warns they may not be) read as ``{}``, as in
+    llama-index's own LLMs: the agent calls the tool, whose error goes back to the model, and
+    the run goes on; the reply keeps them as the model sent them (the tool-call block's
+    ``tool_kwargs`` and ``additional_kwargs["tool_calls"]``). While a stream is still in
+    progress, arguments that are not complete JSON yet read as ``{}`` too.
     """
     message = response.message if isinstance(response, ChatResponse) else response
     in_progress = (
@@ -233,7 +236,7 @@ def tool_selections(
             tool_name=name,
             tool_kwargs=dict(kwargs)
             if not isinstance(kwargs, str)
-            else tool_call_arguments(name, kwargs, partial=in_progress),
+            else tool_call_arguments(kwargs, partial=in_progress),
         )
         for call_id, name, kwargs in calls
     ]

@@ -19,6 +19,7 @@ from deepseekapi_core.http import ClientOptions, InvalidRequestError
 from deepseekapi_core.wire import Era
 from langchain_deepseekapi import ChatDeepSeekAPI
 from llama_index_deepseekapi import DeepSeekAPI
+from llama_index_deepseekapi._llm import PEER_DEFAULTS as LLAMA_INDEX_PEER_DEFAULTS
 
 BASE = {"api_key": "sk-options", "base_url": "https://options.example/v1"}
 ADAPTERS: dict[str, Callable[..., Any]] = {"langchain": ChatDeepSeekAPI, "llama_index": DeepSeekAPI}
@@ -78,10 +79,14 @@ def test_each_option_reaches_the_holder_under_its_own_name(adapter: str, option:
     assert _plain(getattr(llm, field)) == _plain(value) or option == "era"
 
 
+# The defaults an adapter takes from its framework's own LLMs, declared once in the adapter.
+PEER_DEFAULTS: dict[str, dict[str, Any]] = {"llama_index": LLAMA_INDEX_PEER_DEFAULTS}
+
+
 @pytest.mark.parametrize("adapter", sorted(ADAPTERS))
 def test_each_default_is_client_options_default(adapter: str) -> None:
     llm = ADAPTERS[adapter](**BASE)
-    defaults = ClientOptions(**BASE)
+    defaults = dataclasses.replace(ClientOptions(**BASE), **PEER_DEFAULTS.get(adapter, {}))
     for option in OPTION_NAMES:
         given = _plain(getattr(llm.clients.options, option))
         assert given == _plain(getattr(defaults, option)), option

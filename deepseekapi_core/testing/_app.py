@@ -40,6 +40,11 @@ from ._wire import (
 if TYPE_CHECKING:
     from ._transport import EmulatorTransport
 
+# The ids the proxy documents: the emulator stands for the proxy, so a model listing finds them
+# in every era beside the upstream ids, even where upstream lists only its newer names
+# (wire notes 1.10 and 1.16).
+PROXY_MODEL_IDS = ("deepseek-chat", "deepseek-reasoner")
+
 __all__ = ["Emulator"]
 
 _SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization"})
@@ -154,8 +159,10 @@ class Emulator:
         return known_model_ids(self.era) + self.extra_models
 
     def listed_model_ids(self) -> tuple[str, ...]:
-        """The model ids ``GET /models`` lists: the era's own (not its aliases), then extras."""
-        return listed_model_ids(self.era) + self.extra_models
+        """The model ids ``GET /models`` lists: the era's own upstream ids, then the ids the
+        proxy documents (in every era), then extras; each once."""
+        listed = dict.fromkeys((*listed_model_ids(self.era), *PROXY_MODEL_IDS, *self.extra_models))
+        return tuple(listed)
 
     # ----------------------------------------------------------------------------------------
     # The service

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from ..tools._calls import loads_json
+
 __all__ = ["DSML", "leaked_text"]
 
 DSML = "｜DSML｜"
@@ -25,7 +27,7 @@ def leaked_text(shape: str, calls: list[tuple[str, str]]) -> str:
 def _arguments(arguments: str) -> object:
     """The arguments as a value (the raw string when they are not JSON)."""
     try:
-        return json.loads(arguments)
+        return loads_json(arguments)
     except ValueError:
         return arguments
 

@@ -14,6 +14,16 @@ from ..wire._models import FunctionCall, ToolCall, ToolCallDelta
 _T = TypeVar("_T")
 
 
+def loads_json(text: str) -> Any:
+    """``json.loads``, with JSON nested too deeply to read (a thousand levels reach Python's
+    recursion limit) a ``json.JSONDecodeError`` like any other unreadable JSON, so that a model's
+    text can never end a run with a bare ``RecursionError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("JSON nested too deeply", text, 0) from None
+
+
 def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
     """A tool call's JSON arguments as a dict (``""`` means no arguments).
 
@@ -23,7 +33,7 @@ def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:
     if not arguments or not arguments.strip():
         return {}
     try:
-        parsed = json.loads(arguments)
+        parsed = loads_json(arguments)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"tool arguments are not valid JSON ({exc.msg}): {arguments[:200]!r}"
@@ -146,13 +156,13 @@ def parse_partial_arguments(arguments: str) -> dict[str, Any]:
     object, reads as ``{}``.
     """
     try:
-        parsed = json.loads(arguments)
+        parsed = loads_json(arguments)
     except json.JSONDecodeError:
         completed = _completed_json(arguments)
         if completed is None:
             return {}
         try:
-            parsed = json.loads(completed)
+            parsed = loads_json(completed)
         except json.JSONDecodeError:
             return {}
     return parsed if isinstance(parsed, dict) else {}
@@ -194,19 +204,20 @@ def _completed_json(text: str) -> str | None:
     return completed + "".join(reversed(closers))
 
 
-def tool_call_arguments(name: str, arguments: str, *, partial: bool = False) -> dict[str, Any]:
-    """The arguments of a reply's call of tool ``name`` as a dict.
+def tool_call_arguments(arguments: str, *, partial: bool = False) -> dict[str, Any]:
+    """The arguments of a reply's tool call as a dict, as llama-index's own LLMs read them.
 
     While the reply is still streaming (``partial``), as far as they can be read (see
-    :func:`parse_partial_arguments`); once it is finished, arguments that are not a JSON
-    object raise ``ValueError`` naming the tool.
+    :func:`parse_partial_arguments`). Once it is finished, arguments that are not a JSON object
+    read as ``{}``: the call is still made, the tool's error goes back to the model and an
+    agent's run goes on (the reply keeps the raw text; see :func:`parse_tool_calls`).
     """
     if partial:
         return parse_partial_arguments(arguments)
     try:
         return parse_tool_arguments(arguments)
-    except ValueError as exc:
-        raise ValueError(f"The model called tool {name!r} with unusable arguments: {exc}") from None
+    except ValueError:
+        return {}
 
 
 def keep_first_tool_call(items: Sequence[_T], is_tool_call: Callable[[_T], bool]) -> list[_T]:

@@ -13,7 +13,8 @@ About one multi-turn tool-use reply in ten on V4-Pro ends with ``finish_reason: 
       </｜DSML｜tool_calls>
 
   (``function_calls`` for ``tool_calls`` in the V3.2 template; an invoke may hold a JSON object
-  instead of parameters);
+  instead of parameters, and a block may hold JSON calls, one ``{"name", "arguments"}`` object
+  or an array of them, instead of invokes);
 * ``tool_call_tag``: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``;
 * ``fenced_json``: a fenced block, ```` ```json {"name": ..., "arguments": {...}} ``` ````;
 * ``bare_json``: the whole content is ``{"name": ..., "arguments": {...}}``.
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..wire._models import FunctionCall, ToolCall, ToolSpec
+from ._calls import loads_json
 
 __all__ = ["TOOL_CALLS_RECOVERED", "RecoveredToolCalls", "recover_tool_calls", "schema_problems"]
 
@@ -125,15 +127,28 @@ def _find_dsml(content: str) -> _Found | None:
         bodies = [content[start:]]
     calls: list[_RawCall] = []
     for body in bodies:
-        invokes = list(_DSML_INVOKE.finditer(body))
-        if not invokes or _DSML_INVOKE.sub("", body).strip():
+        found = _dsml_calls(body)
+        if found is None:
             return None
-        for invoke in invokes:
-            arguments = _dsml_arguments(invoke.group("body"))
-            if arguments is None:
-                return None
-            calls.append((invoke.group("name"), arguments))
+        calls.extend(found)
     return content[:start], calls
+
+
+def _dsml_calls(body: str) -> list[_RawCall] | None:
+    """The calls of one DSML block: its invokes, else the JSON calls it holds instead (one
+    ``{"name", "arguments"}`` object or an array of them, as strict as the other JSON shapes)."""
+    invokes = list(_DSML_INVOKE.finditer(body))
+    if not invokes:
+        return _json_calls(body)
+    if _DSML_INVOKE.sub("", body).strip():
+        return None
+    calls: list[_RawCall] = []
+    for invoke in invokes:
+        arguments = _dsml_arguments(invoke.group("body"))
+        if arguments is None:
+            return None
+        calls.append((invoke.group("name"), arguments))
+    return calls
 
 
 def _dsml_arguments(body: str) -> dict[str, Any] | None:
@@ -246,7 +261,7 @@ _INVALID = object()
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_json(text)
     except ValueError:
         return _INVALID
 

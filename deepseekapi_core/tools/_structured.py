@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..http._errors import EmptyJSONReplyError
+from ._calls import loads_json
 
 
 def missing_tool_call_error(answer: str | None) -> ValueError:
@@ -26,7 +27,7 @@ def json_object_in_text(text: str) -> dict[str, Any] | None:
     if stripped.startswith("```"):
         stripped = stripped.split("\n", 1)[-1].rsplit("```", 1)[0]
     try:
-        found = json.loads(stripped)
+        found = loads_json(stripped)
     except ValueError:
         return None
     return found if isinstance(found, dict) else None
@@ -72,7 +73,7 @@ def parse_json_reply(content: str | None, finish_reason: str | None = None) -> A
             finish_reason=finish_reason,
         )
     try:
-        return json.loads(text)
+        return loads_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"JSON mode returned text that is not JSON ({exc.msg} at character {exc.pos}; "

@@ -162,14 +162,28 @@ def test_parse_tool_calls_keeps_order_and_the_error_of_invalid_arguments() -> No
     assert array.error == "tool arguments must be a JSON object, got list"
 
 
-def test_tool_call_arguments_finished_names_the_tool() -> None:
-    assert tool_call_arguments("lookup", '{"a": 1}') == {"a": 1}
-    with pytest.raises(ValueError, match=r"called tool 'lookup' with unusable arguments"):
-        tool_call_arguments("lookup", '{"a": ')
+def test_tool_call_arguments_finished_read_as_empty_when_unusable() -> None:
+    """As llama-index's own LLMs read them: the call is answered (the tool's error goes back to
+    the model) instead of failing the run; the raw text stays on the reply."""
+    assert tool_call_arguments('{"a": 1}') == {"a": 1}
+    for unusable in ('{"a": ', '{"a": b}', '{"a": 1} more', "[1]", DEEP):
+        assert tool_call_arguments(unusable) == {}
+
+
+DEEP = '{"a": ' + "[" * 1000 + "]" * 1000 + "}"
+
+
+def test_deeply_nested_arguments_are_an_invalid_call_not_a_recursion_error() -> None:
+    (call,) = parse_tool_calls([_call("a", DEEP, "1")])
+    assert not call.valid and call.arguments == DEEP
+    assert call.error is not None and "nested too deeply" in call.error
+    assert parse_partial_arguments(DEEP) == {}
+    assert parse_partial_arguments(DEEP[:-1]) == {}
+    assert json_object_in_text(DEEP) is None
 
 
 def test_tool_call_arguments_in_progress_reads_what_has_arrived() -> None:
-    assert tool_call_arguments("lookup", '{"a": 1, "b": [2', partial=True) == {"a": 1, "b": [2]}
+    assert tool_call_arguments('{"a": 1, "b": [2', partial=True) == {"a": 1, "b": [2]}
 
 
 @pytest.mark.parametrize(

@@ -308,3 +308,66 @@ def test_parallel_calls_in_each_shape(shape: str) -> None:
     recovered = recover_tool_calls(content, TOOLS)
     assert recovered is not None, content
     assert _calls(recovered) == [("get_weather", {"city": "Oslo"}), ("get_time", {})]
+
+
+def test_deeply_nested_json_in_the_text_is_left_alone_not_a_recursion_error() -> None:
+    deep = "[" * 1000 + "]" * 1000
+    for text in (
+        f'{{"name": "get_weather", "arguments": {{"city": {deep}}}}}',
+        f'```json\n{{"name": "get_weather", "arguments": {{"city": {deep}}}}}\n```',
+        f'<tool_call>{{"name": "get_weather", "arguments": {{"city": {deep}}}}}</tool_call>',
+    ):
+        assert recover_tool_calls(text, TOOLS) is None
+
+
+def _dsml_block(body: str, tag: str = "tool_calls") -> str:
+    return f"<{BAR}DSML{BAR}{tag}>\n{body}\n</{BAR}DSML{BAR}{tag}>"
+
+
+def test_a_dsml_block_holding_one_json_call_is_recovered() -> None:
+    recovered = recover_tool_calls("Checking.\n" + _dsml_block(json.dumps(CALL)), TOOLS)
+    assert recovered is not None
+    assert recovered.shape == "dsml"
+    assert _calls(recovered) == [("get_weather", {"city": "Paris", "days": 3})]
+    assert recovered.text == "Checking."
+
+
+def test_a_dsml_block_holding_an_array_of_json_calls_is_recovered() -> None:
+    body = json.dumps(
+        [
+            {"name": "get_weather", "arguments": {"city": "Oslo"}},
+            {"name": "get_time", "arguments": "{}"},
+        ],
+        indent=2,
+    )
+    recovered = recover_tool_calls(_dsml_block(body, "function_calls"), TOOLS)
+    assert recovered is not None and recovered.shape == "dsml"
+    assert _calls(recovered) == [("get_weather", {"city": "Oslo"}), ("get_time", {})]
+    assert len({call.id for call in recovered.calls}) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (json.dumps({**CALL, "name": "launch_rockets"}), "a name that was not offered"),
+        (json.dumps({"name": "get_weather", "arguments": {"days": 3}}), "schema: city missing"),
+        (json.dumps({**CALL, "note": "x"}), "an object with other keys"),
+        (json.dumps({"city": "Paris"}), "JSON that is not a call"),
+        ("[]", "no call at all"),
+        ('{"name": "get_weather", "arguments": {"city": ', "broken JSON"),
+        (json.dumps(CALL) + "\nand some prose", "text beside the JSON"),
+        (
+            json.dumps(CALL) + f'\n<{BAR}DSML{BAR}invoke name="get_time"></{BAR}DSML{BAR}invoke>',
+            "JSON beside invoke markup",
+        ),
+    ],
+)
+def test_a_dsml_block_holding_anything_less_than_clean_json_calls_is_left_alone(
+    body: str, why: str
+) -> None:
+    assert recover_tool_calls(_dsml_block(body), TOOLS) is None, why
+
+
+def test_a_json_dsml_block_with_prose_after_it_is_left_alone() -> None:
+    content = _dsml_block(json.dumps(CALL)) + "\nThat is how I would call it."
+    assert recover_tool_calls(content, TOOLS) is None

@@ -121,7 +121,9 @@ def test_openai_sdk_maps_errors_and_retries(server: EmulatorServer) -> None:
 
 def test_openai_sdk_lists_models(server: EmulatorServer) -> None:
     client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
-    assert "deepseek-v4-pro" in [m.id for m in client.models.list()]
+    ids = [m.id for m in client.models.list()]
+    # The upstream ids, then the ids the proxy documents (wire notes 1.16).
+    assert ids == ["deepseek-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"]
     client.close()
 
 

@@ -72,8 +72,8 @@ def test_v41_is_the_default_era() -> None:
 @pytest.mark.parametrize(
     ("era", "listed"),
     [
-        (Era.V4_1, ["deepseek-flash", "deepseek-v4-pro"]),
-        (Era.V4, ["deepseek-v4-flash", "deepseek-v4-pro"]),
+        (Era.V4_1, ["deepseek-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"]),
+        (Era.V4, ["deepseek-v4-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"]),
         (Era.V3_2, ["deepseek-chat", "deepseek-reasoner"]),
         (Era.R1, ["deepseek-chat", "deepseek-reasoner"]),
     ],

@@ -376,8 +376,9 @@ def test_models_endpoint(http: httpx.Client) -> None:
     body = http.get("/models").json()
     assert body["object"] == "list"
     ids = [m["id"] for m in body["data"]]
-    # A V4 user reported exactly these two; the legacy names are answered, not listed (1.10).
-    assert ids == ["deepseek-v4-flash", "deepseek-v4-pro"]
+    # Upstream lists exactly the first two in V4 (1.10); the emulator stands for the proxy, which
+    # still documents the legacy names, so they are listed too (1.16).
+    assert ids == ["deepseek-v4-flash", "deepseek-v4-pro", "deepseek-chat", "deepseek-reasoner"]
     assert all(
         m == {"id": m["id"], "object": "model", "owned_by": "deepseek"} for m in body["data"]
     )
@@ -477,3 +478,16 @@ async def test_async_transport(emulator: Emulator) -> None:
         assert "async?" in "".join(
             c["choices"][0]["delta"].get("content") or "" for c in sse_payloads(response.text)[:-1]
         )
+
+
+def test_models_lists_an_extra_id_once_even_when_the_proxy_documents_it() -> None:
+    emulator = Emulator(extra_models=["deepseek-chat", "my-proxy-model"])
+    with httpx.Client(transport=emulator.transport(), headers=AUTH) as client:
+        ids = [m["id"] for m in client.get("https://x/models").json()["data"]]
+    assert ids == [
+        "deepseek-flash",
+        "deepseek-v4-pro",
+        "deepseek-chat",
+        "deepseek-reasoner",
+        "my-proxy-model",
+    ]
