@@ -392,8 +392,21 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         return count_prompt_tokens(
             to_core_messages(messages),
             tools=wire_tools,
-            thinking=self._profile().thinks(self.thinking),
+            thinking=self._profile().thinks(self._thinking_switch({})),
             era=self._clients.options.era,
+        )
+
+    def _thinking_switch(self, call_kwargs: Mapping[str, Any]) -> bool | None:
+        """The thinking switch the request will carry: the core's one rule, reading the fields,
+        ``additional_kwargs`` and this call's keywords (``extra_body`` included) as sent."""
+        from deepseekapi_core.wire._prepare import sent_thinking_switch
+
+        merged = {**self.additional_kwargs, **call_kwargs}
+        extra_body = merged.get("extra_body")
+        return sent_thinking_switch(
+            merged.get("thinking", self.thinking),
+            merged.get("reasoning_effort", self.reasoning_effort),
+            extra_body if isinstance(extra_body, Mapping) else None,
         )
 
     def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
@@ -628,7 +641,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             messages.append(user_msg)
         prepared: dict[str, Any] = {"messages": messages, **kwargs}
         if tools:
-            thinking = kwargs.get("thinking", self.thinking)
+            thinking = self._thinking_switch(kwargs)
             specs = prepared["tools"] = tool_specs(
                 tools, strict=self.strict if strict is None else strict
             )

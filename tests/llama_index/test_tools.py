@@ -116,6 +116,26 @@ def test_tool_required_in_thinking_mode_offers_auto(
     assert llm.get_tool_calls_from_response(response)[0].tool_kwargs == {"city": "Rome"}
 
 
+@pytest.mark.parametrize("where", ["additional_kwargs", "call"])
+def test_thinking_switched_off_through_extra_body_lets_a_tool_be_forced(
+    make_llm: Callable[..., DeepSeekAPI], emulator: Emulator, where: str
+) -> None:
+    """The one thinking rule reads the request as sent: ``extra_body`` turning thinking off on
+    a thinking-by-default model makes ``tool_required`` a forced "required", not "auto"."""
+    extra_body = {"thinking": {"type": "disabled"}}
+    if where == "additional_kwargs":
+        llm = make_llm(model="deepseek-flash", additional_kwargs={"extra_body": extra_body})
+        llm.chat_with_tools(TOOLS, user_msg="Weather in Rome?", tool_required=True)
+    else:
+        llm = make_llm(model="deepseek-flash")
+        llm.chat_with_tools(
+            TOOLS, user_msg="Weather in Rome?", tool_required=True, extra_body=extra_body
+        )
+    assert emulator.last_request is not None
+    assert emulator.last_request.json["tool_choice"] == "required"
+    assert emulator.last_request.json["thinking"] == {"type": "disabled"}
+
+
 def test_no_tool_call_is_a_clear_error_unless_allowed(
     make_llm: Callable[..., DeepSeekAPI], emulator: Emulator
 ) -> None:
