@@ -515,7 +515,7 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
     text = response.content.decode("utf-8", errors="replace")
     body = _parse_error_body(redact_credentials(text, response.request))
     if isinstance(body, dict):
-        detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+        detail = _str_or_none(body.get("message")) or _dumps(body)
     else:
         detail = _excerpt(body) or response.reason_phrase or "no body"
     cls = status_error_class(response.status_code)
@@ -556,12 +556,15 @@ def error_from_ok_body(
     The class follows the body's numeric ``code`` if it is an HTTP status, else its ``type``;
     ``status_code`` is that status (the HTTP status was 200). Not retried by the clients.
     """
-    redacted = json.loads(redact_credentials(json.dumps(parsed), response.request))
-    error = redacted.get("error")
-    body: dict[str, Any] = error if isinstance(error, dict) else {"message": str(error)}
+    error = parsed.get("error")
+    if _deeper_than(error, _MAX_BODY_DEPTH):  # keep what a handler reads, drop the nesting
+        error = {k: v for k, v in error.items() if _is_scalar(v)} if isinstance(error, dict) else {}
+    elif not isinstance(error, dict):
+        error = {"message": str(error)}
+    body: dict[str, Any] = json.loads(redact_credentials(json.dumps(error), response.request))
     status = _status_of(body)
     cls = status_error_class(status) if status else APIStatusError
-    detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+    detail = _str_or_none(body.get("message")) or _dumps(body)
     what = "a stream request" if streaming else "the request"
     message = f"The service answered {what} with an error body and HTTP 200: {detail}"
     if cls.hint:
@@ -609,10 +612,17 @@ def scrub_transport_message(text: str, request: httpx.Request) -> str:
     return redact_credentials(text, request)
 
 
+# Deeper than any error object a service sends; a hostile body nested past Python's recursion
+# limit is quoted as text, so neither parsing, the message nor a later repr or pickle recurses.
+_MAX_BODY_DEPTH = 64
+
+
 def _parse_error_body(text: str) -> object:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        return text
+    if _deeper_than(parsed, _MAX_BODY_DEPTH):
         return text
     if isinstance(parsed, dict):
         error = parsed.get("error")
@@ -622,6 +632,31 @@ def _parse_error_body(text: str) -> object:
             return {"message": error}
         return parsed
     return text
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether JSON ``value`` nests past ``limit`` levels (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _dumps(body: object) -> str:
+    try:
+        return json.dumps(body, ensure_ascii=False)
+    except (ValueError, RecursionError):  # bodies are depth-checked first: a last resort
+        return "(error body not shown)"
 
 
 _TAGS = re.compile(r"<[^>]*>")
