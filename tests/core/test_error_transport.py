@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import pickle
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -147,3 +149,37 @@ def test_an_error_from_a_process_pool_arrives_as_itself() -> None:
         with pytest.raises(RateLimitError) as caught:
             future.result(timeout=60)
     assert caught.value.retry_after == 2.5 and caught.value.status_code == 429
+
+
+FOREIGN_OPENAI = """
+import sys, types
+fake = types.ModuleType("openai")
+class OpenAIError(Exception):
+    pass
+fake.OpenAIError = OpenAIError
+for name in ("APIError", "APIConnectionError", "APITimeoutError", "APIResponseValidationError",
+             "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError",
+             "NotFoundError", "ConflictError", "UnprocessableEntityError", "InternalServerError"):
+    setattr(fake, name, type(name, (OpenAIError,), {}))
+# another instance layout, met half-way through: Python refuses it as a second base
+fake.RateLimitError = type("RateLimitError", (OpenAIError,), {"__slots__": ("extra",)})
+sys.modules["openai"] = fake
+import httpx
+from deepseekapi_core.http._errors import RateLimitError, DeepSeekAPIError, make_status_error
+request = httpx.Request("POST", "https://api.deepseekapi.dev/v1/chat/completions")
+response = httpx.Response(429, json={"error": {"message": "slow"}}, request=request)
+error = make_status_error(response, retry_after=None)
+assert type(error) is RateLimitError and str(error).startswith("Error code: 429 - slow")
+assert not isinstance(error, OpenAIError)
+assert DeepSeekAPIError.__mro__[-3:] == (Exception, BaseException, object)
+from deepseekapi_core.http._errors import BadRequestError
+assert not issubclass(BadRequestError, fake.BadRequestError)  # the first grafts undone
+print("unchanged")
+"""
+
+
+def test_an_openai_our_errors_cannot_extend_is_left_alone() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FOREIGN_OPENAI], capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "unchanged", result.stderr
