@@ -4,12 +4,22 @@ Every error is a :class:`DeepSeekAPIError`. Errors that come with a response car
 request, the parsed ``type``/``code``/``param``, the request id header and ``retry_after``.
 No error text ever includes the API key: the key lives only in the request's
 ``Authorization`` header, which httpx masks in its own ``repr``.
+
+When ``openai`` is loaded, each class also becomes openai's matching class (``RateLimitError``
+is an ``openai.RateLimitError``, a cut stream an ``openai.APIError``, the base an
+``openai.OpenAIError``), so ``except openai.X`` and retry or fallback rules keyed on openai's
+classes work unchanged. This module never imports ``openai``: the classes gain openai's as
+extra bases (:func:`_adopt_openai_bases`) once ``openai`` is found in ``sys.modules`` — when
+this module is imported or when an error is built — so a program that never loads ``openai``
+pays nothing. Errors pickle (process pools) without the API key (``__reduce__``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
+import threading
 from typing import Any
 
 import httpx
@@ -49,7 +59,12 @@ REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
 _EXCERPT_CHARS = 200
 
 
-class DeepSeekAPIError(Exception):
+class _ErrorRoot(Exception):
+    """Gives our base the instance layout of openai's (a plain ``Exception`` subclass), which
+    Python requires for :func:`_adopt_openai_bases` to add openai's classes as bases."""
+
+
+class DeepSeekAPIError(_ErrorRoot):
     """Base class of every error raised by this package.
 
     Every error has openai's attribute names (``message``, ``status_code``, ``body``,
@@ -70,11 +85,25 @@ class DeepSeekAPIError(Exception):
     retry_after: float | None = None
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        # Not super(): once openai's classes are bases, the next __init__ in the MRO is
+        # openai's, whose signature differs; ours set every attribute openai's would.
+        Exception.__init__(self, message)
         self.message = message
+        if _openai_pending and "openai" in sys.modules:
+            _adopt_openai_bases()
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException's reduce calls cls(*args), which keyword-only __init__s refuse; the
+        # state is rebuilt instead, with the request and response stripped of the key.
+        state = dict(self.__dict__)
+        for name in ("request", "response"):
+            value = state.get(name)
+            if isinstance(value, (httpx.Request, httpx.Response)):
+                state[name] = _key_free(value)
+        return (_rebuild_error, (type(self), self.args, state))
 
 
 class InvalidRequestError(DeepSeekAPIError, ValueError):
@@ -346,6 +375,128 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 }
 
 
+# Each class that gains an openai class as an extra base; subclasses inherit it
+# (ServiceUnavailableError is an InternalServerError, a 402 a plain APIStatusError).
+_OPENAI_BASES: tuple[tuple[type[DeepSeekAPIError], str], ...] = (
+    (DeepSeekAPIError, "OpenAIError"),
+    (APIConnectionError, "APIConnectionError"),
+    (APITimeoutError, "APITimeoutError"),
+    (APIResponseValidationError, "APIResponseValidationError"),
+    (StreamInterruptedError, "APIError"),
+    (APIStatusError, "APIStatusError"),
+    (BadRequestError, "BadRequestError"),
+    (AuthenticationError, "AuthenticationError"),
+    (PermissionDeniedError, "PermissionDeniedError"),
+    (NotFoundError, "NotFoundError"),
+    (ConflictError, "ConflictError"),
+    (UnprocessableEntityError, "UnprocessableEntityError"),
+    (RateLimitError, "RateLimitError"),
+    (InternalServerError, "InternalServerError"),
+)
+_openai_pending = True
+_adopt_lock = threading.Lock()
+
+
+def _adopt_openai_bases() -> None:
+    """Add openai's matching classes as extra bases of ours, once, with ``openai`` loaded.
+
+    Our classes keep their identity and their place first in every MRO (``str``, ``__init__``
+    and the attributes stay ours); ``except openai.RateLimitError`` then catches our 429.
+    An ``openai`` too different (no such classes, another instance layout) is left alone.
+    """
+    global _openai_pending
+    with _adopt_lock:
+        openai = sys.modules.get("openai")
+        if not _openai_pending or openai is None:
+            return
+        if getattr(getattr(openai, "__spec__", None), "_initializing", False):
+            return  # another thread is still importing it: the next error tries again
+        _openai_pending = False
+        pairs: list[tuple[type, type]] = []
+        for ours, name in _OPENAI_BASES:
+            base = getattr(openai, name, None)
+            if not (isinstance(base, type) and issubclass(base, Exception)):
+                return
+            pairs.append((ours, base))
+        done: list[tuple[type, tuple[type, ...]]] = []
+        try:
+            for ours, base in pairs:
+                if not issubclass(ours, base):
+                    original = ours.__bases__
+                    ours.__bases__ = (*original, base)
+                    done.append((ours, original))
+        except TypeError:
+            for ours, original in reversed(done):
+                ours.__bases__ = original
+
+
+def _rebuild_error(
+    cls: type[DeepSeekAPIError], args: tuple[Any, ...], state: dict[str, Any]
+) -> DeepSeekAPIError:
+    """Unpickle an error without calling its ``__init__`` (see ``DeepSeekAPIError.__reduce__``)."""
+    if _openai_pending and "openai" in sys.modules:
+        _adopt_openai_bases()
+    error = cls.__new__(cls, *args)
+    error.__dict__.update(state)
+    return error
+
+
+_REDACTED = "[redacted]"
+# Header names that may hold a credential (a gateway's own key, a cookie), besides
+# any header whose value holds the bearer key.
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|passw", re.IGNORECASE)
+
+
+def _key_free(message: httpx.Request | httpx.Response) -> httpx.Request | httpx.Response:
+    """A copy of a request or response fit to leave the process: no key in it anywhere."""
+    if isinstance(message, httpx.Request):
+        return _key_free_request(message)
+    try:
+        request: httpx.Request | None = message.request
+    except RuntimeError:
+        request = None
+    key = _bearer_key(request) if request is not None else None
+    try:
+        content = message.content
+    except httpx.ResponseNotRead:
+        content = b""
+    if key:
+        content = content.replace(key.encode(), _REDACTED.encode())
+    # The content is already decoded: a copied Content-Encoding would decode it twice.
+    headers = [
+        (name, value)
+        for name, value in _key_free_headers(message.headers, key)
+        if name.lower() != "content-encoding"
+    ]
+    return httpx.Response(
+        message.status_code,
+        headers=headers,
+        content=content,
+        request=_key_free_request(request) if request is not None else None,
+    )
+
+
+def _key_free_request(request: httpx.Request) -> httpx.Request:
+    key = _bearer_key(request)
+    try:
+        content = request.content
+    except httpx.RequestNotRead:
+        content = b""
+    url = request.url.copy_with(userinfo=b"") if request.url.userinfo else request.url
+    if key:
+        content = content.replace(key.encode(), _REDACTED.encode())
+        url = httpx.URL(str(url).replace(key, _REDACTED))
+    headers = _key_free_headers(request.headers, key)
+    return httpx.Request(request.method, url, headers=headers, content=content)
+
+
+def _key_free_headers(headers: httpx.Headers, key: str | None) -> list[tuple[str, str]]:
+    return [
+        (name, _REDACTED if _SECRET_HEADER.search(name) or (key and key in value) else value)
+        for name, value in headers.multi_items()
+    ]
+
+
 def status_error_class(status_code: int) -> type[APIStatusError]:
     """The exception class for an HTTP status code."""
     cls = _STATUS_CLASSES.get(status_code)
@@ -364,7 +515,7 @@ def make_status_error(response: httpx.Response, *, retry_after: float | None) ->
     text = response.content.decode("utf-8", errors="replace")
     body = _parse_error_body(redact_credentials(text, response.request))
     if isinstance(body, dict):
-        detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+        detail = _str_or_none(body.get("message")) or _dumps(body)
     else:
         detail = _excerpt(body) or response.reason_phrase or "no body"
     cls = status_error_class(response.status_code)
@@ -405,12 +556,15 @@ def error_from_ok_body(
     The class follows the body's numeric ``code`` if it is an HTTP status, else its ``type``;
     ``status_code`` is that status (the HTTP status was 200). Not retried by the clients.
     """
-    redacted = json.loads(redact_credentials(json.dumps(parsed), response.request))
-    error = redacted.get("error")
-    body: dict[str, Any] = error if isinstance(error, dict) else {"message": str(error)}
+    error = parsed.get("error")
+    if _deeper_than(error, _MAX_BODY_DEPTH):  # keep what a handler reads, drop the nesting
+        error = {k: v for k, v in error.items() if _is_scalar(v)} if isinstance(error, dict) else {}
+    elif not isinstance(error, dict):
+        error = {"message": str(error)}
+    body: dict[str, Any] = json.loads(redact_credentials(json.dumps(error), response.request))
     status = _status_of(body)
     cls = status_error_class(status) if status else APIStatusError
-    detail = _str_or_none(body.get("message")) or json.dumps(body, ensure_ascii=False)
+    detail = _str_or_none(body.get("message")) or _dumps(body)
     what = "a stream request" if streaming else "the request"
     message = f"The service answered {what} with an error body and HTTP 200: {detail}"
     if cls.hint:
@@ -435,11 +589,14 @@ def _status_of(body: dict[str, Any]) -> int | None:
 
 def redact_credentials(text: str, request: httpx.Request) -> str:
     """``text`` with the request's bearer key replaced, should a server or proxy echo it."""
+    key = _bearer_key(request)
+    return text.replace(key, _REDACTED) if key else text
+
+
+def _bearer_key(request: httpx.Request) -> str | None:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     key = key.strip()
-    if scheme.lower() != "bearer" or len(key) < 8:
-        return text
-    return text.replace(key, "[redacted]")
+    return key if scheme.lower() == "bearer" and len(key) >= 8 else None
 
 
 _ILLEGAL_HEADER = re.compile(r"(Illegal header (?:name|value))\b.*", re.DOTALL)
@@ -455,10 +612,20 @@ def scrub_transport_message(text: str, request: httpx.Request) -> str:
     return redact_credentials(text, request)
 
 
+# Deeper than any error object a service sends; a hostile body nested past Python's recursion
+# limit is quoted as text, so neither parsing, the message nor a later repr or pickle recurses.
+_MAX_BODY_DEPTH = 64
+
+
 def _parse_error_body(text: str) -> object:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        return text
+    # Counting brackets (in C) spares the walk for the usual small body.
+    if text.count("[") + text.count("{") > _MAX_BODY_DEPTH and _deeper_than(
+        parsed, _MAX_BODY_DEPTH
+    ):
         return text
     if isinstance(parsed, dict):
         error = parsed.get("error")
@@ -468,6 +635,31 @@ def _parse_error_body(text: str) -> object:
             return {"message": error}
         return parsed
     return text
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether JSON ``value`` nests past ``limit`` levels (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _dumps(body: object) -> str:
+    try:
+        return json.dumps(body, ensure_ascii=False)
+    except (ValueError, RecursionError):  # bodies are depth-checked first: a last resort
+        return "(error body not shown)"
 
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -489,3 +681,7 @@ def _request_id(response: httpx.Response) -> str | None:
 
 def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+if "openai" in sys.modules:  # loaded before us: adopt its classes now, not at the first error
+    _adopt_openai_bases()
