@@ -25,6 +25,7 @@ from ..wire._models import (
     attach_response_headers,
 )
 from ..wire._prepare import build_request_body
+from ._clamp import CALL_END, clamp_network
 from ._config import check_header_values, require_api_key, resolve_endpoint, resolve_timeout
 from ._decode import finish_completion, parse_body
 from ._encode import coerce_chat_request as coerce_chat_request
@@ -299,8 +300,9 @@ class DeepSeekClient(_BaseClient):
     def _send(self, exchange: Exchange, build: _Build, parse: _Parse[_T]) -> _T:
         try:
             while True:
-                request = exchange.begin(build())
-                exchange.ticket.acquire()
+                request = build()
+                exchange.ticket.acquire(**exchange.terms)
+                exchange.begin(request)
                 outcome = exchange.settle(self._fetch(request, exchange), parse)
                 if not isinstance(outcome, Retry):
                     return outcome
@@ -316,7 +318,12 @@ class DeepSeekClient(_BaseClient):
             if exchange.deadline.end is None:
                 # Nothing to check between pieces of the body: httpx reads it whole itself.
                 return self._http.send(request)
-            return self._read(self._http.send(request, stream=True), exchange)
+            token = CALL_END.set(exchange.deadline.end)
+            try:
+                response = exchange.arrived(self._http.send(request, stream=True))
+                return self._read(response, exchange)
+            finally:
+                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
@@ -331,10 +338,11 @@ class DeepSeekClient(_BaseClient):
     def _stream(self, exchange: Exchange, build: _Build) -> Iterator[ChatCompletionChunk]:
         try:
             while True:
-                request = exchange.begin(build())
-                exchange.ticket.acquire()
+                request = build()
+                exchange.ticket.acquire(**exchange.terms)
+                exchange.begin(request)
                 try:
-                    response = self._http.send(request, stream=True)
+                    response = self._send_stream(request, exchange.deadline.end)
                 except httpx.RequestError as exc:
                     retry: Retry | None = exchange.failed(exc)
                 else:
@@ -360,8 +368,20 @@ class DeepSeekClient(_BaseClient):
         finally:
             exchange.ticket.release()
 
+    def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
+        """A stream's status line and headers, each socket operation within the deadline."""
+        if end is None:
+            return self._http.send(request, stream=True)
+        token = CALL_END.set(end)
+        try:
+            return self._http.send(request, stream=True)
+        finally:
+            CALL_END.reset(token)
+
     def _new_pool(self) -> httpx.Client:
-        return httpx.Client(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.Client(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        clamp_network(pool)
+        return pool
 
     def close(self) -> None:
         """Close the connection pool (unless it was injected)."""
@@ -434,8 +454,9 @@ class AsyncDeepSeekClient(_BaseClient):
     async def _send(self, exchange: Exchange, build: _Build, parse: _Parse[_T]) -> _T:
         try:
             while True:
-                request = exchange.begin(build())
-                await exchange.ticket.aacquire()
+                request = build()
+                await exchange.ticket.aacquire(**exchange.terms)
+                exchange.begin(request)
                 outcome = exchange.settle(await self._fetch(request, exchange), parse)
                 if not isinstance(outcome, Retry):
                     return outcome
@@ -449,7 +470,12 @@ class AsyncDeepSeekClient(_BaseClient):
         try:
             if exchange.deadline.end is None:
                 return await self._http.send(request)
-            return await self._read(await self._http.send(request, stream=True), exchange)
+            token = CALL_END.set(exchange.deadline.end)
+            try:
+                response = exchange.arrived(await self._http.send(request, stream=True))
+                return await self._read(response, exchange)
+            finally:
+                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
@@ -467,10 +493,11 @@ class AsyncDeepSeekClient(_BaseClient):
         # As the sync loop; a cancelled task or an abandoned loop ends in the finally too.
         try:
             while True:
-                request = exchange.begin(build())
-                await exchange.ticket.aacquire()
+                request = build()
+                await exchange.ticket.aacquire(**exchange.terms)
+                exchange.begin(request)
                 try:
-                    response = await self._http.send(request, stream=True)
+                    response = await self._send_stream(request, exchange.deadline.end)
                 except httpx.RequestError as exc:
                     retry: Retry | None = exchange.failed(exc)
                 else:
@@ -498,8 +525,19 @@ class AsyncDeepSeekClient(_BaseClient):
         finally:
             exchange.ticket.release()
 
+    async def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
+        if end is None:
+            return await self._http.send(request, stream=True)
+        token = CALL_END.set(end)
+        try:
+            return await self._http.send(request, stream=True)
+        finally:
+            CALL_END.reset(token)
+
     def _new_pool(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.AsyncClient(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        clamp_network(pool)
+        return pool
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was injected)."""

@@ -14,9 +14,10 @@ however the call ends (returned, raised, stream finished, closed early or collec
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -64,7 +65,16 @@ class Exchange:
         recovery_tools: the tools offered, when a stream's leaked tool calls are recovered.
     """
 
-    __slots__ = ("_policy", "_retries", "deadline", "recovery_tools", "request", "ticket")
+    __slots__ = (
+        "_policy",
+        "_retries",
+        "deadline",
+        "doing",
+        "recovery_tools",
+        "request",
+        "terms",
+        "ticket",
+    )
 
     def __init__(
         self,
@@ -79,13 +89,32 @@ class Exchange:
         self.recovery_tools = recovery_tools
         self._retries = 0
         self.request: httpx.Request | None = None
+        self.doing = _AWAITING_HEADERS
+        self.terms: dict[str, Any] = (
+            {"deadline": self.deadline.end, "max_pause": policy.max_retry_after}
+            if _takes_terms(type(ticket))
+            else {}
+        )
+        """The keywords of ``ticket.acquire``/``aacquire``: the call's deadline (a slot or a
+        shared pause is waited for no longer) and the longest pause it may wait out."""
 
     def begin(self, request: httpx.Request) -> httpx.Request:
-        """Start an attempt with ``request``, its timeouts capped to the deadline's time left."""
+        """Start an attempt with ``request`` (its slot taken), its timeouts capped to the
+        deadline's time left; a deadline already passed raises, so nothing is sent after it."""
         self.request = request
         if self.deadline.end is not None:
+            if self.deadline.expired:
+                raise self.deadline.error(
+                    request, "waiting for a concurrency slot or a shared pause"
+                )
             self.deadline.cap(request)
+            self.doing = _AWAITING_HEADERS
         return request
+
+    def arrived(self, response: httpx.Response) -> httpx.Response:
+        """The status line and headers of ``response`` arrived: its body is read next."""
+        self.doing = _READING
+        return response
 
     def _sent(self) -> httpx.Request:
         request = self.request
@@ -121,7 +150,7 @@ class Exchange:
         """A piece of a body read under a deadline, passed on while the deadline holds
         (keep-alive blank lines can come for ever, each within the read timeout)."""
         if self.deadline.expired:
-            raise self.deadline.error(self._sent(), "reading the reply")
+            raise self.deadline.error(self._sent(), _READING)
         return piece
 
     @staticmethod
@@ -140,6 +169,7 @@ class Exchange:
     def decoder(self, response: httpx.Response) -> StreamDecoder | None:
         """The decoder of a successful stream response; None for an error status (read its
         body, then :meth:`rejected`)."""
+        self.doing = _READING
         if not response.is_success:
             return None
         return StreamDecoder(response, self.deadline, self.recovery_tools)
@@ -180,7 +210,7 @@ class Exchange:
         self.ticket.note(error)
         request, deadline = self._sent(), self.deadline
         if deadline.expired and isinstance(error, APITimeoutError):
-            raise deadline.error(request, "waiting for the service") from None
+            raise deadline.error(request, self.doing) from None
         wait = self._policy.wait_before_retry(error, self._retries)
         if wait is None:
             raise error
@@ -198,6 +228,25 @@ class Exchange:
             error,
         )
         return wait
+
+
+_AWAITING_HEADERS = "waiting for the reply's status line and headers"
+_READING = "reading the reply"
+_TAKES_TERMS: dict[type, bool] = {}
+
+
+def _takes_terms(kind: type) -> bool:
+    """Whether a ticket type's ``acquire`` takes ``deadline`` and ``max_pause`` (the limiter's
+    contract; a ticket of an older shape is called without them, and the deadline is then
+    checked once its slot is held). Looked up once per type."""
+    known = _TAKES_TERMS.get(kind)
+    if known is None:
+        try:
+            parameters = inspect.signature(kind.acquire).parameters  # type: ignore[attr-defined]
+        except (AttributeError, TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        known = _TAKES_TERMS[kind] = "deadline" in parameters and "max_pause" in parameters
+    return known
 
 
 def transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
