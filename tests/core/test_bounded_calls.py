@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient
-from deepseekapi_core.http import DeadlineExceededError
+from deepseekapi_core.http import DeadlineExceededError, RateLimitError
 
-from .helpers import API_KEY, BASE_URL, HELLO, completion
+from .helpers import API_KEY, BASE_URL, HELLO, Driver, completion, error_body
 
 _HEAD = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: "
@@ -172,3 +172,43 @@ def test_the_ticket_gets_the_deadline_and_the_longest_pause(mode: str) -> None:
     assert terms["max_pause"] == 60.0
     assert terms["deadline"] is not None
     assert 4.0 < terms["deadline"] - time.monotonic() <= 5.0
+
+
+def _limited(retry_after: str) -> Any:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            429, content=error_body("slow down", "rate_limit"), headers={"Retry-After": retry_after}
+        )
+
+    return sent, handler
+
+
+def test_an_absurd_retry_after_is_raised_at_once(mode: str) -> None:
+    sent, handler = _limited("99999")
+    driver = Driver(mode, handler)
+    with pytest.raises(RateLimitError) as info:
+        driver.chat(model="deepseek-chat", messages=HELLO)
+    assert info.value.retry_after == 99999
+    assert len(sent) == 1 and driver.waits == []
+
+
+def test_a_retry_wait_past_the_deadline_is_not_slept(mode: str) -> None:
+    sent, handler = _limited("5")
+    driver = Driver(mode, handler, deadline=1.0)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError) as info:
+        driver.chat(model="deepseek-chat", messages=HELLO)
+    assert time.monotonic() - started < 0.5
+    assert len(sent) == 1 and driver.waits == []
+    assert "RateLimitError" in str(info.value)
+
+
+def test_a_stream_retry_wait_past_the_deadline_is_not_slept(mode: str) -> None:
+    sent, handler = _limited("5")
+    driver = Driver(mode, handler, deadline=1.0)
+    outcome = driver.stream(model="deepseek-chat", messages=HELLO)
+    assert isinstance(outcome.error, DeadlineExceededError)
+    assert len(sent) == 1 and driver.waits == []
