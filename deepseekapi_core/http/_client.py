@@ -26,7 +26,13 @@ from ..wire._models import (
 )
 from ..wire._prepare import build_request_body
 from ._clamp import CALL_END, clamp_network
-from ._config import check_header_values, require_api_key, resolve_endpoint, resolve_timeout
+from ._config import (
+    check_header_values,
+    require_api_key,
+    resolve_endpoint,
+    resolve_timeout,
+    warn_if_unencrypted,
+)
 from ._decode import finish_completion, parse_body
 from ._encode import coerce_chat_request as coerce_chat_request
 from ._encode import serialise
@@ -93,6 +99,7 @@ class _BaseClient:
         endpoint = resolve_endpoint(options.api_key, options.base_url)
         self._api_key = endpoint.api_key
         self.base_url = endpoint.base_url
+        warn_if_unencrypted(self.base_url)
         self.timeout = resolve_timeout(options.timeout)
         self.deadline = None if options.deadline is None else float(options.deadline)
         self.recover_tool_calls = options.recover_tool_calls

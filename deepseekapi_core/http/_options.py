@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from ..accounting._limiter import ConcurrencyLimiter, check_limiter_options
 from ..wire._prepare import ReasoningReplay
 from ..wire._registry import DEFAULT_ERA, Era
-from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, check_base_url, resolve_api_key
 from ._errors import InvalidRequestError
 from ._retry import RetryPolicy
 
@@ -85,6 +85,7 @@ class ClientOptions:
         # A key a header cannot carry is refused now, when the adapter is built, not at the
         # first request (the error names the problem, never the key).
         resolve_api_key(self.api_key)
+        check_base_url(self.base_url)
         _positive_or_none("deadline", self.deadline)
         _positive_or_none("stream_chunk_timeout", self.stream_chunk_timeout)
         _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
