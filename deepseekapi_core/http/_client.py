@@ -9,7 +9,7 @@ import copy
 import dataclasses
 import difflib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -148,7 +148,9 @@ class _BaseClient:
         twin = object.__new__(type(self))
         memo[id(self)] = twin
         for name, value in vars(self).items():
-            if name != "_http":
+            if name in ("_loop", "_watcher"):  # the copy's pool is bound when first used
+                setattr(twin, name, None)
+            elif name != "_http":
                 shared = name in _SHARED_ON_COPY
                 setattr(twin, name, value if shared else copy.deepcopy(value, memo))
         twin._http = twin._new_pool() if self._owns_http else self._http
@@ -426,6 +428,25 @@ class AsyncDeepSeekClient(_BaseClient):
         options = _options_from(options, option_fields, "AsyncDeepSeekClient")
         super().__init__(options, options.async_http_client, options.async_transport_to_use())
         self._sleep = sleep
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the pool's connections belong to (the first to use it)."""
+        self._watcher: AsyncGenerator[None, None] | None = None
+
+    def _follow_loop(self) -> None:
+        """Bind the pool to the running loop; after ``asyncio.run`` closed its loop, a new
+        pool for the new one (the old pool's connections belong to a closed loop, and
+        reusing them fails with a bare ``Event loop is closed``)."""
+        loop = asyncio.get_running_loop()
+        bound = self._loop
+        if bound is loop:
+            return
+        if self._owns_http:
+            if bound is not None:
+                # The old pool's connections belong to the other loop (closed by now, after
+                # asyncio.run; its watcher closed them). An injected pool is its owner's.
+                self._http = self._new_pool()
+            self._watcher = _close_at_loop_end(self._http)
+        self._loop = loop
 
     async def chat(
         self,
@@ -436,6 +457,7 @@ class AsyncDeepSeekClient(_BaseClient):
         **params: Any,
     ) -> ChatCompletion:
         """Send a chat request and return the completion (``options`` as in the sync client)."""
+        self._follow_loop()
         exchange, build = self._call(request, params, options, self._sleep, stream=False)
         return await self._send(exchange, build, self._completion(exchange))
 
@@ -456,6 +478,7 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
+        self._follow_loop()
         return await self._send(*self._models_call(self._sleep))
 
     async def _send(self, exchange: Exchange, build: _Build, parse: _Parse[_T]) -> _T:
@@ -498,6 +521,7 @@ class AsyncDeepSeekClient(_BaseClient):
         self, exchange: Exchange, build: _Build
     ) -> AsyncIterator[ChatCompletionChunk]:
         # As the sync loop; a cancelled task or an abandoned loop ends in the finally too.
+        self._follow_loop()
         try:
             while True:
                 request = build()
@@ -548,6 +572,9 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was injected)."""
+        bound = self._loop
+        if bound is not None and bound.is_closed() and bound is not asyncio.get_running_loop():
+            return  # its connections died with their loop; closing them would fail
         if self._owns_http:
             await self._http.aclose()
 
@@ -556,3 +583,25 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+_PARKING: set[asyncio.Future[None]] = set()
+
+
+def _close_at_loop_end(pool: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """An async generator parked for the life of the running loop that closes ``pool`` when
+    the loop shuts down (``asyncio.run`` resumes every async generator the loop has seen
+    before closing it), instead of leaving its sockets to the garbage collector. The caller
+    keeps the generator (the loop holds it weakly)."""
+
+    async def watch() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await pool.aclose()
+
+    watcher = watch()
+    parking = asyncio.ensure_future(watcher.__anext__())
+    _PARKING.add(parking)
+    parking.add_done_callback(_PARKING.discard)
+    return watcher
