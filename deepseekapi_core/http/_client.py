@@ -103,6 +103,7 @@ class _BaseClient:
         self.timeout = resolve_timeout(options.timeout)
         self.deadline = None if options.deadline is None else float(options.deadline)
         self.recover_tool_calls = options.recover_tool_calls
+        self._caps = (options.max_response_bytes, options.max_sse_line_bytes)
         self.era = options.era
         self.reasoning_replay = options.reasoning_replay
         # Set on each request only when asked for, so an injected client keeps its own timeout
@@ -185,7 +186,7 @@ class _BaseClient:
         content = serialise(self.build_body(chat_request, stream=stream), self.era)
         tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
         ticket = self.limits.ticket(chat_request.model, sleep)
-        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools)
+        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps)
         return exchange, lambda: self._build("POST", self._chat_url, options, content)
 
     def _completion(self, exchange: Exchange) -> Callable[[httpx.Response], ChatCompletion]:
@@ -226,7 +227,9 @@ class _BaseClient:
     ) -> tuple[Exchange, _Build, _Parse[list[Model]]]:
         """``GET /models``: its exchange, how to build each attempt, how to parse the reply."""
         return (
-            Exchange(self.retry_policy, self.deadline, self.limits.ticket(None, sleep)),
+            Exchange(
+                self.retry_policy, self.deadline, self.limits.ticket(None, sleep), caps=self._caps
+            ),
             lambda: self._build("GET", self._models_url, None, None),
             lambda response: parse_body(ModelList, response).data,
         )
@@ -325,8 +328,7 @@ class DeepSeekClient(_BaseClient):
         """The response with its body read, or the transport's error."""
         try:
             if exchange.deadline.end is None:
-                # Nothing to check between pieces of the body: httpx reads it whole itself.
-                return self._http.send(request)
+                return self._read(exchange.arrived(self._http.send(request, stream=True)), exchange)
             token = CALL_END.set(exchange.deadline.end)
             try:
                 response = exchange.arrived(self._http.send(request, stream=True))
@@ -338,8 +340,12 @@ class DeepSeekClient(_BaseClient):
 
     @staticmethod
     def _read(response: httpx.Response, exchange: Exchange) -> httpx.Response:
-        """A streamed response's body, read piece by piece (the deadline checked between)."""
+        """A streamed response's body: in one go when its length is known to be within the cap
+        and no deadline is to be checked, else piece by piece (size and deadline checked)."""
         try:
+            if exchange.deadline.end is None and exchange.read_whole(response):
+                response.read()
+                return response
             return exchange.with_body(response, [exchange.piece(p) for p in response.iter_bytes()])
         finally:
             response.close()
@@ -499,7 +505,8 @@ class AsyncDeepSeekClient(_BaseClient):
     ) -> httpx.Response | httpx.RequestError:
         try:
             if exchange.deadline.end is None:
-                return await self._http.send(request)
+                response = exchange.arrived(await self._http.send(request, stream=True))
+                return await self._read(response, exchange)
             token = CALL_END.set(exchange.deadline.end)
             try:
                 response = exchange.arrived(await self._http.send(request, stream=True))
@@ -512,6 +519,9 @@ class AsyncDeepSeekClient(_BaseClient):
     @staticmethod
     async def _read(response: httpx.Response, exchange: Exchange) -> httpx.Response:
         try:
+            if exchange.deadline.end is None and exchange.read_whole(response):
+                await response.aread()
+                return response
             raw = [exchange.piece(p) async for p in response.aiter_bytes()]
             return exchange.with_body(response, raw)
         finally:

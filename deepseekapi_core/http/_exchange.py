@@ -24,7 +24,7 @@ import httpx
 from ..accounting._limiter import Ticket
 from ..wire._models import ToolSpec
 from ._deadline import Deadline
-from ._decode import StreamDecoder, StreamEnded, interrupted
+from ._decode import StreamDecoder, StreamEnded, interrupted, too_large
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -38,6 +38,9 @@ from ._retry import RetryPolicy, parse_retry_after
 __all__ = ["STREAM_BREAKS", "Exchange", "Retry"]
 
 logger = logging.getLogger("deepseekapi_core")
+
+DEFAULT_CAPS = (64 * 1024 * 1024, 16 * 1024 * 1024)
+"""The default ``max_response_bytes`` and ``max_sse_line_bytes``."""
 
 _T = TypeVar("_T")
 
@@ -63,11 +66,16 @@ class Exchange:
         deadline: seconds the whole call may take, or None (then no clock is ever read).
         ticket: the call's place in its account's concurrency limit.
         recovery_tools: the tools offered, when a stream's leaked tool calls are recovered.
+        caps: the longest whole body and stream line accepted (``max_response_bytes``,
+            ``max_sse_line_bytes``).
     """
 
     __slots__ = (
         "_policy",
+        "_read",
+        "_response",
         "_retries",
+        "caps",
         "deadline",
         "doing",
         "recovery_tools",
@@ -82,8 +90,13 @@ class Exchange:
         deadline: float | None,
         ticket: Ticket,
         recovery_tools: list[ToolSpec] | None = None,
+        caps: tuple[int, int] = DEFAULT_CAPS,
     ) -> None:
         self._policy = policy
+        self.caps = caps
+        """The longest whole body and the longest stream line accepted, in bytes."""
+        self._read = 0
+        self._response: httpx.Response | None = None
         self.deadline = Deadline(deadline)
         self.ticket = ticket
         self.recovery_tools = recovery_tools
@@ -114,7 +127,19 @@ class Exchange:
     def arrived(self, response: httpx.Response) -> httpx.Response:
         """The status line and headers of ``response`` arrived: its body is read next."""
         self.doing = _READING
+        self._response, self._read = response, 0
         return response
+
+    def read_whole(self, response: httpx.Response) -> bool:
+        """Whether ``response``'s body may be read in one go: its declared length is within
+        the cap and nothing decompresses it (a compressed body is counted as it is decoded).
+        A declared length past the cap raises at once, the body unread."""
+        length = response.headers.get("content-length")
+        if length is None or not length.isdigit() or "content-encoding" in response.headers:
+            return False
+        if int(length) > self.caps[0]:
+            raise too_large(response, self.caps[0], "max_response_bytes")
+        return True
 
     def _sent(self) -> httpx.Request:
         request = self.request
@@ -147,8 +172,14 @@ class Exchange:
         return Retry(make_status_error(response, retry_after=parse_retry_after(response.headers)))
 
     def piece(self, piece: bytes) -> bytes:
-        """A piece of a body read under a deadline, passed on while the deadline holds
-        (keep-alive blank lines can come for ever, each within the read timeout)."""
+        """A piece of a body read piece by piece, passed on while the body is within its cap
+        and the deadline holds (keep-alive blank lines can come for ever, each within the read
+        timeout)."""
+        self._read += len(piece)
+        if self._read > self.caps[0]:
+            response = self._response
+            assert response is not None, "arrived() precedes the body"
+            raise too_large(response, self.caps[0], "max_response_bytes")
         if self.deadline.expired:
             raise self.deadline.error(self._sent(), _READING)
         return piece
@@ -169,10 +200,10 @@ class Exchange:
     def decoder(self, response: httpx.Response) -> StreamDecoder | None:
         """The decoder of a successful stream response; None for an error status (read its
         body, then :meth:`rejected`)."""
-        self.doing = _READING
+        self.arrived(response)
         if not response.is_success:
             return None
-        return StreamDecoder(response, self.deadline, self.recovery_tools)
+        return StreamDecoder(response, self.deadline, self.recovery_tools, self.caps)
 
     def broke(self, exc: Exception, decoder: StreamDecoder) -> Retry | None:
         """A stream's body ended early with ``exc`` (one of :data:`STREAM_BREAKS`).
