@@ -89,7 +89,7 @@ def too_large(
 def _json_or_none(content: bytes) -> object:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # ~1,000 levels of nesting exhaust the parser
         return None
 
 

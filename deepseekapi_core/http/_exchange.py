@@ -169,7 +169,13 @@ class Exchange:
 
     def rejected(self, response: httpx.Response) -> Retry:
         """An error status, its body read: its typed error (with any ``Retry-After``)."""
-        return Retry(make_status_error(response, retry_after=parse_retry_after(response.headers)))
+        retry_after = parse_retry_after(response.headers)
+        try:
+            return Retry(make_status_error(response, retry_after=retry_after))
+        except RecursionError:
+            # Nested past the parser's depth: the error from the body's opening bytes, which
+            # are not JSON on their own, so they are quoted as an excerpt.
+            return Retry(make_status_error(_opening(response), retry_after=retry_after))
 
     def piece(self, piece: bytes) -> bytes:
         """A piece of a body read piece by piece, passed on while the body is within its cap
@@ -259,6 +265,19 @@ class Exchange:
             error,
         )
         return wait
+
+
+def _opening(response: httpx.Response) -> httpx.Response:
+    """``response`` with only the first 200 bytes of its (decoded) body."""
+    headers = httpx.Headers(response.headers)
+    for name in ("content-encoding", "content-length", "transfer-encoding"):
+        headers.pop(name, None)
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=response.content[:200],
+        request=response.request,
+    )
 
 
 _AWAITING_HEADERS = "waiting for the reply's status line and headers"
