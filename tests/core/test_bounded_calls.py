@@ -59,8 +59,11 @@ def trickle_server() -> Iterator[str]:
     listener.close()
 
 
-def test_slow_headers_are_bounded_by_the_deadline(trickle_server: str, mode: str) -> None:
-    # Before: the headers took about 20 s at this pace (each byte within the read timeout);
+@pytest.mark.parametrize("stream", [False, True])
+def test_slow_headers_are_bounded_by_the_deadline(
+    trickle_server: str, mode: str, stream: bool
+) -> None:
+    # Before: the headers took about 28 s at this pace (each byte within the read timeout);
     # the deadline only capped the first read's timeout.
     kwargs: dict[str, Any] = {
         "api_key": API_KEY,
@@ -68,16 +71,23 @@ def test_slow_headers_are_bounded_by_the_deadline(trickle_server: str, mode: str
         "deadline": 1.0,
         "max_retries": 0,
     }
+    params: dict[str, Any] = {"model": "deepseek-chat", "messages": HELLO}
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError) as info:
         if mode == "sync":
             with DeepSeekClient(**kwargs) as client:
-                client.chat(model="deepseek-chat", messages=HELLO)
+                if stream:
+                    list(client.stream_chat(**params))
+                else:
+                    client.chat(**params)
         else:
 
             async def run() -> None:
                 async with AsyncDeepSeekClient(**kwargs) as client:
-                    await client.chat(model="deepseek-chat", messages=HELLO)
+                    if stream:
+                        [chunk async for chunk in client.stream_chat(**params)]
+                    else:
+                        await client.chat(**params)
 
             asyncio.run(run())
     elapsed = time.monotonic() - started

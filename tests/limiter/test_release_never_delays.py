@@ -59,3 +59,29 @@ def test_a_slow_release_does_not_delay_the_reply(redis_server: RedisServer) -> N
     while client.limits.in_flight("deepseek-chat") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.limits.in_flight("deepseek-chat") == 0  # given back all the same
+
+
+def test_a_slow_release_does_not_delay_an_async_reply(redis_server: RedisServer) -> None:
+    import asyncio
+
+    from deepseekapi_core import AsyncDeepSeekClient
+
+    limiter = RedisLimiter(redis_server.url, max_concurrency=4)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        _freeze(redis_server.url, 1.5)
+        return httpx.Response(200, content=_ok_body())
+
+    async def run() -> float:
+        client = AsyncDeepSeekClient(
+            api_key=KEY,
+            base_url="https://api.test.invalid/v1",
+            transport=httpx.MockTransport(handler),
+            limiter=limiter,
+        )
+        started = time.monotonic()
+        reply = await client.chat(model="deepseek-chat", messages=HELLO)
+        assert reply.choices[0].message.content == "hi"
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 0.9
