@@ -11,14 +11,14 @@ pay one context-variable read per socket operation.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["CALL_END", "clamp_network"]
+__all__ = ["CALL_END", "abounded", "bounded", "clamp_network"]
 
 CALL_END: ContextVar[float | None] = ContextVar("deepseekapi_call_end", default=None)
 
@@ -158,3 +158,33 @@ def clamp_network(client: httpx.Client | httpx.AsyncClient) -> None:
         pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
     elif isinstance(backend, httpcore.AsyncNetworkBackend):
         pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
+
+
+def bounded(pieces: Iterator[bytes], end: float) -> Iterator[bytes]:
+    """``pieces`` (a stream's body), each read with :data:`CALL_END` set to ``end``.
+
+    Set around each read only, never across a ``yield``: the caller's own code between two
+    pieces runs with its context as it was.
+    """
+    while True:
+        token = CALL_END.set(end)
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        finally:
+            CALL_END.reset(token)
+        yield piece
+
+
+async def abounded(pieces: AsyncIterator[bytes], end: float) -> AsyncIterator[bytes]:
+    """As :func:`bounded`, for an async body."""
+    while True:
+        token = CALL_END.set(end)
+        try:
+            piece = await pieces.__anext__()
+        except StopAsyncIteration:
+            return
+        finally:
+            CALL_END.reset(token)
+        yield piece

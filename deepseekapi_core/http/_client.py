@@ -27,7 +27,7 @@ from ..wire._models import (
     attach_response_headers,
 )
 from ..wire._prepare import build_request_body
-from ._clamp import CALL_END, clamp_network
+from ._clamp import CALL_END, abounded, bounded, clamp_network
 from ._config import (
     check_header_values,
     require_api_key,
@@ -375,7 +375,10 @@ class DeepSeekClient(_BaseClient):
                         self._sleep(exchange.wait(retry))
                         continue
                     try:
-                        for raw in response.iter_bytes():
+                        body = response.iter_bytes()
+                        # Each read within the deadline's time left (no wrapper without one).
+                        body = body if decoder.end is None else bounded(body, decoder.end)
+                        for raw in body:
                             yield from decoder.feed(raw)
                             if decoder.stop or (decoder.end and decoder.past_deadline()):
                                 break
@@ -562,7 +565,10 @@ class AsyncDeepSeekClient(_BaseClient):
                         await self._sleep(exchange.wait(retry))
                         continue
                     try:
-                        async for raw in response.aiter_bytes():
+                        abody = response.aiter_bytes()
+                        if decoder.end is not None:
+                            abody = abounded(abody, decoder.end)
+                        async for raw in abody:
                             for chunk in decoder.feed(raw):
                                 yield chunk
                             if decoder.stop or (decoder.end and decoder.past_deadline()):

@@ -222,3 +222,68 @@ def test_a_stream_retry_wait_past_the_deadline_is_not_slept(mode: str) -> None:
     outcome = driver.stream(model="deepseek-chat", messages=HELLO)
     assert isinstance(outcome.error, DeadlineExceededError)
     assert len(sent) == 1 and driver.waits == []
+
+
+@pytest.fixture
+def stalling_stream_server() -> Iterator[str]:
+    """Headers at once, one chunk after 1.5 s, then nothing (the connection held open)."""
+    import json as _json
+
+    from .helpers import chunk
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+    event = b"data: " + _json.dumps(chunk(content="Hel")).encode() + b"\n\n"
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            )
+            time.sleep(1.5)
+            conn.sendall(event)
+            stop.wait(10)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    stop.set()
+    listener.close()
+
+
+def test_a_stream_stalling_mid_body_ends_at_the_deadline(
+    stalling_stream_server: str, mode: str
+) -> None:
+    # Before: the stall was bounded by the time left when the attempt began (2 s), so the
+    # call ended at about 3.5 s.
+    kwargs: dict[str, Any] = {
+        "api_key": API_KEY,
+        "base_url": stalling_stream_server,
+        "deadline": 2.0,
+        "max_retries": 0,
+    }
+    params: dict[str, Any] = {"model": "deepseek-chat", "messages": HELLO}
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError) as info:
+        if mode == "sync":
+            with DeepSeekClient(**kwargs) as client:
+                list(client.stream_chat(**params))
+        else:
+
+            async def run() -> None:
+                async with AsyncDeepSeekClient(**kwargs) as client:
+                    [chunk async for chunk in client.stream_chat(**params)]
+
+            asyncio.run(run())
+    assert time.monotonic() - started < 2.6
+    assert info.value.partial_content == "Hel"  # type: ignore[attr-defined]
