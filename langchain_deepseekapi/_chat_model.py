@@ -254,6 +254,10 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     stream_chunk_timeout: float | None = Field(default=None, gt=0)
     """The longest wait, in seconds, between two chunks of a stream (the read timeout of
     streaming requests; the ``timeout``'s read value otherwise)."""
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    """The largest reply body read, decoded; a larger one is refused, not buffered."""
+    max_sse_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    """The longest line of a stream read; a longer one is refused, not buffered."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for synchronous calls (not closed by the model)."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)

@@ -269,6 +269,16 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         description="The longest wait in seconds between two chunks of a stream (the read "
         "timeout of streaming requests; timeout's read value otherwise).",
     )
+    max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="The largest reply body read, decoded; a larger one is refused.",
+    )
+    max_sse_line_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="The longest line of a stream read; a longer one is refused.",
+    )
     extra_client_options: dict[str, Any] = Field(
         default_factory=dict,
         exclude=True,

@@ -50,6 +50,8 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "recover_tool_calls": lambda: False,
     "reuse_client": lambda: False,
     "stream_chunk_timeout": lambda: 4.0,
+    "max_response_bytes": lambda: 32 * 1024 * 1024,
+    "max_sse_line_bytes": lambda: 8 * 1024 * 1024,
 }
 OPTION_NAMES = [option.name for option in dataclasses.fields(ClientOptions)]
 

@@ -99,3 +99,31 @@ def test_no_socket_is_left_open_across_asyncio_runs(
         gc.collect()
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert unclosed == []
+
+
+def test_core_async_client_follows_the_loop_across_asyncio_runs(
+    deepseek_emulator_server: EmulatorServer,
+) -> None:
+    # Before: the second run raised a bare "RuntimeError: Event loop is closed".
+    from deepseekapi_core import AsyncDeepSeekClient
+
+    client = AsyncDeepSeekClient(api_key=KEY, base_url=deepseek_emulator_server.base_url)
+
+    async def ask() -> str:
+        text = ""
+        async for chunk in client.stream_chat(
+            model="deepseek-chat", messages=[{"role": "user", "content": "Say hello"}]
+        ):
+            text += chunk.choices[0].delta.content or "" if chunk.choices else ""
+        reply = await client.chat(
+            model="deepseek-chat", messages=[{"role": "user", "content": "Say hello"}]
+        )
+        return (reply.choices[0].message.content or "") + text
+
+    assert all(asyncio.run(ask()) for _ in range(3))
+    assert deepseek_emulator_server.emulator.request_count == 6
+
+    async def close() -> None:
+        await client.aclose()
+
+    asyncio.run(close())

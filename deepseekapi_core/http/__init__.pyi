@@ -9,6 +9,7 @@ from ._config import DEEPSEEK_BASE_URL_ENV_VARS as DEEPSEEK_BASE_URL_ENV_VARS
 from ._config import DEEPSEEK_DEFAULT_BASE_URL as DEEPSEEK_DEFAULT_BASE_URL
 from ._config import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._config import Endpoint as Endpoint
+from ._config import InsecureBaseURLWarning as InsecureBaseURLWarning
 from ._config import resolve_endpoint as resolve_endpoint
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIResponseValidationError as APIResponseValidationError

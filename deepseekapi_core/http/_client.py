@@ -5,17 +5,19 @@ one :class:`~deepseekapi_core.http._exchange.Exchange` per call, built from one
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import dataclasses
 import difflib
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
 
 from .._version import __version__
-from ..accounting._limiter import AccountGate
+from ..accounting._limiter import AccountGate, InProcessLimiter, Ticket
 from ..wire._models import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -25,7 +27,14 @@ from ..wire._models import (
     attach_response_headers,
 )
 from ..wire._prepare import build_request_body
-from ._config import check_header_values, require_api_key, resolve_endpoint, resolve_timeout
+from ._clamp import CALL_END, abounded, bounded, clamp_network
+from ._config import (
+    check_header_values,
+    require_api_key,
+    resolve_endpoint,
+    resolve_timeout,
+    warn_if_unencrypted,
+)
 from ._decode import finish_completion, parse_body
 from ._encode import coerce_chat_request as coerce_chat_request
 from ._encode import serialise
@@ -92,9 +101,11 @@ class _BaseClient:
         endpoint = resolve_endpoint(options.api_key, options.base_url)
         self._api_key = endpoint.api_key
         self.base_url = endpoint.base_url
+        warn_if_unencrypted(self.base_url)
         self.timeout = resolve_timeout(options.timeout)
         self.deadline = None if options.deadline is None else float(options.deadline)
         self.recover_tool_calls = options.recover_tool_calls
+        self._caps = (options.max_response_bytes, options.max_sse_line_bytes)
         self.era = options.era
         self.reasoning_replay = options.reasoning_replay
         # Set on each request only when asked for, so an injected client keeps its own timeout
@@ -113,6 +124,12 @@ class _BaseClient:
             base_url=self.base_url,
             api_key=self._api_key,
             max_pause=self.retry_policy.max_retry_after,
+        )
+        # A slot of a remote limiter (Redis) is given back by a worker thread in sync calls,
+        # so a slow give-back never holds back a reply that has arrived; an in-process one
+        # is given back at once (it costs nothing, and the slot is free when the call ends).
+        self._remote_slots = self.limits.enabled and not isinstance(
+            self.limits.limiter, InProcessLimiter
         )
         self._owns_http = http is None
         self._transport = transport
@@ -140,7 +157,9 @@ class _BaseClient:
         twin = object.__new__(type(self))
         memo[id(self)] = twin
         for name, value in vars(self).items():
-            if name != "_http":
+            if name in ("_loop", "_watcher"):  # the copy's pool is bound when first used
+                setattr(twin, name, None)
+            elif name != "_http":
                 shared = name in _SHARED_ON_COPY
                 setattr(twin, name, value if shared else copy.deepcopy(value, memo))
         twin._http = twin._new_pool() if self._owns_http else self._http
@@ -175,7 +194,7 @@ class _BaseClient:
         content = serialise(self.build_body(chat_request, stream=stream), self.era)
         tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
         ticket = self.limits.ticket(chat_request.model, sleep)
-        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools)
+        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps)
         return exchange, lambda: self._build("POST", self._chat_url, options, content)
 
     def _completion(self, exchange: Exchange) -> Callable[[httpx.Response], ChatCompletion]:
@@ -216,7 +235,9 @@ class _BaseClient:
     ) -> tuple[Exchange, _Build, _Parse[list[Model]]]:
         """``GET /models``: its exchange, how to build each attempt, how to parse the reply."""
         return (
-            Exchange(self.retry_policy, self.deadline, self.limits.ticket(None, sleep)),
+            Exchange(
+                self.retry_policy, self.deadline, self.limits.ticket(None, sleep), caps=self._caps
+            ),
             lambda: self._build("GET", self._models_url, None, None),
             lambda response: parse_body(ModelList, response).data,
         )
@@ -299,14 +320,15 @@ class DeepSeekClient(_BaseClient):
     def _send(self, exchange: Exchange, build: _Build, parse: _Parse[_T]) -> _T:
         try:
             while True:
-                request = exchange.begin(build())
-                exchange.ticket.acquire()
+                request = build()
+                exchange.ticket.acquire(**exchange.terms)
+                exchange.begin(request)
                 outcome = exchange.settle(self._fetch(request, exchange), parse)
                 if not isinstance(outcome, Retry):
                     return outcome
                 self._sleep(exchange.wait(outcome))
         finally:
-            exchange.ticket.release()
+            self._give_back(exchange.ticket)
 
     def _fetch(
         self, request: httpx.Request, exchange: Exchange
@@ -314,16 +336,24 @@ class DeepSeekClient(_BaseClient):
         """The response with its body read, or the transport's error."""
         try:
             if exchange.deadline.end is None:
-                # Nothing to check between pieces of the body: httpx reads it whole itself.
-                return self._http.send(request)
-            return self._read(self._http.send(request, stream=True), exchange)
+                return self._read(exchange.arrived(self._http.send(request, stream=True)), exchange)
+            token = CALL_END.set(exchange.deadline.end)
+            try:
+                response = exchange.arrived(self._http.send(request, stream=True))
+                return self._read(response, exchange)
+            finally:
+                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
     @staticmethod
     def _read(response: httpx.Response, exchange: Exchange) -> httpx.Response:
-        """A streamed response's body, read piece by piece (the deadline checked between)."""
+        """A streamed response's body: in one go when its length is known to be within the cap
+        and no deadline is to be checked, else piece by piece (size and deadline checked)."""
         try:
+            if exchange.deadline.end is None and exchange.read_whole(response):
+                response.read()
+                return response
             return exchange.with_body(response, [exchange.piece(p) for p in response.iter_bytes()])
         finally:
             response.close()
@@ -331,10 +361,11 @@ class DeepSeekClient(_BaseClient):
     def _stream(self, exchange: Exchange, build: _Build) -> Iterator[ChatCompletionChunk]:
         try:
             while True:
-                request = exchange.begin(build())
-                exchange.ticket.acquire()
+                request = build()
+                exchange.ticket.acquire(**exchange.terms)
+                exchange.begin(request)
                 try:
-                    response = self._http.send(request, stream=True)
+                    response = self._send_stream(request, exchange.deadline.end)
                 except httpx.RequestError as exc:
                     retry: Retry | None = exchange.failed(exc)
                 else:
@@ -344,7 +375,10 @@ class DeepSeekClient(_BaseClient):
                         self._sleep(exchange.wait(retry))
                         continue
                     try:
-                        for raw in response.iter_bytes():
+                        body = response.iter_bytes()
+                        # Each read within the deadline's time left (no wrapper without one).
+                        body = body if decoder.end is None else bounded(body, decoder.end)
+                        for raw in body:
                             yield from decoder.feed(raw)
                             if decoder.stop or (decoder.end and decoder.past_deadline()):
                                 break
@@ -358,10 +392,28 @@ class DeepSeekClient(_BaseClient):
                     return
                 self._sleep(exchange.wait(retry))
         finally:
-            exchange.ticket.release()
+            self._give_back(exchange.ticket)
+
+    def _give_back(self, ticket: Ticket) -> None:
+        if self._remote_slots:
+            _release_soon(ticket)
+        else:
+            ticket.release()
+
+    def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
+        """A stream's status line and headers, each socket operation within the deadline."""
+        if end is None:
+            return self._http.send(request, stream=True)
+        token = CALL_END.set(end)
+        try:
+            return self._http.send(request, stream=True)
+        finally:
+            CALL_END.reset(token)
 
     def _new_pool(self) -> httpx.Client:
-        return httpx.Client(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.Client(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        clamp_network(pool)
+        return pool
 
     def close(self) -> None:
         """Close the connection pool (unless it was injected)."""
@@ -399,6 +451,25 @@ class AsyncDeepSeekClient(_BaseClient):
         options = _options_from(options, option_fields, "AsyncDeepSeekClient")
         super().__init__(options, options.async_http_client, options.async_transport_to_use())
         self._sleep = sleep
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the pool's connections belong to (the first to use it)."""
+        self._watcher: AsyncGenerator[None, None] | None = None
+
+    def _follow_loop(self) -> None:
+        """Bind the pool to the running loop; after ``asyncio.run`` closed its loop, a new
+        pool for the new one (the old pool's connections belong to a closed loop, and
+        reusing them fails with a bare ``Event loop is closed``)."""
+        loop = asyncio.get_running_loop()
+        bound = self._loop
+        if bound is loop:
+            return
+        if self._owns_http:
+            if bound is not None:
+                # The old pool's connections belong to the other loop (closed by now, after
+                # asyncio.run; its watcher closed them). An injected pool is its owner's.
+                self._http = self._new_pool()
+            self._watcher = _close_at_loop_end(self._http)
+        self._loop = loop
 
     async def chat(
         self,
@@ -409,6 +480,7 @@ class AsyncDeepSeekClient(_BaseClient):
         **params: Any,
     ) -> ChatCompletion:
         """Send a chat request and return the completion (``options`` as in the sync client)."""
+        self._follow_loop()
         exchange, build = self._call(request, params, options, self._sleep, stream=False)
         return await self._send(exchange, build, self._completion(exchange))
 
@@ -429,13 +501,15 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
+        self._follow_loop()
         return await self._send(*self._models_call(self._sleep))
 
     async def _send(self, exchange: Exchange, build: _Build, parse: _Parse[_T]) -> _T:
         try:
             while True:
-                request = exchange.begin(build())
-                await exchange.ticket.aacquire()
+                request = build()
+                await exchange.ticket.aacquire(**exchange.terms)
+                exchange.begin(request)
                 outcome = exchange.settle(await self._fetch(request, exchange), parse)
                 if not isinstance(outcome, Retry):
                     return outcome
@@ -448,14 +522,23 @@ class AsyncDeepSeekClient(_BaseClient):
     ) -> httpx.Response | httpx.RequestError:
         try:
             if exchange.deadline.end is None:
-                return await self._http.send(request)
-            return await self._read(await self._http.send(request, stream=True), exchange)
+                response = exchange.arrived(await self._http.send(request, stream=True))
+                return await self._read(response, exchange)
+            token = CALL_END.set(exchange.deadline.end)
+            try:
+                response = exchange.arrived(await self._http.send(request, stream=True))
+                return await self._read(response, exchange)
+            finally:
+                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
     @staticmethod
     async def _read(response: httpx.Response, exchange: Exchange) -> httpx.Response:
         try:
+            if exchange.deadline.end is None and exchange.read_whole(response):
+                await response.aread()
+                return response
             raw = [exchange.piece(p) async for p in response.aiter_bytes()]
             return exchange.with_body(response, raw)
         finally:
@@ -465,12 +548,14 @@ class AsyncDeepSeekClient(_BaseClient):
         self, exchange: Exchange, build: _Build
     ) -> AsyncIterator[ChatCompletionChunk]:
         # As the sync loop; a cancelled task or an abandoned loop ends in the finally too.
+        self._follow_loop()
         try:
             while True:
-                request = exchange.begin(build())
-                await exchange.ticket.aacquire()
+                request = build()
+                await exchange.ticket.aacquire(**exchange.terms)
+                exchange.begin(request)
                 try:
-                    response = await self._http.send(request, stream=True)
+                    response = await self._send_stream(request, exchange.deadline.end)
                 except httpx.RequestError as exc:
                     retry: Retry | None = exchange.failed(exc)
                 else:
@@ -480,7 +565,10 @@ class AsyncDeepSeekClient(_BaseClient):
                         await self._sleep(exchange.wait(retry))
                         continue
                     try:
-                        async for raw in response.aiter_bytes():
+                        abody = response.aiter_bytes()
+                        if decoder.end is not None:
+                            abody = abounded(abody, decoder.end)
+                        async for raw in abody:
                             for chunk in decoder.feed(raw):
                                 yield chunk
                             if decoder.stop or (decoder.end and decoder.past_deadline()):
@@ -498,11 +586,25 @@ class AsyncDeepSeekClient(_BaseClient):
         finally:
             exchange.ticket.release()
 
+    async def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
+        if end is None:
+            return await self._http.send(request, stream=True)
+        token = CALL_END.set(end)
+        try:
+            return await self._http.send(request, stream=True)
+        finally:
+            CALL_END.reset(token)
+
     def _new_pool(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.AsyncClient(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        clamp_network(pool)
+        return pool
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was injected)."""
+        bound = self._loop
+        if bound is not None and bound.is_closed() and bound is not asyncio.get_running_loop():
+            return  # its connections died with their loop; closing them would fail
         if self._owns_http:
             await self._http.aclose()
 
@@ -511,3 +613,42 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+_releaser: concurrent.futures.ThreadPoolExecutor | None = None
+_releaser_lock = threading.Lock()
+
+
+def _release_soon(ticket: Ticket) -> None:
+    """Give ``ticket``'s slot back from a worker thread (joined at interpreter exit, so the
+    give-back still happens); the caller returns at once."""
+    global _releaser
+    if _releaser is None:
+        with _releaser_lock:
+            if _releaser is None:
+                _releaser = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=4, thread_name_prefix="deepseekapi-release"
+                )
+    _releaser.submit(ticket.release)
+
+
+_PARKING: set[asyncio.Future[None]] = set()
+
+
+def _close_at_loop_end(pool: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """An async generator parked for the life of the running loop that closes ``pool`` when
+    the loop shuts down (``asyncio.run`` resumes every async generator the loop has seen
+    before closing it), instead of leaving its sockets to the garbage collector. The caller
+    keeps the generator (the loop holds it weakly)."""
+
+    async def watch() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await pool.aclose()
+
+    watcher = watch()
+    parking = asyncio.ensure_future(watcher.__anext__())
+    _PARKING.add(parking)
+    parking.add_done_callback(_PARKING.discard)
+    return watcher

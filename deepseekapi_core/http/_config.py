@@ -37,7 +37,9 @@ none                   none                   ``DEEPSEEKAPI_API_KEY`` with
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -57,13 +59,16 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_VARS",
     "Endpoint",
+    "InsecureBaseURLWarning",
     "TimeoutSpec",
     "check_api_key",
+    "check_base_url",
     "check_header_values",
     "resolve_api_key",
     "resolve_base_url",
     "resolve_endpoint",
     "resolve_timeout",
+    "warn_if_unencrypted",
 ]
 
 OWN_API_KEY_ENV_VAR = "DEEPSEEKAPI_API_KEY"
@@ -138,9 +143,83 @@ def resolve_endpoint(
     """The key and base URL to use, as a pair, by the rule in this module's docstring.
 
     An explicit argument wins; otherwise key and URL come from one family of environment
-    variables, so a key from one family never reaches the other family's default host.
+    variables, so a key from one family never reaches the other family's default host. A
+    base URL with credentials in it is refused (:func:`check_base_url`).
     """
     env = os.environ if environ is None else environ
+    endpoint = _resolve(api_key, base_url, env)
+    if base_url:
+        check_base_url(base_url)
+    else:
+        check_base_url(endpoint.base_url, source=_ENV_URL_SOURCE)
+    return endpoint
+
+
+_ENV_URL_SOURCE = (
+    f"the base URL environment variable ({BASE_URL_ENV_VAR}, "
+    f"{' or '.join(DEEPSEEK_BASE_URL_ENV_VARS)})"
+)
+
+
+class InsecureBaseURLWarning(UserWarning):
+    """The base URL is plain ``http://`` to a host other than this machine: the API key
+    would cross the network unencrypted."""
+
+
+def check_base_url(url: str | None, *, source: str = "the base_url argument") -> None:
+    """Refuse a base URL with credentials in it (``https://user:pass@host/v1``).
+
+    Refused rather than moved out of the URL: httpx would send them as Basic auth in place of
+    the bearer key, and a URL is printed in reprs, logs, traces and limiter account names.
+    The message names the problem and the host, never the credentials.
+    """
+    if not url or "@" not in url:
+        return
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return  # not a URL at all: httpx says so at the first request, as before
+    if parsed.userinfo:
+        raise InvalidRequestError(
+            f"{source} has credentials in it (a user name or password before '@' in the URL "
+            f"to {parsed.host!r}); a URL is shown in reprs, logs and traces, and the API key "
+            "would not be sent. Remove them; pass a gateway's own credentials in "
+            "default_headers instead. Nothing was sent.",
+            param="base_url",
+        )
+
+
+_WARNED: set[str] = set()
+
+
+def warn_if_unencrypted(base_url: str) -> None:
+    """Warn once per host when the key would go over plain ``http://`` to another machine."""
+    if not base_url.startswith("http://"):
+        return
+    host = httpx.URL(base_url).host
+    if host in _WARNED or _is_loopback(host):
+        return
+    _WARNED.add(host)
+    warnings.warn(
+        f"base_url is plain http:// to {host!r}: the API key goes over the network "
+        "unencrypted. Use https://, or a host on this machine.",
+        InsecureBaseURLWarning,
+        stacklevel=4,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve(
+    api_key: str | SecretStr | None, base_url: str | None, env: Mapping[str, str]
+) -> Endpoint:
     key = _given_key(api_key)
     url = base_url.rstrip("/") if base_url else None
     own_key = _env_key(env, OWN_API_KEY_ENV_VAR)

@@ -38,7 +38,7 @@ from ._sse import DONE, SSEDecoder
 
 _DONE = DONE.encode()
 
-__all__ = ["StreamDecoder", "StreamEnded", "finish_completion", "parse_body"]
+__all__ = ["StreamDecoder", "StreamEnded", "finish_completion", "parse_body", "too_large"]
 
 logger = logging.getLogger("deepseekapi_core")
 
@@ -73,10 +73,23 @@ def parse_body(model: type[_ModelT], response: httpx.Response) -> _ModelT:
         ) from None
 
 
+def too_large(
+    response: httpx.Response, cap: int | None, option: str, what: str = ""
+) -> APIResponseValidationError:
+    """The error for a reply past a size cap (it is not read further)."""
+    what = what or f"the reply's body is larger than {cap} bytes"
+    return APIResponseValidationError(
+        f"Refused: {what} (the {option} client option); a real reply is far smaller, so it "
+        "was not read further. Raise the option if this reply is expected.",
+        response=response,
+        body=None,
+    )
+
+
 def _json_or_none(content: bytes) -> object:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # ~1,000 levels of nesting exhaust the parser
         return None
 
 
@@ -255,8 +268,12 @@ class StreamDecoder:
         response: httpx.Response,
         deadline: Deadline,
         recovery_tools: list[ToolSpec] | None = None,
+        caps: tuple[int, int] | None = None,
     ) -> None:
         self._response = response
+        max_body, max_line = caps or (None, None)
+        self._max_body: int | None = max_body
+        """The longest plain (non-stream) body and stream line accepted, in bytes."""
         self.accumulator = StreamAccumulator()
         self._request = response.request
         self._deadline = deadline
@@ -264,7 +281,8 @@ class StreamDecoder:
         """When the deadline passes (None: never), read once for the check after each read."""
         self._recovery_tools = recovery_tools
         """The tools offered, when leaked tool calls are to be recovered at the finish."""
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_line)
+        self._plain_size = 0
         self.failure: DeepSeekAPIError | None = None
         """The error that ends the decoding, raised once the chunks before it are handed on."""
         self._head: bytes | None = b""
@@ -306,10 +324,18 @@ class StreamDecoder:
             raw = self._sniff(raw)
         if self._plain is not None:
             self._plain.append(raw)
+            self._plain_size += len(raw)
+            if self._max_body is not None and self._plain_size > self._max_body:
+                self._plain = []
+                raise too_large(self._response, self._max_body, "max_response_bytes")
             return []
         if not raw:
             return []
-        chunks = self._chunks(self._decoder.feed_bytes(raw))
+        try:
+            events = self._decoder.feed_bytes(raw)
+        except ValueError as exc:  # a line past the cap
+            raise too_large(self._response, None, "max_sse_line_bytes", str(exc)) from None
+        chunks = self._chunks(events)
         self.stop = self.done or self.failure is not None
         return chunks
 

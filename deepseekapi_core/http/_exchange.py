@@ -14,16 +14,17 @@ however the call ends (returned, raised, stream finished, closed early or collec
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from ..accounting._limiter import Ticket
 from ..wire._models import ToolSpec
 from ._deadline import Deadline
-from ._decode import StreamDecoder, StreamEnded, interrupted
+from ._decode import StreamDecoder, StreamEnded, interrupted, too_large
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -37,6 +38,9 @@ from ._retry import RetryPolicy, parse_retry_after
 __all__ = ["STREAM_BREAKS", "Exchange", "Retry"]
 
 logger = logging.getLogger("deepseekapi_core")
+
+DEFAULT_CAPS = (64 * 1024 * 1024, 16 * 1024 * 1024)
+"""The default ``max_response_bytes`` and ``max_sse_line_bytes``."""
 
 _T = TypeVar("_T")
 
@@ -62,9 +66,23 @@ class Exchange:
         deadline: seconds the whole call may take, or None (then no clock is ever read).
         ticket: the call's place in its account's concurrency limit.
         recovery_tools: the tools offered, when a stream's leaked tool calls are recovered.
+        caps: the longest whole body and stream line accepted (``max_response_bytes``,
+            ``max_sse_line_bytes``).
     """
 
-    __slots__ = ("_policy", "_retries", "deadline", "recovery_tools", "request", "ticket")
+    __slots__ = (
+        "_policy",
+        "_read",
+        "_response",
+        "_retries",
+        "caps",
+        "deadline",
+        "doing",
+        "recovery_tools",
+        "request",
+        "terms",
+        "ticket",
+    )
 
     def __init__(
         self,
@@ -72,20 +90,56 @@ class Exchange:
         deadline: float | None,
         ticket: Ticket,
         recovery_tools: list[ToolSpec] | None = None,
+        caps: tuple[int, int] = DEFAULT_CAPS,
     ) -> None:
         self._policy = policy
+        self.caps = caps
+        """The longest whole body and the longest stream line accepted, in bytes."""
+        self._read = 0
+        self._response: httpx.Response | None = None
         self.deadline = Deadline(deadline)
         self.ticket = ticket
         self.recovery_tools = recovery_tools
         self._retries = 0
         self.request: httpx.Request | None = None
+        self.doing = _AWAITING_HEADERS
+        self.terms: dict[str, Any] = (
+            {"deadline": self.deadline.end, "max_pause": policy.max_retry_after}
+            if _takes_terms(type(ticket))
+            else {}
+        )
+        """The keywords of ``ticket.acquire``/``aacquire``: the call's deadline (a slot or a
+        shared pause is waited for no longer) and the longest pause it may wait out."""
 
     def begin(self, request: httpx.Request) -> httpx.Request:
-        """Start an attempt with ``request``, its timeouts capped to the deadline's time left."""
+        """Start an attempt with ``request`` (its slot taken), its timeouts capped to the
+        deadline's time left; a deadline already passed raises, so nothing is sent after it."""
         self.request = request
         if self.deadline.end is not None:
+            if self.deadline.expired:
+                raise self.deadline.error(
+                    request, "waiting for a concurrency slot or a shared pause"
+                )
             self.deadline.cap(request)
+            self.doing = _AWAITING_HEADERS
         return request
+
+    def arrived(self, response: httpx.Response) -> httpx.Response:
+        """The status line and headers of ``response`` arrived: its body is read next."""
+        self.doing = _READING
+        self._response, self._read = response, 0
+        return response
+
+    def read_whole(self, response: httpx.Response) -> bool:
+        """Whether ``response``'s body may be read in one go: its declared length is within
+        the cap and nothing decompresses it (a compressed body is counted as it is decoded).
+        A declared length past the cap raises at once, the body unread."""
+        length = response.headers.get("content-length")
+        if length is None or not length.isdigit() or "content-encoding" in response.headers:
+            return False
+        if int(length) > self.caps[0]:
+            raise too_large(response, self.caps[0], "max_response_bytes")
+        return True
 
     def _sent(self) -> httpx.Request:
         request = self.request
@@ -115,13 +169,25 @@ class Exchange:
 
     def rejected(self, response: httpx.Response) -> Retry:
         """An error status, its body read: its typed error (with any ``Retry-After``)."""
-        return Retry(make_status_error(response, retry_after=parse_retry_after(response.headers)))
+        retry_after = parse_retry_after(response.headers)
+        try:
+            return Retry(make_status_error(response, retry_after=retry_after))
+        except RecursionError:
+            # Nested past the parser's depth: the error from the body's opening bytes, which
+            # are not JSON on their own, so they are quoted as an excerpt.
+            return Retry(make_status_error(_opening(response), retry_after=retry_after))
 
     def piece(self, piece: bytes) -> bytes:
-        """A piece of a body read under a deadline, passed on while the deadline holds
-        (keep-alive blank lines can come for ever, each within the read timeout)."""
+        """A piece of a body read piece by piece, passed on while the body is within its cap
+        and the deadline holds (keep-alive blank lines can come for ever, each within the read
+        timeout)."""
+        self._read += len(piece)
+        if self._read > self.caps[0]:
+            response = self._response
+            assert response is not None, "arrived() precedes the body"
+            raise too_large(response, self.caps[0], "max_response_bytes")
         if self.deadline.expired:
-            raise self.deadline.error(self._sent(), "reading the reply")
+            raise self.deadline.error(self._sent(), _READING)
         return piece
 
     @staticmethod
@@ -140,9 +206,10 @@ class Exchange:
     def decoder(self, response: httpx.Response) -> StreamDecoder | None:
         """The decoder of a successful stream response; None for an error status (read its
         body, then :meth:`rejected`)."""
+        self.arrived(response)
         if not response.is_success:
             return None
-        return StreamDecoder(response, self.deadline, self.recovery_tools)
+        return StreamDecoder(response, self.deadline, self.recovery_tools, self.caps)
 
     def broke(self, exc: Exception, decoder: StreamDecoder) -> Retry | None:
         """A stream's body ended early with ``exc`` (one of :data:`STREAM_BREAKS`).
@@ -180,7 +247,7 @@ class Exchange:
         self.ticket.note(error)
         request, deadline = self._sent(), self.deadline
         if deadline.expired and isinstance(error, APITimeoutError):
-            raise deadline.error(request, "waiting for the service") from None
+            raise deadline.error(request, self.doing) from None
         wait = self._policy.wait_before_retry(error, self._retries)
         if wait is None:
             raise error
@@ -198,6 +265,38 @@ class Exchange:
             error,
         )
         return wait
+
+
+def _opening(response: httpx.Response) -> httpx.Response:
+    """``response`` with only the first 200 bytes of its (decoded) body."""
+    headers = httpx.Headers(response.headers)
+    for name in ("content-encoding", "content-length", "transfer-encoding"):
+        headers.pop(name, None)
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=response.content[:200],
+        request=response.request,
+    )
+
+
+_AWAITING_HEADERS = "waiting for the reply's status line and headers"
+_READING = "reading the reply"
+_TAKES_TERMS: dict[type, bool] = {}
+
+
+def _takes_terms(kind: type) -> bool:
+    """Whether a ticket type's ``acquire`` takes ``deadline`` and ``max_pause`` (the limiter's
+    contract; a ticket of an older shape is called without them, and the deadline is then
+    checked once its slot is held). Looked up once per type."""
+    known = _TAKES_TERMS.get(kind)
+    if known is None:
+        try:
+            parameters = inspect.signature(kind.acquire).parameters  # type: ignore[attr-defined]
+        except (AttributeError, TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        known = _TAKES_TERMS[kind] = "deadline" in parameters and "max_pause" in parameters
+    return known
 
 
 def transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from ..accounting._limiter import ConcurrencyLimiter, check_limiter_options
 from ..wire._prepare import ReasoningReplay
 from ..wire._registry import DEFAULT_ERA, Era
-from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, resolve_api_key
+from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, check_base_url, resolve_api_key
 from ._errors import InvalidRequestError
 from ._retry import RetryPolicy
 
@@ -58,6 +58,11 @@ class ClientOptions:
     request (or its stream, however it ends) is done. ``stream_chunk_timeout`` is the read
     timeout of streaming requests (the longest wait between two chunks) when the call sets no
     timeout of its own; its connect, write and pool values stay ``timeout``'s.
+
+    ``max_response_bytes`` (64 MiB) caps a whole reply's body, decoded, and
+    ``max_sse_line_bytes`` (16 MiB) one line of a stream: past them the reply is refused with
+    :class:`APIResponseValidationError` instead of being buffered whole (a real reply is a few
+    hundred KiB at most).
     """
 
     # Left out of the generated repr: a key given as a str would be printed whole.
@@ -80,13 +85,22 @@ class ClientOptions:
     recover_tool_calls: bool = True
     reuse_client: bool = True
     stream_chunk_timeout: float | None = None
+    max_response_bytes: int = 64 * 1024 * 1024
+    max_sse_line_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # A key a header cannot carry is refused now, when the adapter is built, not at the
         # first request (the error names the problem, never the key).
         resolve_api_key(self.api_key)
+        check_base_url(self.base_url)
         _positive_or_none("deadline", self.deadline)
         _positive_or_none("stream_chunk_timeout", self.stream_chunk_timeout)
+        for name in ("max_response_bytes", "max_sse_line_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise InvalidRequestError(
+                    f"{name} must be a positive number of bytes, not {value!r}", param=name
+                )
         _expect("transport", self.transport, (httpx.BaseTransport, httpx.AsyncBaseTransport))
         _expect("async_transport", self.async_transport, (httpx.AsyncBaseTransport,))
         _expect("http_client", self.http_client, (httpx.Client,))

@@ -45,11 +45,24 @@ class SSEDecoder:
     :class:`ServerSentEvent` per event, which is a fair share of a streamed chunk's cost.
     """
 
-    __slots__ = ("_data", "_event", "_first_line", "_id", "_partial", "_pending_cr")
+    __slots__ = (
+        "_data",
+        "_event",
+        "_first_line",
+        "_id",
+        "_max_line",
+        "_partial",
+        "_partial_size",
+        "_pending_cr",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int | None = None) -> None:
+        self._max_line = max_line
+        """The longest line accepted, in bytes (None: any); a longer one raises ValueError
+        before it is buffered whole."""
         self._partial: list[bytes] = []
         """The pieces of a line whose terminator has not arrived yet."""
+        self._partial_size = 0
         self._pending_cr = False
         self._first_line = True
         self._data: list[bytes] = []
@@ -101,20 +114,34 @@ class SSEDecoder:
         if b"\n" not in chunk:
             if chunk:
                 self._partial.append(chunk)
+                self._partial_size += len(chunk)
+                if self._max_line is not None and self._partial_size > self._max_line:
+                    self._too_long()
             return []
         lines = chunk.split(b"\n")
         if self._partial:
             self._partial.append(lines[0])
+            self._partial_size += len(lines[0])
+            if self._max_line is not None and self._partial_size > self._max_line:
+                self._too_long()
             lines[0] = b"".join(self._partial)
             self._partial = []
+            self._partial_size = 0
         rest = lines.pop()
         if rest:
+            # A line within one network read is bounded by the read; one spread over many
+            # reads is counted as it grows (above).
             self._partial.append(rest)
+            self._partial_size = len(rest)
         if self._first_line:
             # The first complete line is always lines[0] here (or flush's last line).
             self._first_line = False
             lines[0] = lines[0].removeprefix(_BOM)  # the SSE spec drops a leading BOM
         return lines
+
+    def _too_long(self) -> None:
+        self._partial, self._partial_size = [], 0
+        raise ValueError(f"a stream line is longer than {self._max_line} bytes")
 
     def _events(self, lines: list[bytes], kind: int) -> list[Any]:
         """The events ``lines`` complete: whole events, or their data as text or bytes (as
@@ -150,7 +177,7 @@ class SSEDecoder:
         lines: list[bytes] = []
         if self._partial:
             lines.append(b"".join(self._partial))
-            self._partial = []
+            self._partial, self._partial_size = [], 0
             if self._first_line:
                 self._first_line = False
                 lines[0] = lines[0].removeprefix(_BOM)
