@@ -150,6 +150,15 @@ class _BaseClient:
         """A connection pool of this client's own (closed by it)."""
         raise NotImplementedError
 
+    def _pool_settings(self) -> dict[str, Any]:
+        """What this client's own pools are built with (sync and async alike)."""
+        return {
+            "transport": self._transport,
+            "timeout": self.timeout,
+            "limits": _LIMITS,
+            "proxy": self.options.proxy,
+        }
+
     def __deepcopy__(self: _ClientT, memo: dict[int, Any]) -> _ClientT:
         """A copy with the same settings: a connection pool holds locks and sockets, which
         cannot be copied, so a copy shares an injected HTTP client and builds its own pool
@@ -411,7 +420,7 @@ class DeepSeekClient(_BaseClient):
             CALL_END.reset(token)
 
     def _new_pool(self) -> httpx.Client:
-        pool = httpx.Client(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.Client(**self._pool_settings())
         clamp_network(pool)
         return pool
 
@@ -596,7 +605,7 @@ class AsyncDeepSeekClient(_BaseClient):
             CALL_END.reset(token)
 
     def _new_pool(self) -> httpx.AsyncClient:
-        pool = httpx.AsyncClient(transport=self._transport, timeout=self.timeout, limits=_LIMITS)
+        pool = httpx.AsyncClient(**self._pool_settings())
         clamp_network(pool)
         return pool
 

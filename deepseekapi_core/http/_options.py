@@ -63,6 +63,11 @@ class ClientOptions:
     ``max_sse_line_bytes`` (16 MiB) one line of a stream: past them the reply is refused with
     :class:`APIResponseValidationError` instead of being buffered whole (a real reply is a few
     hundred KiB at most).
+
+    ``proxy`` sends the clients' own pools through an HTTP(S) or SOCKS proxy
+    (``"http://user:pass@proxy.internal:3128"``; left out of ``repr``, as it may carry
+    credentials). An injected transport or HTTP client brings its own routing, so the two
+    together are refused.
     """
 
     # Left out of the generated repr: a key given as a str would be printed whole.
@@ -87,6 +92,7 @@ class ClientOptions:
     stream_chunk_timeout: float | None = None
     max_response_bytes: int = 64 * 1024 * 1024
     max_sse_line_bytes: int = 16 * 1024 * 1024
+    proxy: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # A key a header cannot carry is refused now, when the adapter is built, not at the
@@ -114,8 +120,30 @@ class ClientOptions:
         if self.max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more", param="max_retries")
         check_limiter_options(self.limiter, self.max_concurrency)
+        if self.proxy is not None:
+            self._check_proxy(self.proxy)
         if not isinstance(self.era, Era):  # adapters may pass the value, or None for the default
             object.__setattr__(self, "era", DEFAULT_ERA if self.era is None else Era(self.era))
+
+    def _check_proxy(self, proxy: object) -> None:
+        injected = [
+            name
+            for name in ("transport", "async_transport", "http_client", "async_http_client")
+            if getattr(self, name) is not None
+        ]
+        if injected:
+            raise InvalidRequestError(
+                f"proxy applies to the clients' own connection pools, but {injected[0]} was "
+                "given too: configure the proxy on that transport or HTTP client instead",
+                param="proxy",
+            )
+        scheme = proxy.partition("://")[0].lower() if isinstance(proxy, str) else None
+        if scheme not in {"http", "https", "socks5", "socks5h"}:
+            # The value itself is never quoted: a proxy URL may carry a password.
+            raise InvalidRequestError(
+                "proxy must be an http://, https://, socks5:// or socks5h:// URL",
+                param="proxy",
+            )
 
     def sync_transport(self) -> httpx.BaseTransport | None:
         """The transport for sync calls; an async-only one is a clear error."""
