@@ -101,12 +101,11 @@ _CLIENT_OPTION_ALIASES = {"async_http_client": "http_async_client"}
 # ChatDeepSeek's and ChatOpenAI's constructor keywords that are not our fields.
 _CONSTRUCTOR_POLICY = ConstructorPolicy(
     owner="ChatDeepSeekAPI",
-    aliases={"openai_api_key": "api_key", "openai_api_base": "base_url"},
+    aliases={"openai_api_key": "api_key", "openai_api_base": "base_url", "openai_proxy": "proxy"},
     refused=frozenset(
         {
             "organization",
             "openai_organization",
-            "openai_proxy",
             "tiktoken_model_name",
             "reasoning",
             "use_responses_api",

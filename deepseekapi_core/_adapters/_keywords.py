@@ -73,10 +73,6 @@ _SDK_CLIENT = (
 PEER_OPTIONS_WITHOUT_MEANING: Mapping[str, str] = {
     "organization": _NO_ORGANIZATIONS,
     "openai_organization": _NO_ORGANIZATIONS,
-    "openai_proxy": (
-        "pass {http_client}=httpx.Client(proxy=...) and {async_http_client}=httpx.AsyncClient("
-        "proxy=...)"
-    ),
     "tiktoken_model_name": "DeepSeek's tokenizer is not one of tiktoken's",
     "reasoning": "use reasoning_effort=... (and thinking=...) for DeepSeek's thinking mode",
     "use_responses_api": _RESPONSES_ONLY,

@@ -67,7 +67,6 @@ def test_openai_style_names_for_key_and_base_url() -> None:
     ("name", "value"),
     [
         ("organization", "org-1"),
-        ("openai_proxy", "http://proxy:3128"),
         ("use_responses_api", True),
         ("reasoning", {"effort": "high"}),
         ("verbosity", "low"),
@@ -78,6 +77,11 @@ def test_openai_style_names_for_key_and_base_url() -> None:
 def test_meaningless_peer_parameters_are_refused_by_name(name: str, value: Any) -> None:
     with pytest.raises(ValidationError, match=name):
         ChatDeepSeekAPI(api_key=KEY, **{name: value})
+
+
+def test_openai_proxy_is_the_proxy_option() -> None:
+    llm = ChatDeepSeekAPI(api_key=KEY, openai_proxy="http://proxy.example:3128")
+    assert llm.clients.options.proxy == "http://proxy.example:3128"
 
 
 def test_use_responses_api_false_is_accepted() -> None:
