@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ._in_process import InProcessLimiter
 from ._slots import (
     EXPLICIT_POOL,
+    NO_BOUNDS,
+    Bounds,
     ConcurrencyLimiter,
     Lease,
     LimiterUnavailableError,
@@ -373,57 +375,86 @@ class RedisLimiter(ConcurrencyLimiter):
         slots_key, pause_key, _ = self._keys(pool)
         return [slots_key, pause_key], [pool.capacity or 0, self._lease_ms, lease_id, int(waived)]
 
-    def _acquire(self, pool: Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
+    def _wake_wait(self, pool: Pool, bounds: Bounds) -> float:
+        """How long to block on the wake-up list: a look at the slots every ``wake_interval``,
+        never past the deadline."""
+        left = bounds.slot_wait(pool.account)
+        return self.wake_interval if left is None else min(self.wake_interval, left)
+
+    def _acquire(
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], None],
+        bounds: Bounds = NO_BOUNDS,
+    ) -> Lease:
         self._sweep()
         lease_id = uuid.uuid4().hex
         # One request per process and pool asks Redis at a time; the others queue here.
-        turn = self._turnstile._acquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
+        turn = self._turnstile._acquire(Pool(pool.account, pool.name, 1), 0.0, sleep, bounds)
         try:
             while True:
+                wake_wait = self._wake_wait(pool, bounds)
                 try:
                     keys, args = self._script_args(pool, lease_id, waived)
                     granted, pause_until, now = self._acquire_script(keys=keys, args=args)
                     if granted:
                         return self._granted(pool, lease_id)
                     if not pause_until:
-                        self._client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
+                        self._client.blpop([self._keys(pool)[2]], timeout=wake_wait)
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
-                sleep(max(float(pause_until) - float(now), 0.0) / 1000)
+                left = max(float(pause_until) - float(now), 0.0) / 1000
+                bounds.check_pause(pool.account, left)
+                sleep(left)
                 waived = float(pause_until)
         finally:
             turn.release()
 
     async def _aacquire(
-        self, pool: Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], Awaitable[None]],
+        bounds: Bounds = NO_BOUNDS,
     ) -> Lease:
         self._sweep()
         lease_id = uuid.uuid4().hex
-        turn = await self._turnstile._aacquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
+        turn = await self._turnstile._aacquire(Pool(pool.account, pool.name, 1), 0.0, sleep, bounds)
         try:
             side = self._async_side()
             while True:
+                wake_wait = self._wake_wait(pool, bounds)
                 try:
-                    keys, args = self._script_args(pool, lease_id, waived)
-                    attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
-                    try:
-                        granted, pause_until, now = await asyncio.shield(attempt)
-                    except asyncio.CancelledError:
-                        # The script may still grant the slot: give it back when it does.
-                        attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
-                        raise
+                    granted, pause_until, now = await self._attempt(side, pool, lease_id, waived)
                     if granted:
                         return self._granted(pool, lease_id)
                     if not pause_until:
-                        await side.client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
+                        await side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
-                await sleep(max(float(pause_until) - float(now), 0.0) / 1000)
+                left = max(float(pause_until) - float(now), 0.0) / 1000
+                bounds.check_pause(pool.account, left)
+                await sleep(left)
                 waived = float(pause_until)
         finally:
             turn.release()
+
+    async def _attempt(
+        self, side: _AsyncSide, pool: Pool, lease_id: str, waived: float
+    ) -> tuple[int, int, int]:
+        """One run of the acquire script; a slot it grants after the caller was cancelled is
+        given back."""
+        keys, args = self._script_args(pool, lease_id, waived)
+        attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
+        try:
+            granted, pause_until, now = await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
+            raise
+        return granted, pause_until, now
 
     def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_id: str) -> None:
         if attempt.cancelled() or attempt.exception() is not None:
