@@ -14,6 +14,7 @@ import hashlib
 import logging
 import math
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,11 +62,41 @@ def pool_name(model: str | None, explicit: bool) -> str:
     return served_by(model)[0]
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def endpoint_of(base_url: str) -> tuple[str, str]:
+    """``base_url`` as one spelling per endpoint (scheme and host in lower case, no default
+    port, no trailing slash), and the credentials it carries ("" if none), kept apart so that
+    they only ever reach the account's digest."""
+    try:
+        parts = urllib.parse.urlsplit(base_url.strip())
+        port = parts.port
+    except ValueError:  # not a URL we can read: the text itself is the endpoint
+        return base_url.rstrip("/"), ""
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    credentials = parts.netloc.rpartition("@")[0]
+    return f"{scheme}://{host}{parts.path.rstrip('/')}", credentials
+
+
 def account_id(base_url: str, api_key: SecretStr | str | None) -> str:
-    """The account a limiter counts under: the base URL and a digest of the key, never the key."""
+    """The account a limiter counts under: the endpoint and a digest of the key (and of any
+    credentials in the URL), never the key.
+
+    Spellings of one endpoint (``.../v1`` and ``.../v1/``, a host in another case, a default
+    port written out) are one account, so they share one cap.
+    """
     secret = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+    endpoint, credentials = endpoint_of(base_url)
+    if credentials:
+        secret = f"{secret or ''}\n{credentials}"
     digest = hashlib.sha256(secret.encode()).hexdigest()[:24] if secret else "no-key"
-    return f"{base_url.rstrip('/')}#{digest}"
+    return f"{endpoint}#{digest}"
 
 
 class LimiterUnavailableError(DeepSeekAPIError):
