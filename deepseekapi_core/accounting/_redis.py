@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -18,8 +19,10 @@ import uuid
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..http._errors import DeadlineExceededError
+from ._background import Background, Late
 from ._in_process import InProcessLimiter
 from ._slots import (
     EXPLICIT_POOL,
@@ -39,6 +42,10 @@ if TYPE_CHECKING:
     import redis
 
 __all__ = ["RedisLimiter"]
+
+_T = TypeVar("_T")
+
+_WAITING_FOR_REDIS = "waiting for the Redis limiter to answer (for a concurrency slot)"
 
 # Times are Redis's own (TIME, in ms), so the clocks of the fleet's machines do not matter.
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -112,6 +119,10 @@ return untill
 
 
 _WAKE_SUFFIX = ":wake"
+
+_SOCKET_TIMEOUT = 2.0
+"""The default bound of one Redis call (connect, or wait for a reply): a frozen or unreachable
+Redis fails a request within it, with :class:`LimiterUnavailableError`."""
 
 
 def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
@@ -229,7 +240,9 @@ class RedisLimiter(ConcurrencyLimiter):
         prefix: the prefix of this limiter's Redis keys.
         wake_interval: the longest a waiting request sleeps between looks at the slots when no
             wake-up comes (a slot reclaimed from a dead process sends none).
-        redis_options: more keyword arguments for ``redis.Redis.from_url`` (timeouts, TLS).
+        redis_options: more keyword arguments for ``redis.Redis.from_url`` (TLS, timeouts:
+            ``socket_timeout`` and ``socket_connect_timeout`` default to 2 s, so a frozen
+            Redis fails fast; a request's deadline bounds every wait further).
     """
 
     def __init__(
@@ -255,13 +268,17 @@ class RedisLimiter(ConcurrencyLimiter):
             raise ValueError("lease_seconds and wake_interval must be more than 0")
         self._redis_errors: tuple[type[BaseException], ...] = (redis_module.RedisError, OSError)
         self._url = url
-        self._options = dict(redis_options or {})
+        self._options = {
+            "socket_timeout": max(_SOCKET_TIMEOUT, wake_interval + 1.0),
+            "socket_connect_timeout": _SOCKET_TIMEOUT,
+            **(redis_options or {}),
+        }
         self._settings: dict[str, Any] = {
             "max_concurrency": max_concurrency,
             "lease_seconds": lease_seconds,
             "prefix": prefix,
             "wake_interval": wake_interval,
-            "redis_options": self._options,
+            "redis_options": dict(redis_options or {}),
         }
         self._client: redis.Redis = redis_module.Redis.from_url(url, **self._options)
         self._asyncio_module = redis_asyncio
@@ -283,6 +300,7 @@ class RedisLimiter(ConcurrencyLimiter):
         self._pid = os.getpid()
         self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
         self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
+        self._background = Background()
         atexit.register(_sweep_at_exit, weakref.ref(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -397,11 +415,21 @@ class RedisLimiter(ConcurrencyLimiter):
                 wake_wait = self._wake_wait(pool, bounds)
                 try:
                     keys, args = self._script_args(pool, lease_id, waived)
-                    granted, pause_until, now = self._acquire_script(keys=keys, args=args)
+                    granted, pause_until, now = self._bounded(
+                        functools.partial(self._acquire_script, keys=keys, args=args),
+                        pool,
+                        bounds,
+                        lambda late: self._give_back_late(late, pool, lease_id),
+                    )
                     if granted:
                         return self._granted(pool, lease_id)
                     if not pause_until:
-                        self._client.blpop([self._keys(pool)[2]], timeout=wake_wait)
+                        wake_key = self._keys(pool)[2]
+                        self._bounded(
+                            functools.partial(self._client.blpop, [wake_key], timeout=wake_wait),
+                            pool,
+                            bounds,
+                        )
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
@@ -427,11 +455,14 @@ class RedisLimiter(ConcurrencyLimiter):
             while True:
                 wake_wait = self._wake_wait(pool, bounds)
                 try:
-                    granted, pause_until, now = await self._attempt(side, pool, lease_id, waived)
+                    granted, pause_until, now = await self._attempt(
+                        side, pool, lease_id, waived, bounds
+                    )
                     if granted:
                         return self._granted(pool, lease_id)
                     if not pause_until:
-                        await side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
+                        wake = side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
+                        await self._abounded(wake, pool, bounds)
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
@@ -443,18 +474,48 @@ class RedisLimiter(ConcurrencyLimiter):
             turn.release()
 
     async def _attempt(
-        self, side: _AsyncSide, pool: Pool, lease_id: str, waived: float
+        self, side: _AsyncSide, pool: Pool, lease_id: str, waived: float, bounds: Bounds
     ) -> tuple[int, int, int]:
         """One run of the acquire script; a slot it grants after the caller was cancelled is
         given back."""
         keys, args = self._script_args(pool, lease_id, waived)
         attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
         try:
-            granted, pause_until, now = await asyncio.shield(attempt)
-        except asyncio.CancelledError:
+            granted, pause_until, now = await self._abounded(asyncio.shield(attempt), pool, bounds)
+        except (asyncio.CancelledError, DeadlineExceededError):
             attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
             raise
         return granted, pause_until, now
+
+    def _bounded(
+        self,
+        work: Callable[[], _T],
+        pool: Pool,
+        bounds: Bounds,
+        abandoned: Callable[[_T], None] = lambda late: None,
+    ) -> _T:
+        """``work()`` (a Redis call), given no longer than the request's deadline."""
+        if bounds.deadline is None:
+            return work()  # bounded by the socket timeout alone; no thread involved
+        try:
+            return self._background.call(work, bounds.deadline - time.monotonic(), abandoned)
+        except Late:
+            raise bounds.expired(pool.account, _WAITING_FOR_REDIS) from None
+
+    @staticmethod
+    async def _abounded(work: Awaitable[_T], pool: Pool, bounds: Bounds) -> _T:
+        """As :meth:`_bounded`, in a loop."""
+        if bounds.deadline is None:
+            return await work
+        try:
+            return await asyncio.wait_for(work, bounds.deadline - time.monotonic())
+        except asyncio.TimeoutError:
+            raise bounds.expired(pool.account, _WAITING_FOR_REDIS) from None
+
+    def _give_back_late(self, result: Any, pool: Pool, lease_id: str) -> None:
+        """A slot granted after its request stopped waiting: give it back."""
+        if result[0]:
+            self._granted(pool, lease_id).release()
 
     def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_id: str) -> None:
         if attempt.cancelled() or attempt.exception() is not None:
@@ -477,20 +538,21 @@ class RedisLimiter(ConcurrencyLimiter):
             self._release_tasks[task] = (slots_key, lease_id)
             task.add_done_callback(self._released_in_loop)
             return
-        self._release_now(slots_key, lease_id)
+        # Never on the caller's time: a slow Redis must not hold back a reply already here.
+        self._background.start(functools.partial(self._release_now, slots_key, lease_id))
 
     def _released_in_loop(self, task: asyncio.Task[None]) -> None:
         entry = self._release_tasks.pop(task, None)
         if entry is not None and task.cancelled():
             # The loop shut down (asyncio.run's end) before the release ran: do it now.
-            self._release_now(*entry)
+            self._background.start(functools.partial(self._release_now, *entry))
 
     def _sweep(self) -> None:
         """Releases left as tasks of a loop that closed before running them: do them now."""
         for task, entry in list(self._release_tasks.items()):
             closed = not task.done() and task.get_loop().is_closed()
             if closed and self._release_tasks.pop(task, None) is not None:
-                self._release_now(*entry)
+                self._background.start(functools.partial(self._release_now, *entry))
 
     def _release_now(self, slots_key: str, lease_id: str) -> None:
         try:
@@ -519,6 +581,8 @@ class RedisLimiter(ConcurrencyLimiter):
 
     def in_flight(self, account: str, model: str | None = None) -> int:
         self._sweep()
+        # Slots given back a moment ago are counted out once Redis has them.
+        self._background.settle(timeout=self._options.get("socket_timeout") or _SOCKET_TIMEOUT)
         slots_key = self._keys(Pool(account, pool_name(model, model is None), None))[0]
         try:
             seconds, micros = self._client.time()
