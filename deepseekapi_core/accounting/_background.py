@@ -10,6 +10,7 @@ without a deadline pays for none of this: its calls run directly on its own thre
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -72,7 +73,9 @@ class Background:
         try:
             future = self._pool().submit(work)
         except RuntimeError:  # the interpreter is shutting down: no new threads
-            work()
+            # Best effort: what is not given back now expires by itself.
+            with contextlib.suppress(Exception):
+                work()
             return
         with self._lock:
             self._pending.add(future)

@@ -80,18 +80,29 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   redis.call('LPUSH', KEYS[2], 1)
   redis.call('LTRIM', KEYS[2], 0, 63)
   redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+else
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[2]))
 end
 return 0
 """
-"""KEYS: slots, wake-up list. ARGV: lease id, lease ms. One wake-up per freed slot."""
+"""KEYS: slots, wake-up list, given back while lost. ARGV: lease id, lease ms. One wake-up per
+freed slot; a lease Redis no longer had (lost in a restart, or expired) is noted as given back,
+so that a renewal running at the same moment does not put it back."""
 
 _RENEW = (
     _NOW
     + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local cap = tonumber(ARGV[2])
 local renewed = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+    renewed = renewed + 1
+  elseif redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0
+      and redis.call('ZCARD', KEYS[1]) < cap then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
     renewed = renewed + 1
   end
 end
@@ -101,7 +112,9 @@ end
 return renewed
 """
 )
-"""KEYS: slots. ARGV: lease ms, then the lease ids this process still holds."""
+"""KEYS: slots, given back while lost. ARGV: lease ms, cap, then the lease ids this process
+still holds. A lease Redis lost (a restart without persistence) is put back while the cap has
+room, so the requests in flight count again and newcomers cannot overshoot the cap."""
 
 _PAUSE = (
     _NOW
@@ -119,10 +132,15 @@ return untill
 
 
 _WAKE_SUFFIX = ":wake"
+_GONE_SUFFIX = ":gone"
 
 _SOCKET_TIMEOUT = 2.0
 """The default bound of one Redis call (connect, or wait for a reply): a frozen or unreachable
 Redis fails a request within it, with :class:`LimiterUnavailableError`."""
+
+
+def _release_keys(slots_key: str) -> list[str]:
+    return [slots_key, slots_key + _WAKE_SUFFIX, slots_key + _GONE_SUFFIX]
 
 
 def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
@@ -296,6 +314,7 @@ class RedisLimiter(ConcurrencyLimiter):
         self._turnstile = InProcessLimiter()
         self._lock = threading.Lock()
         self._held: dict[str, dict[str, None]] = {}
+        self._caps: dict[str, int] = {}  # the cap of each pool held, for renewal
         self._renewer: threading.Thread | None = None
         self._pid = os.getpid()
         self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
@@ -386,6 +405,7 @@ class RedisLimiter(ConcurrencyLimiter):
         if pool.capacity is None:
             return _RedisLease(None, "", lease_id)
         slots_key = self._keys(pool)[0]
+        self._caps[slots_key] = pool.capacity
         self._hold(slots_key, lease_id)
         return _RedisLease(self, slots_key, lease_id)
 
@@ -556,17 +576,13 @@ class RedisLimiter(ConcurrencyLimiter):
 
     def _release_now(self, slots_key: str, lease_id: str) -> None:
         try:
-            self._release_script(
-                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
-            )
+            self._release_script(keys=_release_keys(slots_key), args=[lease_id, self._lease_ms])
         except self._redis_errors as exc:
             logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
 
     async def _arelease(self, side: _AsyncSide, slots_key: str, lease_id: str) -> None:
         try:
-            await side.release(
-                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
-            )
+            await side.release(keys=_release_keys(slots_key), args=[lease_id, self._lease_ms])
         except self._redis_errors as exc:
             logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
 
@@ -592,4 +608,7 @@ class RedisLimiter(ConcurrencyLimiter):
             raise self._unavailable(exc) from exc
 
     def _renew_now(self, slots_key: str, lease_ids: list[str]) -> None:
-        self._renew_script(keys=[slots_key], args=[self._lease_ms, *lease_ids])
+        cap = self._caps.get(slots_key, 1)
+        self._renew_script(
+            keys=[slots_key, slots_key + _GONE_SUFFIX], args=[self._lease_ms, cap, *lease_ids]
+        )
