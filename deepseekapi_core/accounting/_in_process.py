@@ -116,6 +116,12 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots = self._slots.get(key)
             return slots.in_flight if slots is not None else 0
 
+    def _queue(self, pool: Pool) -> tuple[int, int]:
+        """The slots of ``pool`` held and the requests waiting for one, now."""
+        with self._lock:
+            slots = self._slots.get((pool.account, pool.name))
+            return (slots.in_flight, len(slots.waiters)) if slots is not None else (0, 0)
+
     def _try(self, pool: Pool, waiter: _Waiter | None) -> _LocalLease | None:
         """Take a slot now, or queue ``waiter``; under the lock."""
         if pool.capacity is None:

@@ -54,26 +54,32 @@ _ACQUIRE = (
     _NOW
     + """
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pause > now and pause > tonumber(ARGV[4]) then
+if pause > now and pause > tonumber(ARGV[3]) then
   return {0, pause, now}
 end
+local wanted = #ARGV - 3
 local cap = tonumber(ARGV[1])
 if cap == 0 then
-  return {1, 0, now}
+  return {wanted, 0, now}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= cap then
+local granted = math.min(cap - redis.call('ZCARD', KEYS[1]), wanted)
+if granted <= 0 then
   return {0, 0, now}
 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+for i = 4, 3 + granted do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[i])
+end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 end
-return {1, 0, now}
+return {granted, 0, now}
 """
 )
-"""KEYS: slots (sorted set of lease id -> expiry), pause. ARGV: cap (0: none), lease ms, lease id,
-the pause end the caller already waited out. Returns {granted, pause end, now}."""
+"""KEYS: slots (sorted set of lease id -> expiry), pause. ARGV: cap (0: none), lease ms, the
+pause end the caller already waited out, then one lease id per slot wanted (the asker's and
+those of the requests queued behind it in this process). Grants the first ones the cap has
+room for. Returns {slots granted, pause end, now}."""
 
 _RELEASE = """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
@@ -137,6 +143,11 @@ _GONE_SUFFIX = ":gone"
 _SOCKET_TIMEOUT = 2.0
 """The default bound of one Redis call (connect, or wait for a reply): a frozen or unreachable
 Redis fails a request within it, with :class:`LimiterUnavailableError`."""
+
+
+def _turn_pool(pool: Pool) -> Pool:
+    """The turnstile of ``pool``: one request of this process at a time asks Redis."""
+    return Pool(pool.account, pool.name, 1)
 
 
 def _release_keys(slots_key: str) -> list[str]:
@@ -315,6 +326,7 @@ class RedisLimiter(ConcurrencyLimiter):
         self._lock = threading.Lock()
         self._held: dict[str, dict[str, None]] = {}
         self._caps: dict[str, int] = {}  # the cap of each pool held, for renewal
+        self._stash: dict[str, list[Lease]] = {}  # granted for requests queued in this process
         self._renewer: threading.Thread | None = None
         self._pid = os.getpid()
         self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
@@ -409,9 +421,51 @@ class RedisLimiter(ConcurrencyLimiter):
         self._hold(slots_key, lease_id)
         return _RedisLease(self, slots_key, lease_id)
 
-    def _script_args(self, pool: Pool, lease_id: str, waived: float) -> tuple[list[str], list[Any]]:
+    def _script_args(
+        self, pool: Pool, lease_ids: list[str], waived: float
+    ) -> tuple[list[str], list[Any]]:
         slots_key, pause_key, _ = self._keys(pool)
-        return [slots_key, pause_key], [pool.capacity or 0, self._lease_ms, lease_id, int(waived)]
+        return [slots_key, pause_key], [
+            pool.capacity or 0,
+            self._lease_ms,
+            int(waived),
+            *lease_ids,
+        ]
+
+    def _lease_ids(self, pool: Pool) -> list[str]:
+        """Ids for the slots to ask for: this request's, and one for each request of this
+        process queued behind it for the same pool (one round trip serves them all)."""
+        wanted = 1
+        if pool.capacity is not None:
+            wanted += min(self._turnstile._queue(_turn_pool(pool))[1], pool.capacity - 1, 63)
+        return [uuid.uuid4().hex for _ in range(wanted)]
+
+    def _grant(self, pool: Pool, lease_ids: list[str], count: int) -> Lease:
+        """The first of ``count`` slots granted; the others wait in the pool's stash for the
+        requests queued behind this one."""
+        leases = [self._granted(pool, lease_id) for lease_id in lease_ids[:count]]
+        if count > 1:
+            with self._lock:
+                self._stash.setdefault(self._keys(pool)[0], []).extend(leases[1:])
+        return leases[0]
+
+    def _from_stash(self, pool: Pool) -> Lease | None:
+        """A slot granted for this request by the one ahead of it, if any."""
+        with self._lock:
+            stash = self._stash.get(self._keys(pool)[0])
+            return stash.pop() if stash else None
+
+    def _end_turn(self, pool: Pool, turn: Lease | None) -> None:
+        """Hand the turn on (if held); the last one out gives back slots nobody came for
+        (waiters that gave up)."""
+        if turn is not None:
+            turn.release()
+        if self._turnstile._queue(_turn_pool(pool)) != (0, 0):
+            return
+        with self._lock:
+            leftovers = self._stash.pop(self._keys(pool)[0], [])
+        for lease in leftovers:
+            lease.release()
 
     def _wake_wait(self, pool: Pool, bounds: Bounds) -> float:
         """How long to block on the wake-up list: a look at the slots every ``wake_interval``,
@@ -427,22 +481,27 @@ class RedisLimiter(ConcurrencyLimiter):
         bounds: Bounds = NO_BOUNDS,
     ) -> Lease:
         self._sweep()
-        lease_id = uuid.uuid4().hex
-        # One request per process and pool asks Redis at a time; the others queue here.
-        turn = self._turnstile._acquire(Pool(pool.account, pool.name, 1), 0.0, sleep, bounds)
+        # One request per process and pool asks Redis at a time, for itself and the requests
+        # queued behind it; they take the slots it was granted for them.
+        turn: Lease | None = None
         try:
+            turn = self._turnstile._acquire(_turn_pool(pool), 0.0, sleep, bounds)
+            stashed = self._from_stash(pool)
+            if stashed is not None:
+                return stashed
             while True:
                 wake_wait = self._wake_wait(pool, bounds)
+                lease_ids = self._lease_ids(pool)
                 try:
-                    keys, args = self._script_args(pool, lease_id, waived)
+                    keys, args = self._script_args(pool, lease_ids, waived)
                     granted, pause_until, now = self._bounded(
                         functools.partial(self._acquire_script, keys=keys, args=args),
                         pool,
                         bounds,
-                        lambda late: self._give_back_late(late, pool, lease_id),
+                        functools.partial(self._give_back_late, pool=pool, lease_ids=lease_ids),
                     )
                     if granted:
-                        return self._granted(pool, lease_id)
+                        return self._grant(pool, lease_ids, granted)
                     if not pause_until:
                         wake_key = self._keys(pool)[2]
                         self._bounded(
@@ -458,7 +517,7 @@ class RedisLimiter(ConcurrencyLimiter):
                 sleep(left)
                 waived = float(pause_until)
         finally:
-            turn.release()
+            self._end_turn(pool, turn)
 
     async def _aacquire(
         self,
@@ -468,18 +527,22 @@ class RedisLimiter(ConcurrencyLimiter):
         bounds: Bounds = NO_BOUNDS,
     ) -> Lease:
         self._sweep()
-        lease_id = uuid.uuid4().hex
-        turn = await self._turnstile._aacquire(Pool(pool.account, pool.name, 1), 0.0, sleep, bounds)
+        turn: Lease | None = None
         try:
+            turn = await self._turnstile._aacquire(_turn_pool(pool), 0.0, sleep, bounds)
+            stashed = self._from_stash(pool)
+            if stashed is not None:
+                return stashed
             side = self._async_side()
             while True:
                 wake_wait = self._wake_wait(pool, bounds)
+                lease_ids = self._lease_ids(pool)
                 try:
                     granted, pause_until, now = await self._attempt(
-                        side, pool, lease_id, waived, bounds
+                        side, pool, lease_ids, waived, bounds
                     )
                     if granted:
-                        return self._granted(pool, lease_id)
+                        return self._grant(pool, lease_ids, granted)
                     if not pause_until:
                         wake = side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
                         await self._abounded(wake, pool, bounds)
@@ -491,19 +554,19 @@ class RedisLimiter(ConcurrencyLimiter):
                 await sleep(left)
                 waived = float(pause_until)
         finally:
-            turn.release()
+            self._end_turn(pool, turn)
 
     async def _attempt(
-        self, side: _AsyncSide, pool: Pool, lease_id: str, waived: float, bounds: Bounds
+        self, side: _AsyncSide, pool: Pool, lease_ids: list[str], waived: float, bounds: Bounds
     ) -> tuple[int, int, int]:
-        """One run of the acquire script; a slot it grants after the caller was cancelled is
-        given back."""
-        keys, args = self._script_args(pool, lease_id, waived)
+        """One run of the acquire script; slots it grants after the caller was cancelled (or
+        stopped waiting) are given back."""
+        keys, args = self._script_args(pool, lease_ids, waived)
         attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
         try:
             granted, pause_until, now = await self._abounded(asyncio.shield(attempt), pool, bounds)
         except (asyncio.CancelledError, DeadlineExceededError):
-            attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
+            attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_ids))
             raise
         return granted, pause_until, now
 
@@ -532,16 +595,15 @@ class RedisLimiter(ConcurrencyLimiter):
         except asyncio.TimeoutError:
             raise bounds.expired(pool.account, _WAITING_FOR_REDIS) from None
 
-    def _give_back_late(self, result: Any, pool: Pool, lease_id: str) -> None:
-        """A slot granted after its request stopped waiting: give it back."""
-        if result[0]:
+    def _give_back_late(self, result: Any, pool: Pool, lease_ids: list[str]) -> None:
+        """Slots granted after their request stopped waiting: give them back."""
+        for lease_id in lease_ids[: int(result[0])]:
             self._granted(pool, lease_id).release()
 
-    def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_id: str) -> None:
+    def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_ids: list[str]) -> None:
         if attempt.cancelled() or attempt.exception() is not None:
             return
-        if attempt.result()[0]:
-            self._granted(pool, lease_id).release()
+        self._give_back_late(attempt.result(), pool, lease_ids)
 
     def _give_back(self, slots_key: str, lease_id: str) -> None:
         self._forget(slots_key, lease_id)
