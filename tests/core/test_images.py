@@ -452,7 +452,7 @@ def test_a_fifo_or_other_non_regular_file_is_refused_at_once(tmp_path: Path) -> 
     def load() -> None:
         try:
             image_part_from_path(fifo)
-        except BaseException as exc:  # noqa: BLE001 - kept for the assertion below
+        except BaseException as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=load, daemon=True)

@@ -3,6 +3,7 @@ is a round trip away."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -52,7 +53,5 @@ class SlowLink:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

@@ -22,7 +22,8 @@ REQUESTS = 40
 
 def _script_runs(server: RedisServer) -> int:
     stats = redis.Redis.from_url(server.url).info("commandstats")
-    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+    calls = (stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+    return sum(int(count) for count in calls)
 
 
 async def test_concurrent_async_takes_share_round_trips(
