@@ -15,6 +15,7 @@ import functools
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -24,6 +25,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..http._errors import DeadlineExceededError
 from ._background import Background, Late
 from ._in_process import InProcessLimiter
+from ._redis_scripts import ACQUIRE as _ACQUIRE
+from ._redis_scripts import PAUSE as _PAUSE
+from ._redis_scripts import RELEASE as _RELEASE
+from ._redis_scripts import RENEW as _RENEW
 from ._slots import (
     EXPLICIT_POOL,
     NO_BOUNDS,
@@ -47,95 +52,6 @@ _T = TypeVar("_T")
 
 _WAITING_FOR_REDIS = "waiting for the Redis limiter to answer (for a concurrency slot)"
 
-# Times are Redis's own (TIME, in ms), so the clocks of the fleet's machines do not matter.
-_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-
-_ACQUIRE = (
-    _NOW
-    + """
-local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pause > now and pause > tonumber(ARGV[3]) then
-  return {0, pause, now}
-end
-local wanted = #ARGV - 3
-local cap = tonumber(ARGV[1])
-if cap == 0 then
-  return {wanted, 0, now}
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local granted = math.min(cap - redis.call('ZCARD', KEYS[1]), wanted)
-if granted <= 0 then
-  return {0, 0, now}
-end
-for i = 4, 3 + granted do
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[i])
-end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-end
-return {granted, 0, now}
-"""
-)
-"""KEYS: slots (sorted set of lease id -> expiry), pause. ARGV: cap (0: none), lease ms, the
-pause end the caller already waited out, then one lease id per slot wanted (the asker's and
-those of the requests queued behind it in this process). Grants the first ones the cap has
-room for. Returns {slots granted, pause end, now}."""
-
-_RELEASE = """
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], 1)
-  redis.call('LTRIM', KEYS[2], 0, 63)
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
-else
-  redis.call('SADD', KEYS[3], ARGV[1])
-  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[2]))
-end
-return 0
-"""
-"""KEYS: slots, wake-up list, given back while lost. ARGV: lease id, lease ms. One wake-up per
-freed slot; a lease Redis no longer had (lost in a restart, or expired) is noted as given back,
-so that a renewal running at the same moment does not put it back."""
-
-_RENEW = (
-    _NOW
-    + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local cap = tonumber(ARGV[2])
-local renewed = 0
-for i = 3, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
-    renewed = renewed + 1
-  elseif redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0
-      and redis.call('ZCARD', KEYS[1]) < cap then
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
-    renewed = renewed + 1
-  end
-end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
-end
-return renewed
-"""
-)
-"""KEYS: slots, given back while lost. ARGV: lease ms, cap, then the lease ids this process
-still holds. A lease Redis lost (a restart without persistence) is put back while the cap has
-room, so the requests in flight count again and newcomers cannot overshoot the cap."""
-
-_PAUSE = (
-    _NOW
-    + """
-local untill = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current >= untill then
-  return current
-end
-redis.call('SET', KEYS[1], untill, 'PX', tonumber(ARGV[1]))
-return untill
-"""
-)
-"""KEYS: pause. ARGV: pause ms. Returns the pause's end (a longer pause already set stays)."""
-
 
 _WAKE_SUFFIX = ":wake"
 _GONE_SUFFIX = ":gone"
@@ -143,6 +59,38 @@ _GONE_SUFFIX = ":gone"
 _SOCKET_TIMEOUT = 2.0
 """The default bound of one Redis call (connect, or wait for a reply): a frozen or unreachable
 Redis fails a request within it, with :class:`LimiterUnavailableError`."""
+
+
+def _shown(url: str, kwargs: dict[str, Any]) -> str:
+    """The limiter's Redis as its URL, scheme kept (``rediss://`` is TLS), password left out."""
+    scheme = urllib.parse.urlsplit(url).scheme or "redis"
+    if "path" in kwargs:  # a Unix socket
+        return f"{scheme}://{kwargs['path']}"
+    host, port, db = kwargs.get("host", "?"), kwargs.get("port", "?"), kwargs.get("db", 0)
+    return f"{scheme}://{host}:{port}/{db}"
+
+
+def _explain(exc: BaseException, where: str) -> str:
+    """What is wrong with the limiter's Redis, by the error it gave."""
+    import redis.exceptions
+
+    kind = type(exc).__name__
+    unsent = "the request was not sent"
+    if isinstance(exc, redis.exceptions.AuthenticationError) or "WRONGPASS" in str(exc):
+        return (
+            f"The Redis limiter at {where} refused this client's credentials ({kind}); {unsent}. "
+            "Check the password (and user name) in the limiter's URL or redis_options."
+        )
+    if isinstance(exc, redis.exceptions.ResponseError) and "DB index" in str(exc):
+        database = where.rpartition("/")[2]
+        return (
+            f"The Redis limiter at {where} has no database {database} ({exc}); {unsent}. "
+            "Use a database number the server has (0 to 15 unless it is set up otherwise)."
+        )
+    return (
+        f"The Redis limiter at {where} cannot be reached ({kind}); {unsent}. "
+        "Start Redis, or give the client another limiter."
+    )
 
 
 def _turn_pool(pool: Pool) -> Pool:
@@ -311,9 +259,7 @@ class RedisLimiter(ConcurrencyLimiter):
         }
         self._client: redis.Redis = redis_module.Redis.from_url(url, **self._options)
         self._asyncio_module = redis_asyncio
-        kwargs = self._client.connection_pool.connection_kwargs
-        host, port, db = kwargs.get("host", "?"), kwargs.get("port", "?"), kwargs.get("db", 0)
-        self._where = f"redis://{host}:{port}/{db}"
+        self._where = _shown(url, self._client.connection_pool.connection_kwargs)
         self.lease_seconds = lease_seconds
         self.wake_interval = wake_interval
         self.prefix = prefix
@@ -351,10 +297,7 @@ class RedisLimiter(ConcurrencyLimiter):
         return slots_key, f"{base}:pause", slots_key + _WAKE_SUFFIX
 
     def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
-        return LimiterUnavailableError(
-            f"The Redis limiter at {self._where} cannot be reached ({type(exc).__name__}); "
-            "the request was not sent. Start Redis, or give the client another limiter."
-        )
+        return LimiterUnavailableError(_explain(exc, self._where))
 
     def _hold(self, slots_key: str, lease_id: str) -> None:
         """Renew this lease in the background until it is given back."""
