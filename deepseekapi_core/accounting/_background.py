@@ -12,7 +12,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import queue
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -38,13 +40,16 @@ class Background:
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._pid = os.getpid()
-        self._pending: set[concurrent.futures.Future[None]] = set()
+        self._idle = threading.Condition(self._lock)
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._worker_pid = os.getpid()
+        self._unfinished = 0
 
     def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:
             if self._executor is None or self._pid != os.getpid():
                 self._pid = os.getpid()
-                self._pending = set()
                 self._executor = concurrent.futures.ThreadPoolExecutor(
                     _WORKERS, thread_name_prefix="deepseekapi-limiter"
                 )
@@ -69,28 +74,74 @@ class Background:
             raise Late from None
 
     def start(self, work: Callable[[], None]) -> None:
-        """Run ``work()`` without waiting for it (at interpreter exit: now, on this thread)."""
-        try:
-            future = self._pool().submit(work)
-        except RuntimeError:  # the interpreter is shutting down: no new threads
-            # Best effort: what is not given back now expires by itself.
-            with contextlib.suppress(Exception):
-                work()
-            return
+        """Run ``work()`` on the limiter's release thread, without waiting for it (at
+        interpreter exit, when no thread can start: now, on this thread)."""
         with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
+            if self._worker is None or self._worker_pid != os.getpid():
+                try:
+                    self._start_worker()
+                except RuntimeError:  # the interpreter is shutting down
+                    # Best effort: what is not given back now expires by itself.
+                    with contextlib.suppress(Exception):
+                        work()
+                    return
+            self._unfinished += 1
+        self._jobs.put(work)
 
-    def _done(self, future: concurrent.futures.Future[None]) -> None:
+    def _start_worker(self) -> None:
+        jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        worker = threading.Thread(
+            target=_work_through,
+            args=(jobs, weakref.ref(self)),
+            name="deepseekapi-limiter-release",
+            daemon=True,
+        )
+        worker.start()
+        # A forked child inherits the parent's queue and count but not its thread.
+        self._worker, self._worker_pid, self._jobs, self._unfinished = (
+            worker,
+            os.getpid(),
+            jobs,
+            0,
+        )
+
+    def _finished(self) -> None:
         with self._lock:
-            self._pending.discard(future)
+            self._unfinished -= 1
+            if not self._unfinished:
+                self._idle.notify_all()
 
     def settle(self, timeout: float) -> None:
-        """Wait (at most ``timeout`` seconds) for the calls started so far to finish."""
+        """Wait (at most ``timeout`` seconds) for the work started so far to finish."""
         with self._lock:
-            pending = list(self._pending)
-        if pending:
-            concurrent.futures.wait(pending, timeout=timeout)
+            self._idle.wait_for(lambda: not self._unfinished, timeout=timeout)
+
+    def drain(self) -> None:
+        """Run what is still queued, here and now (at interpreter exit, when the release
+        thread, a daemon, is about to stop)."""
+        while True:
+            try:
+                work = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                work()
+            self._finished()
+
+
+def _work_through(
+    jobs: queue.SimpleQueue[Callable[[], None]], owner: weakref.ref[Background]
+) -> None:
+    """The release thread: runs queued work for as long as its limiter lives."""
+    while True:
+        work = jobs.get()
+        with contextlib.suppress(Exception):  # each job logs its own failure
+            work()
+        background = owner()
+        if background is None:
+            return
+        background._finished()
+        del background
 
 
 def _hand_on(done: concurrent.futures.Future[_T], abandoned: Callable[[_T], None]) -> None:

@@ -106,6 +106,9 @@ def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
     alive = limiter()
     if alive is not None:
         alive._sweep()
+        # The release thread is a daemon, stopped with the interpreter: give back what it
+        # has not yet.
+        alive._background.drain()
 
 
 class _RedisLease(ReleasedOnce):
