@@ -397,16 +397,24 @@ class RedisLimiter(ConcurrencyLimiter):
 
     def _from_stash(self, pool: Pool) -> Lease | None:
         """A slot granted for this request by the one ahead of it, if any."""
+        if not self._stash:
+            return None  # the common case, read without the lock: nothing was stashed
+        slots_key = self._keys(pool)[0]
         with self._lock:
-            stash = self._stash.get(self._keys(pool)[0])
-            return stash.pop() if stash else None
+            stash = self._stash.get(slots_key)
+            if not stash:
+                return None
+            lease = stash.pop()
+            if not stash:
+                del self._stash[slots_key]
+            return lease
 
     def _end_turn(self, pool: Pool, turn: Lease | None) -> None:
         """Hand the turn on (if held); the last one out gives back slots nobody came for
         (waiters that gave up)."""
         if turn is not None:
             turn.release()
-        if self._turnstile._queue(_turn_pool(pool)) != (0, 0):
+        if not self._stash or self._turnstile._queue(_turn_pool(pool)) != (0, 0):
             return
         with self._lock:
             leftovers = self._stash.pop(self._keys(pool)[0], [])
