@@ -14,7 +14,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._slots import ConcurrencyLimiter, Lease, Pool, ReleasedOnce, pool_name, rebuild
+from ._slots import (
+    NO_BOUNDS,
+    Bounds,
+    ConcurrencyLimiter,
+    Lease,
+    Pool,
+    ReleasedOnce,
+    pool_name,
+    rebuild,
+)
 
 __all__ = ["InProcessLimiter", "default_limiter", "reset_default_limiter"]
 
@@ -107,6 +116,12 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots = self._slots.get(key)
             return slots.in_flight if slots is not None else 0
 
+    def _queue(self, pool: Pool) -> tuple[int, int]:
+        """The slots of ``pool`` held and the requests waiting for one, now."""
+        with self._lock:
+            slots = self._slots.get((pool.account, pool.name))
+            return (slots.in_flight, len(slots.waiters)) if slots is not None else (0, 0)
+
     def _try(self, pool: Pool, waiter: _Waiter | None) -> _LocalLease | None:
         """Take a slot now, or queue ``waiter``; under the lock."""
         if pool.capacity is None:
@@ -122,9 +137,13 @@ class InProcessLimiter(ConcurrencyLimiter):
             slots.waiters.append(waiter)
         return None
 
-    def _take_clear(self, pool: Pool, waived: float) -> tuple[_LocalLease | None, float]:
+    def _take_clear(
+        self, pool: Pool, waived: float, bounds: Bounds
+    ) -> tuple[_LocalLease | None, float]:
         """A slot if the account is not paused (beyond ``waived``) and one is free now, and the
         pause's end; one lock, no waiter built (the common case: no contention)."""
+        if bounds.deadline is not None:
+            bounds.slot_wait(pool.account)  # a request is never let through past its deadline
         with self._lock:
             until = self._pauses.get(pool.account, 0.0)
             if until > waived:
@@ -167,23 +186,30 @@ class InProcessLimiter(ConcurrencyLimiter):
         lease.release()
         return False
 
-    def _acquire(self, pool: Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
+    def _acquire(
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], None],
+        bounds: Bounds = NO_BOUNDS,
+    ) -> Lease:
         while True:
-            lease, until = self._take_clear(pool, waived)
+            lease, until = self._take_clear(pool, waived, bounds)
             if lease is not None:
                 return lease  # taken under the lock that saw no pause
             if until > waived:
                 left = until - time.monotonic()
                 if left > 0:
+                    bounds.check_pause(pool.account, left)
                     sleep(left)
                 waived = until
                 continue
             # Only a request that must wait pays for a waiter (a threading.Event).
-            lease = self._wait_for_slot(pool)
+            lease = self._wait_for_slot(pool, bounds)
             if self._still_clear(pool, lease, waived):
                 return lease
 
-    def _wait_for_slot(self, pool: Pool) -> _LocalLease:
+    def _wait_for_slot(self, pool: Pool, bounds: Bounds) -> _LocalLease:
         waiter = _Waiter(pool.capacity or 0)
         with self._lock:
             lease = self._try(pool, waiter)
@@ -191,30 +217,38 @@ class InProcessLimiter(ConcurrencyLimiter):
             return lease
         assert waiter.event is not None
         try:
-            waiter.event.wait()
+            if not waiter.event.wait(bounds.slot_wait(pool.account)):
+                raise bounds.expired(pool.account, "waiting for a concurrency slot of the limiter")
         except BaseException:
             self._withdraw(pool, waiter)
             raise
         return _LocalLease(self, (pool.account, pool.name))
 
     async def _aacquire(
-        self, pool: Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], Awaitable[None]],
+        bounds: Bounds = NO_BOUNDS,
     ) -> Lease:
         while True:
-            lease, until = self._take_clear(pool, waived)
+            lease, until = self._take_clear(pool, waived, bounds)
             if lease is not None:
                 return lease
             if until > waived:
                 left = until - time.monotonic()
                 if left > 0:
+                    bounds.check_pause(pool.account, left)
                     await sleep(left)
                 waived = until
                 continue
-            lease = await self._await_slot(pool, asyncio.get_running_loop())
+            lease = await self._await_slot(pool, asyncio.get_running_loop(), bounds)
             if self._still_clear(pool, lease, waived):
                 return lease
 
-    async def _await_slot(self, pool: Pool, loop: asyncio.AbstractEventLoop) -> _LocalLease:
+    async def _await_slot(
+        self, pool: Pool, loop: asyncio.AbstractEventLoop, bounds: Bounds
+    ) -> _LocalLease:
         waiter = _Waiter(pool.capacity or 0, loop, loop.create_future())
         with self._lock:
             lease = self._try(pool, waiter)
@@ -222,7 +256,15 @@ class InProcessLimiter(ConcurrencyLimiter):
             return lease
         assert waiter.future is not None
         try:
-            await waiter.future
+            timeout = bounds.slot_wait(pool.account)
+            if timeout is None:
+                await waiter.future
+            else:
+                await asyncio.wait((waiter.future,), timeout=timeout)
+                if not waiter.future.done():
+                    raise bounds.expired(
+                        pool.account, "waiting for a concurrency slot of the limiter"
+                    )
         except BaseException:
             self._withdraw(pool, waiter)
             raise

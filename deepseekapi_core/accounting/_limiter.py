@@ -27,6 +27,7 @@ from ._in_process import InProcessLimiter, default_limiter, reset_default_limite
 from ._redis import RedisLimiter
 from ._slots import (
     EXPLICIT_POOL,
+    Bounds,
     ConcurrencyLimiter,
     Lease,
     LimiterUnavailableError,
@@ -71,10 +72,18 @@ def check_limiter_options(limiter: object, max_concurrency: object) -> None:
 class Ticket(Protocol):
     """One request's place in its account's limit, across its retries."""
 
-    def acquire(self) -> None:
-        """Wait out the account's pause, then for a slot (sync clients)."""
+    def acquire(self, *, deadline: float | None = None, max_pause: float | None = None) -> None:
+        """Wait out the account's pause, then for a slot (sync clients).
 
-    async def aacquire(self) -> None:
+        ``deadline`` (a ``time.monotonic()`` instant) bounds both waits: one that would pass it
+        raises :class:`DeadlineExceededError`. A shared pause with more than ``max_pause``
+        seconds left (None: the client's retry policy's ``max_retry_after``) raises
+        :class:`RateLimitError` at once, ``retry_after`` set to the time left.
+        """
+
+    async def aacquire(
+        self, *, deadline: float | None = None, max_pause: float | None = None
+    ) -> None:
         """As :meth:`acquire`, without blocking the event loop."""
 
     def release(self) -> None:
@@ -89,10 +98,12 @@ class _NoTicket:
 
     __slots__ = ()
 
-    def acquire(self) -> None:
+    def acquire(self, *, deadline: float | None = None, max_pause: float | None = None) -> None:
         pass
 
-    async def aacquire(self) -> None:
+    async def aacquire(
+        self, *, deadline: float | None = None, max_pause: float | None = None
+    ) -> None:
         pass
 
     def release(self) -> None:
@@ -117,13 +128,24 @@ class _Ticket:
         self._lease: Lease | None = None
         self._waived = 0.0
 
-    def acquire(self) -> None:
-        """Wait for the account's pause and a slot (sync clients)."""
-        self._lease = self._gate.limiter._acquire(self._pool, self._waived, self._sleep)
+    def _bounds(self, deadline: float | None, max_pause: float | None) -> Bounds:
+        if deadline is None and max_pause is None:
+            return self._gate.bounds  # built once per client: a plain call builds nothing
+        return Bounds(deadline, self._gate.max_pause if max_pause is None else max_pause)
 
-    async def aacquire(self) -> None:
-        """Wait for the account's pause and a slot (async clients)."""
-        self._lease = await self._gate.limiter._aacquire(self._pool, self._waived, self._sleep)
+    def acquire(self, *, deadline: float | None = None, max_pause: float | None = None) -> None:
+        """Wait for the account's pause and a slot (sync clients), within the bounds."""
+        bounds = self._bounds(deadline, max_pause)
+        self._lease = self._gate.limiter._acquire(self._pool, self._waived, self._sleep, bounds)
+
+    async def aacquire(
+        self, *, deadline: float | None = None, max_pause: float | None = None
+    ) -> None:
+        """Wait for the account's pause and a slot (async clients), within the bounds."""
+        bounds = self._bounds(deadline, max_pause)
+        self._lease = await self._gate.limiter._aacquire(
+            self._pool, self._waived, self._sleep, bounds
+        )
 
     def release(self) -> None:
         """Give the slot back, if held."""
@@ -142,8 +164,8 @@ class _Ticket:
         seconds = error.retry_after
         if seconds is None or seconds <= 0:
             return
-        # A wait the retry policy would not take is the caller's problem, not the fleet's.
-        seconds = min(seconds, self._gate.max_pause)
+        # Shared whole: a request that may not wait that long fails at once (its ``max_pause``)
+        # instead of sleeping, so a huge Retry-After never freezes the account silently.
         self._waived = max(self._waived, self._gate.limiter.pause(self._pool.account, seconds))
 
 
@@ -158,10 +180,19 @@ class AccountGate:
         limiter: a limiter, ``"off"``, or None for :func:`default_limiter`.
         max_concurrency: this client's cap (None: the limiter's, else the model's documented).
         base_url, api_key: the account (only a digest of the key is kept).
-        max_pause: the longest shared pause a 429 may set (the retry policy's ``max_retry_after``).
+        max_pause: the longest shared pause a request waits out unless its ticket is given
+            another (the retry policy's ``max_retry_after``); a longer one fails at once.
     """
 
-    __slots__ = ("_pools", "account", "enabled", "limiter", "max_concurrency", "max_pause")
+    __slots__ = (
+        "_pools",
+        "account",
+        "bounds",
+        "enabled",
+        "limiter",
+        "max_concurrency",
+        "max_pause",
+    )
 
     def __init__(
         self,
@@ -189,6 +220,7 @@ class AccountGate:
         self.max_concurrency = check_cap(max_concurrency, "max_concurrency")
         self.account = account_id(base_url, api_key)
         self.max_pause = max_pause
+        self.bounds = Bounds(None, max_pause)
         self._pools: dict[tuple[str | None, int | None], Pool] = {}
 
     def __repr__(self) -> str:

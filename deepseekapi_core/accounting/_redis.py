@@ -11,18 +11,28 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..http._errors import DeadlineExceededError
+from ._background import Background, Late
 from ._in_process import InProcessLimiter
+from ._redis_scripts import ACQUIRE as _ACQUIRE
+from ._redis_scripts import PAUSE as _PAUSE
+from ._redis_scripts import RELEASE as _RELEASE
+from ._redis_scripts import RENEW as _RENEW
 from ._slots import (
     EXPLICIT_POOL,
+    NO_BOUNDS,
+    Bounds,
     ConcurrencyLimiter,
     Lease,
     LimiterUnavailableError,
@@ -38,84 +48,67 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisLimiter"]
 
-# Times are Redis's own (TIME, in ms), so the clocks of the fleet's machines do not matter.
-_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+_T = TypeVar("_T")
 
-_ACQUIRE = (
-    _NOW
-    + """
-local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if pause > now and pause > tonumber(ARGV[4]) then
-  return {0, pause, now}
-end
-local cap = tonumber(ARGV[1])
-if cap == 0 then
-  return {1, 0, now}
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= cap then
-  return {0, 0, now}
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-end
-return {1, 0, now}
-"""
-)
-"""KEYS: slots (sorted set of lease id -> expiry), pause. ARGV: cap (0: none), lease ms, lease id,
-the pause end the caller already waited out. Returns {granted, pause end, now}."""
-
-_RELEASE = """
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], 1)
-  redis.call('LTRIM', KEYS[2], 0, 63)
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
-end
-return 0
-"""
-"""KEYS: slots, wake-up list. ARGV: lease id, lease ms. One wake-up per freed slot."""
-
-_RENEW = (
-    _NOW
-    + """
-local renewed = 0
-for i = 2, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
-    renewed = renewed + 1
-  end
-end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
-end
-return renewed
-"""
-)
-"""KEYS: slots. ARGV: lease ms, then the lease ids this process still holds."""
-
-_PAUSE = (
-    _NOW
-    + """
-local untill = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current >= untill then
-  return current
-end
-redis.call('SET', KEYS[1], untill, 'PX', tonumber(ARGV[1]))
-return untill
-"""
-)
-"""KEYS: pause. ARGV: pause ms. Returns the pause's end (a longer pause already set stays)."""
+_WAITING_FOR_REDIS = "waiting for the Redis limiter to answer (for a concurrency slot)"
 
 
 _WAKE_SUFFIX = ":wake"
+_GONE_SUFFIX = ":gone"
+
+_SOCKET_TIMEOUT = 2.0
+"""The default bound of one Redis call (connect, or wait for a reply): a frozen or unreachable
+Redis fails a request within it, with :class:`LimiterUnavailableError`."""
+
+
+def _shown(url: str, kwargs: dict[str, Any]) -> str:
+    """The limiter's Redis as its URL, scheme kept (``rediss://`` is TLS), password left out."""
+    scheme = urllib.parse.urlsplit(url).scheme or "redis"
+    if "path" in kwargs:  # a Unix socket
+        return f"{scheme}://{kwargs['path']}"
+    host, port, db = kwargs.get("host", "?"), kwargs.get("port", "?"), kwargs.get("db", 0)
+    return f"{scheme}://{host}:{port}/{db}"
+
+
+def _explain(exc: BaseException, where: str) -> str:
+    """What is wrong with the limiter's Redis, by the error it gave."""
+    import redis.exceptions
+
+    kind = type(exc).__name__
+    unsent = "the request was not sent"
+    if isinstance(exc, redis.exceptions.AuthenticationError) or "WRONGPASS" in str(exc):
+        return (
+            f"The Redis limiter at {where} refused this client's credentials ({kind}); {unsent}. "
+            "Check the password (and user name) in the limiter's URL or redis_options."
+        )
+    if isinstance(exc, redis.exceptions.ResponseError) and "DB index" in str(exc):
+        database = where.rpartition("/")[2]
+        return (
+            f"The Redis limiter at {where} has no database {database} ({exc}); {unsent}. "
+            "Use a database number the server has (0 to 15 unless it is set up otherwise)."
+        )
+    return (
+        f"The Redis limiter at {where} cannot be reached ({kind}); {unsent}. "
+        "Start Redis, or give the client another limiter."
+    )
+
+
+def _turn_pool(pool: Pool) -> Pool:
+    """The turnstile of ``pool``: one request of this process at a time asks Redis."""
+    return Pool(pool.account, pool.name, 1)
+
+
+def _release_keys(slots_key: str) -> list[str]:
+    return [slots_key, slots_key + _WAKE_SUFFIX, slots_key + _GONE_SUFFIX]
 
 
 def _sweep_at_exit(limiter: weakref.ref[RedisLimiter]) -> None:
     alive = limiter()
     if alive is not None:
         alive._sweep()
+        # The release thread is a daemon, stopped with the interpreter: give back what it
+        # has not yet.
+        alive._background.drain()
 
 
 class _RedisLease(ReleasedOnce):
@@ -227,7 +220,9 @@ class RedisLimiter(ConcurrencyLimiter):
         prefix: the prefix of this limiter's Redis keys.
         wake_interval: the longest a waiting request sleeps between looks at the slots when no
             wake-up comes (a slot reclaimed from a dead process sends none).
-        redis_options: more keyword arguments for ``redis.Redis.from_url`` (timeouts, TLS).
+        redis_options: more keyword arguments for ``redis.Redis.from_url`` (TLS, timeouts:
+            ``socket_timeout`` and ``socket_connect_timeout`` default to 2 s, so a frozen
+            Redis fails fast; a request's deadline bounds every wait further).
     """
 
     def __init__(
@@ -253,19 +248,21 @@ class RedisLimiter(ConcurrencyLimiter):
             raise ValueError("lease_seconds and wake_interval must be more than 0")
         self._redis_errors: tuple[type[BaseException], ...] = (redis_module.RedisError, OSError)
         self._url = url
-        self._options = dict(redis_options or {})
+        self._options = {
+            "socket_timeout": max(_SOCKET_TIMEOUT, wake_interval + 1.0),
+            "socket_connect_timeout": _SOCKET_TIMEOUT,
+            **(redis_options or {}),
+        }
         self._settings: dict[str, Any] = {
             "max_concurrency": max_concurrency,
             "lease_seconds": lease_seconds,
             "prefix": prefix,
             "wake_interval": wake_interval,
-            "redis_options": self._options,
+            "redis_options": dict(redis_options or {}),
         }
         self._client: redis.Redis = redis_module.Redis.from_url(url, **self._options)
         self._asyncio_module = redis_asyncio
-        kwargs = self._client.connection_pool.connection_kwargs
-        host, port, db = kwargs.get("host", "?"), kwargs.get("port", "?"), kwargs.get("db", 0)
-        self._where = f"redis://{host}:{port}/{db}"
+        self._where = _shown(url, self._client.connection_pool.connection_kwargs)
         self.lease_seconds = lease_seconds
         self.wake_interval = wake_interval
         self.prefix = prefix
@@ -277,10 +274,13 @@ class RedisLimiter(ConcurrencyLimiter):
         self._turnstile = InProcessLimiter()
         self._lock = threading.Lock()
         self._held: dict[str, dict[str, None]] = {}
+        self._caps: dict[str, int] = {}  # the cap of each pool held, for renewal
+        self._stash: dict[str, list[Lease]] = {}  # granted for requests queued in this process
         self._renewer: threading.Thread | None = None
         self._pid = os.getpid()
         self._async_sides: dict[asyncio.AbstractEventLoop, _AsyncSide] = {}
         self._release_tasks: dict[asyncio.Task[None], tuple[str, str]] = {}
+        self._background = Background()
         atexit.register(_sweep_at_exit, weakref.ref(self))
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -300,10 +300,7 @@ class RedisLimiter(ConcurrencyLimiter):
         return slots_key, f"{base}:pause", slots_key + _WAKE_SUFFIX
 
     def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
-        return LimiterUnavailableError(
-            f"The Redis limiter at {self._where} cannot be reached ({type(exc).__name__}); "
-            "the request was not sent. Start Redis, or give the client another limiter."
-        )
+        return LimiterUnavailableError(_explain(exc, self._where))
 
     def _hold(self, slots_key: str, lease_id: str) -> None:
         """Renew this lease in the background until it is given back."""
@@ -366,70 +363,201 @@ class RedisLimiter(ConcurrencyLimiter):
         if pool.capacity is None:
             return _RedisLease(None, "", lease_id)
         slots_key = self._keys(pool)[0]
+        self._caps[slots_key] = pool.capacity
         self._hold(slots_key, lease_id)
         return _RedisLease(self, slots_key, lease_id)
 
-    def _script_args(self, pool: Pool, lease_id: str, waived: float) -> tuple[list[str], list[Any]]:
+    def _script_args(
+        self, pool: Pool, lease_ids: list[str], waived: float
+    ) -> tuple[list[str], list[Any]]:
         slots_key, pause_key, _ = self._keys(pool)
-        return [slots_key, pause_key], [pool.capacity or 0, self._lease_ms, lease_id, int(waived)]
+        return [slots_key, pause_key], [
+            pool.capacity or 0,
+            self._lease_ms,
+            int(waived),
+            *lease_ids,
+        ]
 
-    def _acquire(self, pool: Pool, waived: float, sleep: Callable[[float], None]) -> Lease:
-        self._sweep()
-        lease_id = uuid.uuid4().hex
-        # One request per process and pool asks Redis at a time; the others queue here.
-        turn = self._turnstile._acquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
-        try:
-            while True:
-                try:
-                    keys, args = self._script_args(pool, lease_id, waived)
-                    granted, pause_until, now = self._acquire_script(keys=keys, args=args)
-                    if granted:
-                        return self._granted(pool, lease_id)
-                    if not pause_until:
-                        self._client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
-                        continue
-                except self._redis_errors as exc:
-                    raise self._unavailable(exc) from exc
-                sleep(max(float(pause_until) - float(now), 0.0) / 1000)
-                waived = float(pause_until)
-        finally:
+    def _lease_ids(self, pool: Pool) -> list[str]:
+        """Ids for the slots to ask for: this request's, and one for each request of this
+        process queued behind it for the same pool (one round trip serves them all)."""
+        wanted = 1
+        if pool.capacity is not None:
+            wanted += min(self._turnstile._queue(_turn_pool(pool))[1], pool.capacity - 1, 63)
+        return [uuid.uuid4().hex for _ in range(wanted)]
+
+    def _grant(self, pool: Pool, lease_ids: list[str], count: int) -> Lease:
+        """The first of ``count`` slots granted; the others wait in the pool's stash for the
+        requests queued behind this one."""
+        leases = [self._granted(pool, lease_id) for lease_id in lease_ids[:count]]
+        if count > 1:
+            with self._lock:
+                self._stash.setdefault(self._keys(pool)[0], []).extend(leases[1:])
+        return leases[0]
+
+    def _from_stash(self, pool: Pool) -> Lease | None:
+        """A slot granted for this request by the one ahead of it, if any."""
+        if not self._stash:
+            return None  # the common case, read without the lock: nothing was stashed
+        slots_key = self._keys(pool)[0]
+        with self._lock:
+            stash = self._stash.get(slots_key)
+            if not stash:
+                return None
+            lease = stash.pop()
+            if not stash:
+                del self._stash[slots_key]
+            return lease
+
+    def _end_turn(self, pool: Pool, turn: Lease | None) -> None:
+        """Hand the turn on (if held); the last one out gives back slots nobody came for
+        (waiters that gave up)."""
+        if turn is not None:
             turn.release()
+        if not self._stash or self._turnstile._queue(_turn_pool(pool)) != (0, 0):
+            return
+        with self._lock:
+            leftovers = self._stash.pop(self._keys(pool)[0], [])
+        for lease in leftovers:
+            lease.release()
 
-    async def _aacquire(
-        self, pool: Pool, waived: float, sleep: Callable[[float], Awaitable[None]]
+    def _wake_wait(self, pool: Pool, bounds: Bounds) -> float:
+        """How long to block on the wake-up list: a look at the slots every ``wake_interval``,
+        never past the deadline."""
+        left = bounds.slot_wait(pool.account)
+        return self.wake_interval if left is None else min(self.wake_interval, left)
+
+    def _acquire(
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], None],
+        bounds: Bounds = NO_BOUNDS,
     ) -> Lease:
         self._sweep()
-        lease_id = uuid.uuid4().hex
-        turn = await self._turnstile._aacquire(Pool(pool.account, pool.name, 1), 0.0, sleep)
+        # One request per process and pool asks Redis at a time, for itself and the requests
+        # queued behind it; they take the slots it was granted for them.
+        turn: Lease | None = None
         try:
-            side = self._async_side()
+            turn = self._turnstile._acquire(_turn_pool(pool), 0.0, sleep, bounds)
+            stashed = self._from_stash(pool)
+            if stashed is not None:
+                return stashed
             while True:
+                wake_wait = self._wake_wait(pool, bounds)
+                lease_ids = self._lease_ids(pool)
                 try:
-                    keys, args = self._script_args(pool, lease_id, waived)
-                    attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
-                    try:
-                        granted, pause_until, now = await asyncio.shield(attempt)
-                    except asyncio.CancelledError:
-                        # The script may still grant the slot: give it back when it does.
-                        attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_id))
-                        raise
+                    keys, args = self._script_args(pool, lease_ids, waived)
+                    granted, pause_until, now = self._bounded(
+                        functools.partial(self._acquire_script, keys=keys, args=args),
+                        pool,
+                        bounds,
+                        functools.partial(self._give_back_late, pool=pool, lease_ids=lease_ids),
+                    )
                     if granted:
-                        return self._granted(pool, lease_id)
+                        return self._grant(pool, lease_ids, granted)
                     if not pause_until:
-                        await side.client.blpop([self._keys(pool)[2]], timeout=self.wake_interval)
+                        wake_key = self._keys(pool)[2]
+                        self._bounded(
+                            functools.partial(self._client.blpop, [wake_key], timeout=wake_wait),
+                            pool,
+                            bounds,
+                        )
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
-                await sleep(max(float(pause_until) - float(now), 0.0) / 1000)
+                left = max(float(pause_until) - float(now), 0.0) / 1000
+                bounds.check_pause(pool.account, left)
+                sleep(left)
                 waived = float(pause_until)
         finally:
-            turn.release()
+            self._end_turn(pool, turn)
 
-    def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_id: str) -> None:
+    async def _aacquire(
+        self,
+        pool: Pool,
+        waived: float,
+        sleep: Callable[[float], Awaitable[None]],
+        bounds: Bounds = NO_BOUNDS,
+    ) -> Lease:
+        self._sweep()
+        turn: Lease | None = None
+        try:
+            turn = await self._turnstile._aacquire(_turn_pool(pool), 0.0, sleep, bounds)
+            stashed = self._from_stash(pool)
+            if stashed is not None:
+                return stashed
+            side = self._async_side()
+            while True:
+                wake_wait = self._wake_wait(pool, bounds)
+                lease_ids = self._lease_ids(pool)
+                try:
+                    granted, pause_until, now = await self._attempt(
+                        side, pool, lease_ids, waived, bounds
+                    )
+                    if granted:
+                        return self._grant(pool, lease_ids, granted)
+                    if not pause_until:
+                        wake = side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
+                        await self._abounded(wake, pool, bounds)
+                        continue
+                except self._redis_errors as exc:
+                    raise self._unavailable(exc) from exc
+                left = max(float(pause_until) - float(now), 0.0) / 1000
+                bounds.check_pause(pool.account, left)
+                await sleep(left)
+                waived = float(pause_until)
+        finally:
+            self._end_turn(pool, turn)
+
+    async def _attempt(
+        self, side: _AsyncSide, pool: Pool, lease_ids: list[str], waived: float, bounds: Bounds
+    ) -> tuple[int, int, int]:
+        """One run of the acquire script; slots it grants after the caller was cancelled (or
+        stopped waiting) are given back."""
+        keys, args = self._script_args(pool, lease_ids, waived)
+        attempt = asyncio.ensure_future(side.acquire(keys=keys, args=args))
+        try:
+            granted, pause_until, now = await self._abounded(asyncio.shield(attempt), pool, bounds)
+        except (asyncio.CancelledError, DeadlineExceededError):
+            attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_ids))
+            raise
+        return granted, pause_until, now
+
+    def _bounded(
+        self,
+        work: Callable[[], _T],
+        pool: Pool,
+        bounds: Bounds,
+        abandoned: Callable[[_T], None] = lambda late: None,
+    ) -> _T:
+        """``work()`` (a Redis call), given no longer than the request's deadline."""
+        if bounds.deadline is None:
+            return work()  # bounded by the socket timeout alone; no thread involved
+        try:
+            return self._background.call(work, bounds.deadline - time.monotonic(), abandoned)
+        except Late:
+            raise bounds.expired(pool.account, _WAITING_FOR_REDIS) from None
+
+    @staticmethod
+    async def _abounded(work: Awaitable[_T], pool: Pool, bounds: Bounds) -> _T:
+        """As :meth:`_bounded`, in a loop."""
+        if bounds.deadline is None:
+            return await work
+        try:
+            return await asyncio.wait_for(work, bounds.deadline - time.monotonic())
+        except asyncio.TimeoutError:
+            raise bounds.expired(pool.account, _WAITING_FOR_REDIS) from None
+
+    def _give_back_late(self, result: Any, pool: Pool, lease_ids: list[str]) -> None:
+        """Slots granted after their request stopped waiting: give them back."""
+        for lease_id in lease_ids[: int(result[0])]:
+            self._granted(pool, lease_id).release()
+
+    def _abandon(self, attempt: asyncio.Future[Any], pool: Pool, lease_ids: list[str]) -> None:
         if attempt.cancelled() or attempt.exception() is not None:
             return
-        if attempt.result()[0]:
-            self._granted(pool, lease_id).release()
+        self._give_back_late(attempt.result(), pool, lease_ids)
 
     def _give_back(self, slots_key: str, lease_id: str) -> None:
         self._forget(slots_key, lease_id)
@@ -446,34 +574,31 @@ class RedisLimiter(ConcurrencyLimiter):
             self._release_tasks[task] = (slots_key, lease_id)
             task.add_done_callback(self._released_in_loop)
             return
-        self._release_now(slots_key, lease_id)
+        # Never on the caller's time: a slow Redis must not hold back a reply already here.
+        self._background.start(functools.partial(self._release_now, slots_key, lease_id))
 
     def _released_in_loop(self, task: asyncio.Task[None]) -> None:
         entry = self._release_tasks.pop(task, None)
         if entry is not None and task.cancelled():
             # The loop shut down (asyncio.run's end) before the release ran: do it now.
-            self._release_now(*entry)
+            self._background.start(functools.partial(self._release_now, *entry))
 
     def _sweep(self) -> None:
         """Releases left as tasks of a loop that closed before running them: do them now."""
         for task, entry in list(self._release_tasks.items()):
             closed = not task.done() and task.get_loop().is_closed()
             if closed and self._release_tasks.pop(task, None) is not None:
-                self._release_now(*entry)
+                self._background.start(functools.partial(self._release_now, *entry))
 
     def _release_now(self, slots_key: str, lease_id: str) -> None:
         try:
-            self._release_script(
-                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
-            )
+            self._release_script(keys=_release_keys(slots_key), args=[lease_id, self._lease_ms])
         except self._redis_errors as exc:
             logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
 
     async def _arelease(self, side: _AsyncSide, slots_key: str, lease_id: str) -> None:
         try:
-            await side.release(
-                keys=[slots_key, slots_key + _WAKE_SUFFIX], args=[lease_id, self._lease_ms]
-            )
+            await side.release(keys=_release_keys(slots_key), args=[lease_id, self._lease_ms])
         except self._redis_errors as exc:
             logger.warning("Could not release a limiter slot (it expires by itself): %s", exc)
 
@@ -488,6 +613,8 @@ class RedisLimiter(ConcurrencyLimiter):
 
     def in_flight(self, account: str, model: str | None = None) -> int:
         self._sweep()
+        # Slots given back a moment ago are counted out once Redis has them.
+        self._background.settle(timeout=self._options.get("socket_timeout") or _SOCKET_TIMEOUT)
         slots_key = self._keys(Pool(account, pool_name(model, model is None), None))[0]
         try:
             seconds, micros = self._client.time()
@@ -497,4 +624,7 @@ class RedisLimiter(ConcurrencyLimiter):
             raise self._unavailable(exc) from exc
 
     def _renew_now(self, slots_key: str, lease_ids: list[str]) -> None:
-        self._renew_script(keys=[slots_key], args=[self._lease_ms, *lease_ids])
+        cap = self._caps.get(slots_key, 1)
+        self._renew_script(
+            keys=[slots_key, slots_key + _GONE_SUFFIX], args=[self._lease_ms, cap, *lease_ids]
+        )

@@ -157,15 +157,28 @@ class DeepSeekTokenizer:
         return f"DeepSeekTokenizer(path={str(self.path)!r})"
 
     def encode(self, text: str) -> list[int]:
-        """The token ids of ``text`` (no begin-of-sentence token added)."""
-        return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        """The token ids of ``text`` (no begin-of-sentence token added).
+
+        A long text is encoded in pieces (see :meth:`count_large`), so memory stays bounded.
+        """
+        if len(text) <= _LONG_TEXT:
+            return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        pieces = _split_exactly(text, _PIECE_CHARS)
+        ids: list[int] = []
+        for start in range(0, len(pieces), _PIECES_PER_BATCH):
+            batch = pieces[start : start + _PIECES_PER_BATCH]
+            for encoding in self._tokenizer.encode_batch_fast(batch, add_special_tokens=False):
+                ids.extend(encoding.ids)
+        return ids
 
     __call__ = encode
 
     def count(self, text: str) -> int:
-        """How many tokens ``text`` is."""
+        """How many tokens ``text`` is (a long text counted in pieces, see :meth:`count_large`)."""
         if not text:
             return 0
+        if len(text) > _LONG_TEXT:
+            return self._count_pieces(text, None)[0]
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
@@ -178,8 +191,11 @@ class DeepSeekTokenizer:
     def count_large(self, text: str, *, stop_above: int | None = None) -> int:
         """How many tokens ``text`` is, counted in pieces on the library's threads.
 
-        The text is cut only where the pre-tokenizer always cuts (a space between two letters, or
-        after a newline that precedes a non-space), so the pieces' counts add up exactly. With
+        The text is cut where the pre-tokenizer always cuts (a space between two letters, or
+        after a newline that precedes a non-space), so the pieces' counts add up exactly. A text
+        with no such place for long (a run of millions of spaces) is cut anyway, so that memory
+        stays bounded and the library never panics; its count is then off by at most a token
+        or so per 64 K characters. With
         ``stop_above``, counting stops once the running total exceeds it; the total returned
         then is a lower bound, above ``stop_above``.
         """
@@ -207,6 +223,8 @@ class DeepSeekTokenizer:
 
 _PIECE_CHARS = 64 * 1024
 _PIECES_PER_BATCH = 8
+_LONG_TEXT = 4 * _PIECE_CHARS
+"""Texts longer than this are encoded and counted in pieces."""
 # Where every split of the V4 pre-tokenizer falls whatever surrounds it: before a space that sits
 # between two letters (a letter run never takes a space after it; the space opens the next
 # word), and after a newline followed by a non-space (nothing runs on from a newline into text).
@@ -214,15 +232,16 @@ _EXACT_CUT = re.compile(r"(?<=[^\W\d_]) (?=[^\W\d_])|(?<=\n)(?=\S)")
 
 
 def _split_exactly(text: str, size: int) -> list[str]:
-    """``text`` in pieces of about ``size`` characters, cut only where tokens never span."""
+    """``text`` in pieces of ``size`` to ``2 * size`` characters, cut where tokens never span;
+    where no such place comes within ``2 * size`` characters, at ``size`` (pieces of a bounded
+    size keep the library's memory bounded: a 10 M-character run of spaces made it panic)."""
     pieces = []
     start = 0
-    while len(text) - start > size:
-        cut = _EXACT_CUT.search(text, start + size)
-        if cut is None:
-            break
-        pieces.append(text[start : cut.start()])
-        start = cut.start()
+    while len(text) - start > 2 * size:
+        cut = _EXACT_CUT.search(text, start + size, start + 2 * size)
+        end = cut.start() if cut is not None else start + size
+        pieces.append(text[start:end])
+        start = end
     pieces.append(text[start:])
     return pieces
 

@@ -25,6 +25,7 @@ import base64
 import binascii
 import math
 import os
+import stat
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -339,13 +340,36 @@ def image_part_from_url(url: str, *, detail: ImageDetail | None = None) -> Image
 def image_part_from_path(
     path: str | os.PathLike[str], *, detail: ImageDetail | None = None
 ) -> ImagePart:
-    """An image part with the bytes of the file at ``path`` (format sniffed from the bytes)."""
-    with open(path, "rb") as file:
-        data = file.read(MAX_IMAGE_BYTES + 1)
+    """An image part with the bytes of the file at ``path`` (format sniffed from the bytes).
+
+    Only a regular file is read: a FIFO, device or directory is refused at once (``open`` on
+    a FIFO would block until a writer came), and a file over the limit is refused by its size,
+    unread.
+    """
     try:
-        return image_part_from_bytes(data, detail=detail)
+        return image_part_from_bytes(_read_regular_file(path), detail=detail)
     except InvalidRequestError as exc:
         raise InvalidRequestError(f"{os.fspath(path)}: {exc}", param=exc.param) from None
+
+
+def _read_regular_file(path: str | os.PathLike[str]) -> bytes:
+    # O_NONBLOCK: opening a FIFO then returns at once (to be refused below) instead of waiting
+    # for a writer; it changes nothing for a regular file.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise InvalidRequestError(
+                "not a regular file (a directory, pipe or device): give the path of an image file",
+                param="messages",
+            )
+        _check_byte_size(status.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as file:
+        return file.read(MAX_IMAGE_BYTES + 1)
 
 
 def image_part_from_source(

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -438,3 +440,37 @@ def test_bad_blocks_are_named_by_index(block: object, phrase: str) -> None:
         content_from_blocks(["text first", block], where="messages[2] (HumanMessage)")
     assert str(caught.value).startswith("messages[2] (HumanMessage) part 1")
     assert phrase in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_fifo_or_other_non_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    """open() on a FIFO with no writer blocks forever: it is refused before any blocking call."""
+    fifo = tmp_path / "image.png"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            image_part_from_path(fifo)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(2)
+    if worker.is_alive():  # unblock the thread so the test run can end
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("image_part_from_path blocked on a FIFO")
+    assert len(outcome) == 1 and isinstance(outcome[0], InvalidRequestError)
+    assert "not a regular file" in str(outcome[0])
+    with pytest.raises(InvalidRequestError, match="not a regular file"):
+        image_part_from_path(tmp_path)  # a directory
+
+
+def test_a_huge_file_is_refused_with_its_real_size_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.png"
+    with open(huge, "wb") as file:
+        file.truncate(2 * 1024**3)  # sparse: 2 GiB on paper, nothing on disk
+    with pytest.raises(InvalidRequestError, match=r"2048\.0 MiB"):
+        image_part_from_path(huge)

@@ -54,6 +54,9 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                # DEBUG SLEEP freezes the server in the tests of a slow Redis.
+                "--enable-debug-command",
+                "local",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

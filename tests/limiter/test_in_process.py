@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from deepseekapi_core import (
     AsyncDeepSeekClient,
     DeepSeekClient,
+    RateLimitError,
     RetryPolicy,
     StreamInterruptedError,
 )
@@ -370,15 +371,20 @@ def test_no_pause_without_limiter_or_beyond_the_longest_wait(emulator: Emulator)
     waiting = SleepRecorder()
     sync_client(emulator, sleep=waiting).chat(model="deepseek-chat", messages=HELLO)
     assert waiting.waits == []  # a client without the limiter shares nothing
-    # A Retry-After longer than the policy's max_retry_after pauses the account that long only.
+    # A Retry-After longer than a client's max_retry_after: that client fails at once (nothing
+    # sent, no wait); one that may wait that long waits it out.
     emulator.faults.status(429, retry_after=600, times=1)
     capped = sync_client(
         emulator, sleep=SleepRecorder(), retry_policy=RetryPolicy(max_retry_after=5)
     )
     with pytest.raises(Exception, match="Rate Limit"):
         capped.chat(model="deepseek-chat", messages=HELLO)
-    sync_client(emulator, sleep=waiting).chat(model="deepseek-chat", messages=HELLO)
-    assert len(waiting.waits) == 1 and 4.0 < waiting.waits[0] <= 5.0
+    with pytest.raises(RateLimitError, match="paused for another"):
+        sync_client(emulator, sleep=waiting).chat(model="deepseek-chat", messages=HELLO)
+    assert waiting.waits == [] and emulator.request_count == 4
+    patient = sync_client(emulator, sleep=waiting, retry_policy=RetryPolicy(max_retry_after=900))
+    patient.chat(model="deepseek-chat", messages=HELLO)
+    assert len(waiting.waits) == 1 and 599.0 < waiting.waits[0] <= 600.0
 
 
 def test_a_stream_waits_out_the_pause_and_shares_its_own_429(emulator: Emulator) -> None:

@@ -286,5 +286,6 @@ def test_a_limiter_pickled_into_a_worker_shares_the_same_redis_slots(
     ticket = gate.ticket("deepseek-chat", time.sleep)
     ticket.acquire()
     assert copy.in_flight(gate.account) == 1
-    ticket.release()
+    ticket.release()  # given back in the background: another process sees it a moment later
+    limiter.in_flight(gate.account)  # waits for this limiter's releases to reach Redis
     assert copy.in_flight(gate.account) == 0
