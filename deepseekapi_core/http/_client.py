@@ -5,11 +5,9 @@ one :class:`~deepseekapi_core.http._exchange.Exchange` per call, built from one
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import copy
 import dataclasses
 import difflib
-import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -17,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 
 from .._version import __version__
-from ..accounting._limiter import AccountGate, InProcessLimiter, Ticket
+from ..accounting._limiter import AccountGate
 from ..wire._models import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -124,12 +122,6 @@ class _BaseClient:
             base_url=self.base_url,
             api_key=self._api_key,
             max_pause=self.retry_policy.max_retry_after,
-        )
-        # A slot of a remote limiter (Redis) is given back by a worker thread in sync calls,
-        # so a slow give-back never holds back a reply that has arrived; an in-process one
-        # is given back at once (it costs nothing, and the slot is free when the call ends).
-        self._remote_slots = self.limits.enabled and not isinstance(
-            self.limits.limiter, InProcessLimiter
         )
         self._owns_http = http is None
         self._transport = transport
@@ -337,7 +329,7 @@ class DeepSeekClient(_BaseClient):
                     return outcome
                 self._sleep(exchange.wait(outcome))
         finally:
-            self._give_back(exchange.ticket)
+            exchange.ticket.release()
 
     def _fetch(
         self, request: httpx.Request, exchange: Exchange
@@ -401,13 +393,7 @@ class DeepSeekClient(_BaseClient):
                     return
                 self._sleep(exchange.wait(retry))
         finally:
-            self._give_back(exchange.ticket)
-
-    def _give_back(self, ticket: Ticket) -> None:
-        if self._remote_slots:
-            _release_soon(ticket)
-        else:
-            ticket.release()
+            exchange.ticket.release()
 
     def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
         """A stream's status line and headers, each socket operation within the deadline."""
@@ -622,23 +608,6 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-_releaser: concurrent.futures.ThreadPoolExecutor | None = None
-_releaser_lock = threading.Lock()
-
-
-def _release_soon(ticket: Ticket) -> None:
-    """Give ``ticket``'s slot back from a worker thread (joined at interpreter exit, so the
-    give-back still happens); the caller returns at once."""
-    global _releaser
-    if _releaser is None:
-        with _releaser_lock:
-            if _releaser is None:
-                _releaser = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=4, thread_name_prefix="deepseekapi-release"
-                )
-    _releaser.submit(ticket.release)
 
 
 _PARKING: set[asyncio.Future[None]] = set()

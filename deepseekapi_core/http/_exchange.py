@@ -14,7 +14,6 @@ however the call ends (returned, raised, stream finished, closed early or collec
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -103,11 +102,10 @@ class Exchange:
         self._retries = 0
         self.request: httpx.Request | None = None
         self.doing = _AWAITING_HEADERS
-        self.terms: dict[str, Any] = (
-            {"deadline": self.deadline.end, "max_pause": policy.max_retry_after}
-            if _takes_terms(type(ticket))
-            else {}
-        )
+        self.terms: dict[str, Any] = {
+            "deadline": self.deadline.end,
+            "max_pause": policy.max_retry_after,
+        }
         """The keywords of ``ticket.acquire``/``aacquire``: the call's deadline (a slot or a
         shared pause is waited for no longer) and the longest pause it may wait out."""
 
@@ -282,21 +280,6 @@ def _opening(response: httpx.Response) -> httpx.Response:
 
 _AWAITING_HEADERS = "waiting for the reply's status line and headers"
 _READING = "reading the reply"
-_TAKES_TERMS: dict[type, bool] = {}
-
-
-def _takes_terms(kind: type) -> bool:
-    """Whether a ticket type's ``acquire`` takes ``deadline`` and ``max_pause`` (the limiter's
-    contract; a ticket of an older shape is called without them, and the deadline is then
-    checked once its slot is held). Looked up once per type."""
-    known = _TAKES_TERMS.get(kind)
-    if known is None:
-        try:
-            parameters = inspect.signature(kind.acquire).parameters  # type: ignore[attr-defined]
-        except (AttributeError, TypeError, ValueError):
-            parameters = {}  # type: ignore[assignment]
-        known = _TAKES_TERMS[kind] = "deadline" in parameters and "max_pause" in parameters
-    return known
 
 
 def transport_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:

@@ -97,16 +97,18 @@ def test_slow_headers_are_bounded_by_the_deadline(
 
 
 class _SlowTicket:
-    """A limiter ticket of today's shape (no keywords) whose slot wait takes ``wait`` s."""
+    """A limiter ticket whose slot wait takes ``wait`` s and ignores the deadline it is given
+    (a limiter that does not bound its own wait): the call checks the deadline again once the
+    slot is held, so nothing is sent late."""
 
     def __init__(self, wait: float) -> None:
         self.wait = wait
         self.released = 0
 
-    def acquire(self) -> None:
+    def acquire(self, **terms: Any) -> None:
         time.sleep(self.wait)
 
-    async def aacquire(self) -> None:
+    async def aacquire(self, **terms: Any) -> None:
         await asyncio.sleep(self.wait)
 
     def release(self) -> None:
