@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -537,16 +536,20 @@ class Choice(_Response):
 
 
 class _WithHeaders(_Response):
-    _headers: Mapping[str, str] | None = PrivateAttr(default=None)
-    """The HTTP response's headers, as the client received them (set by
-    :func:`attach_response_headers`, copied only when read)."""
+    received_headers: Mapping[str, str] | None = Field(default=None, exclude=True, repr=False)
+    """The HTTP response's headers as the client received them (set by
+    :func:`attach_response_headers`; never serialised, never sent by the service).
+
+    A field, not a pydantic private attribute: a model with private attributes runs a Python
+    hook on every instance it validates, about 1.4 us a streamed chunk (9 % of the core's
+    stream), for a value most callers never read."""
 
     @property
     def response_headers(self) -> dict[str, str]:
         """The HTTP response's headers (lower-case names), when this came from a client."""
         # Copied here, when asked, not when the reply arrives: most callers never ask, and
         # copying httpx's headers costs a non-streaming call 5 us.
-        headers = self._headers
+        headers = self.received_headers
         return dict(headers) if headers is not None else {}
 
 
@@ -556,7 +559,7 @@ def attach_response_headers(model: _WithHeaders, headers: Mapping[str, str]) -> 
     ``headers`` is kept as it is (an ``httpx.Headers`` is fine: its names are lower-case and
     repeated headers join with ``", "``) and copied only when read.
     """
-    model._headers = headers
+    model.received_headers = headers
 
 
 class ChatCompletion(_WithHeaders):
