@@ -407,8 +407,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         )
 
     def _thinking_switch(self, call_kwargs: Mapping[str, Any]) -> bool | None:
-        """The thinking switch the request will carry: the core's one rule, reading the fields,
-        ``additional_kwargs`` and this call's keywords (``extra_body`` included) as sent."""
+        """The thinking switch the request will carry (the core's one rule, read as sent)."""
         from deepseekapi_core.wire._prepare import sent_thinking_switch
 
         merged = {**self.additional_kwargs, **call_kwargs}

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["CALL_END", "abounded", "bounded", "clamp_network"]
+__all__ = ["CALL_END", "abounded", "bounded", "clamp_network", "within"]
 
 CALL_END: ContextVar[float | None] = ContextVar("deepseekapi_call_end", default=None)
 
@@ -31,6 +31,25 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
     if left <= 0:
         raise error("the request's deadline has passed")
     return left if timeout is None else min(timeout, left)
+
+
+class within:  # lower case: it reads as ``with within(end):``
+    """Sets :data:`CALL_END` to ``end`` for the socket operations inside the block (nothing
+    when ``end`` is None, the common case)."""
+
+    __slots__ = ("_end", "_token")
+
+    def __init__(self, end: float | None) -> None:
+        self._end = end
+        self._token: Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._end is not None:
+            self._token = CALL_END.set(self._end)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            CALL_END.reset(self._token)
 
 
 class _Stream(httpcore.NetworkStream):

@@ -25,7 +25,7 @@ from ..wire._models import (
     attach_response_headers,
 )
 from ..wire._prepare import build_request_body
-from ._clamp import CALL_END, abounded, bounded, clamp_network
+from ._clamp import abounded, bounded, clamp_network, within
 from ._config import (
     check_header_values,
     require_api_key,
@@ -336,14 +336,9 @@ class DeepSeekClient(_BaseClient):
     ) -> httpx.Response | httpx.RequestError:
         """The response with its body read, or the transport's error."""
         try:
-            if exchange.deadline.end is None:
-                return self._read(exchange.arrived(self._http.send(request, stream=True)), exchange)
-            token = CALL_END.set(exchange.deadline.end)
-            try:
+            with within(exchange.deadline.end):
                 response = exchange.arrived(self._http.send(request, stream=True))
                 return self._read(response, exchange)
-            finally:
-                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
@@ -397,13 +392,8 @@ class DeepSeekClient(_BaseClient):
 
     def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
         """A stream's status line and headers, each socket operation within the deadline."""
-        if end is None:
+        with within(end):
             return self._http.send(request, stream=True)
-        token = CALL_END.set(end)
-        try:
-            return self._http.send(request, stream=True)
-        finally:
-            CALL_END.reset(token)
 
     def _new_pool(self) -> httpx.Client:
         pool = httpx.Client(**self._pool_settings())
@@ -516,15 +506,9 @@ class AsyncDeepSeekClient(_BaseClient):
         self, request: httpx.Request, exchange: Exchange
     ) -> httpx.Response | httpx.RequestError:
         try:
-            if exchange.deadline.end is None:
+            with within(exchange.deadline.end):
                 response = exchange.arrived(await self._http.send(request, stream=True))
                 return await self._read(response, exchange)
-            token = CALL_END.set(exchange.deadline.end)
-            try:
-                response = exchange.arrived(await self._http.send(request, stream=True))
-                return await self._read(response, exchange)
-            finally:
-                CALL_END.reset(token)
         except httpx.RequestError as exc:
             return exc
 
@@ -582,13 +566,8 @@ class AsyncDeepSeekClient(_BaseClient):
             exchange.ticket.release()
 
     async def _send_stream(self, request: httpx.Request, end: float | None) -> httpx.Response:
-        if end is None:
+        with within(end):
             return await self._http.send(request, stream=True)
-        token = CALL_END.set(end)
-        try:
-            return await self._http.send(request, stream=True)
-        finally:
-            CALL_END.reset(token)
 
     def _new_pool(self) -> httpx.AsyncClient:
         pool = httpx.AsyncClient(**self._pool_settings())
