@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["install_command", "require_module"]
-
 
 def install_command(extra: str) -> str:
     """The command that installs ``extra``: ``pip install "deepseekapi-integrations[extra]"``."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from importlib import metadata
 
-__all__ = ["__version__"]
-
 try:
     __version__ = metadata.version("deepseekapi-integrations")
 except metadata.PackageNotFoundError:  # a source tree used without installing it

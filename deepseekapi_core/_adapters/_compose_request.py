@@ -18,8 +18,6 @@ from ..http._options import RequestOptions
 from ..wire._models import ChatMessage, ChatRequest
 from ._options_policy import classify_options
 
-__all__ = ["OptionSource", "compose_request"]
-
 
 class OptionSource(NamedTuple):
     """One mapping of options and how :func:`classify_options` treats it (a tuple: one is made

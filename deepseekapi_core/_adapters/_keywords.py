@@ -46,22 +46,6 @@ from ._options_policy import (
     unknown_option_error,
 )
 
-__all__ = [
-    "EXTRA_CLIENT_OPTIONS",
-    "FIELD_CHECKS",
-    "PEER_OPTIONS_WITHOUT_MEANING",
-    "ConstructorPolicy",
-    "check_era",
-    "check_field",
-    "check_prices",
-    "check_reasoning_effort",
-    "check_timeout",
-    "client_fields",
-    "client_option_names",
-    "client_options_from",
-    "sort_constructor_keywords",
-]
-
 _RESPONSES_ONLY = "an OpenAI Responses API option; DeepSeek serves chat completions only"
 _NO_ORGANIZATIONS = "DeepSeek has no organizations; the key alone selects the account"
 # {http_client} and {async_http_client} become the adapter's own parameter names.

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from ..http._client import AsyncDeepSeekClient, DeepSeekClient
     from ._holder import ClientHolder
 
-__all__ = ["HoldsClients", "follow_client_field", "sharing_memo"]
-
 
 # Kept here rather than imported from ._keywords, which would load httpx and pydantic.
 _EXTRA_CLIENT_OPTIONS = "extra_client_options"

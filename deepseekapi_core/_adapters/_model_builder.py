@@ -7,8 +7,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["model_builder"]
-
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _set_attribute = object.__setattr__
 

@@ -31,16 +31,6 @@ from ..http._options import RequestOptions
 from ..wire._models import ChatRequest
 from ..wire._prepare import _warn_ignored
 
-__all__ = [
-    "IGNORED_OPTIONS",
-    "OPTION_ALIASES",
-    "TRANSPORT_OPTIONS",
-    "ClassifiedOptions",
-    "classify_options",
-    "closest_name",
-    "unknown_option_error",
-]
-
 REQUEST_FIELDS = frozenset(ChatRequest.model_fields) - {"extra_body"}
 OPTION_ALIASES: Mapping[str, str] = {
     "max_completion_tokens": "max_tokens",

@@ -18,8 +18,6 @@ import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["Background", "Late"]
-
 _T = TypeVar("_T")
 
 

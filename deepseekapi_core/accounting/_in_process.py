@@ -25,8 +25,6 @@ from ._slots import (
     rebuild,
 )
 
-__all__ = ["InProcessLimiter", "default_limiter", "reset_default_limiter"]
-
 
 class _Waiter:
     __slots__ = ("capacity", "event", "future", "granted", "loop")

@@ -40,8 +40,6 @@ from ._tokenizer import (
     tokenizer_available,
 )
 
-__all__ = ["ContextWindowExceededError", "check_context_window"]
-
 logger = logging.getLogger("deepseekapi_core")
 
 _TEMPLATE_SLACK = 1024

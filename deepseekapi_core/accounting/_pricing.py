@@ -23,17 +23,6 @@ from ..http._errors import InvalidRequestError
 from ..wire._models import Usage
 from ..wire._registry import DEFAULT_ERA, Era
 
-__all__ = [
-    "DEEPSEEK_PRICES_SOURCE",
-    "PRICES_ENV_VAR",
-    "CallCost",
-    "ModelPrice",
-    "PriceTable",
-    "call_cost",
-    "default_price_table",
-    "resolve_price_table",
-]
-
 PRICES_ENV_VAR = "DEEPSEEKAPI_PRICES"
 
 DEEPSEEK_PRICES_SOURCE = (

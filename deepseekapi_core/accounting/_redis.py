@@ -46,8 +46,6 @@ from ._slots import (
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["RedisLimiter"]
-
 _T = TypeVar("_T")
 
 _WAITING_FOR_REDIS = "waiting for the Redis limiter to answer (for a concurrency slot)"

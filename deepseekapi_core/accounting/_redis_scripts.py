@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__all__ = ["ACQUIRE", "PAUSE", "RELEASE", "RENEW"]
-
 # Times are Redis's own (TIME, in ms), so the clocks of the fleet's machines do not matter.
 NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 

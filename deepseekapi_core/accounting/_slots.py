@@ -25,14 +25,6 @@ from pydantic import SecretStr
 from ..http._errors import DeadlineExceededError, DeepSeekAPIError, RateLimitError
 from ..wire._registry import get_model_profile
 
-__all__ = [
-    "ConcurrencyLimiter",
-    "Lease",
-    "LimiterUnavailableError",
-    "account_id",
-    "concurrency_cap",
-]
-
 logger = logging.getLogger("deepseekapi_core.accounting")
 
 EXPLICIT_POOL = "*"

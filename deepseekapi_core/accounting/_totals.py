@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from ..wire._registry import Era
     from ._pricing import PriceTable
 
-__all__ = ["TOKEN_COUNT_NAMES", "UsageTotals", "add_usage_counts", "cost_metadata"]
-
 TOKEN_COUNT_NAMES = (
     "total_tokens",
     "prompt_tokens",

@@ -14,27 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "AGENT_SYSTEM_PROMPT",
-    "CHAIN_QUESTION",
-    "DOCUMENTS",
-    "MATH_QUESTION",
-    "RAG_QUESTION",
-    "RAG_SYSTEM_PROMPT",
-    "REASONER_PROMPT",
-    "SYSTEM_PROMPT",
-    "WEATHER_QUESTION",
-    "DemoDocument",
-    "add",
-    "format_documents",
-    "get_weather",
-    "hashed_embedding",
-    "keyword_retrieve",
-    "multiply",
-    "one_line",
-    "usage_line",
-]
-
 
 @dataclass(frozen=True)
 class DemoDocument:

@@ -18,8 +18,6 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["CALL_END", "abounded", "bounded", "clamp_network", "within"]
-
 CALL_END: ContextVar[float | None] = ContextVar("deepseekapi_call_end", default=None)
 
 

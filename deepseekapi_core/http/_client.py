@@ -41,8 +41,6 @@ from ._exchange import STREAM_BREAKS, Exchange, Retry
 from ._options import ClientOptions, RequestOptions
 from ._retry import RetryPolicy
 
-__all__ = ["AsyncDeepSeekClient", "DeepSeekClient"]
-
 _USER_AGENT = f"deepseekapi-integrations/{__version__}"
 _OUR_HEADERS = {
     "Content-Type": "application/json",

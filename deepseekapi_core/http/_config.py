@@ -49,28 +49,6 @@ from pydantic import SecretStr
 
 from ._errors import InvalidAPIKeyError, InvalidRequestError, MissingAPIKeyError
 
-__all__ = [
-    "API_KEY_ENV_VARS",
-    "BASE_URL_ENV_VAR",
-    "DEEPSEEK_BASE_URL_ENV_VARS",
-    "DEEPSEEK_DEFAULT_BASE_URL",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "ENV_VARS",
-    "Endpoint",
-    "InsecureBaseURLWarning",
-    "TimeoutSpec",
-    "check_api_key",
-    "check_base_url",
-    "check_header_values",
-    "resolve_api_key",
-    "resolve_base_url",
-    "resolve_endpoint",
-    "resolve_timeout",
-    "warn_if_unencrypted",
-]
-
 OWN_API_KEY_ENV_VAR = "DEEPSEEKAPI_API_KEY"
 DEEPSEEK_API_KEY_ENV_VAR = "DEEPSEEK_API_KEY"
 API_KEY_ENV_VARS = (OWN_API_KEY_ENV_VAR, DEEPSEEK_API_KEY_ENV_VAR)

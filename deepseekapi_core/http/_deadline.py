@@ -8,8 +8,6 @@ import httpx
 
 from ._errors import DeadlineExceededError
 
-__all__ = ["Deadline"]
-
 
 class Deadline:
     """When a request must be over, or never (``seconds`` None).

@@ -38,8 +38,6 @@ from ._sse import DONE, SSEDecoder
 
 _DONE = DONE.encode()
 
-__all__ = ["StreamDecoder", "StreamEnded", "finish_completion", "parse_body", "too_large"]
-
 logger = logging.getLogger("deepseekapi_core")
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)

@@ -16,8 +16,6 @@ from ..wire._models import ChatRequest, json_problem
 from ..wire._registry import Era
 from ._errors import InvalidRequestError
 
-__all__ = ["coerce_chat_request", "invalid_request_from", "serialise"]
-
 
 def coerce_chat_request(request: ChatRequest | None, params: Mapping[str, Any]) -> ChatRequest:
     """A :class:`ChatRequest` from an instance or from keyword parameters, validated.

@@ -24,37 +24,6 @@ from typing import Any
 
 import httpx
 
-__all__ = [
-    "APIConnectionError",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APIStreamError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConflictError",
-    "DeadlineExceededError",
-    "DeepSeekAPIError",
-    "EmptyJSONReplyError",
-    "InsufficientCreditsError",
-    "InsufficientSystemResourceError",
-    "InternalServerError",
-    "InvalidAPIKeyError",
-    "InvalidRequestError",
-    "MissingAPIKeyError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ServiceUnavailableError",
-    "StreamInterruptedError",
-    "UnprocessableEntityError",
-    "UnsupportedParameterError",
-    "error_from_ok_body",
-    "make_status_error",
-    "redact_credentials",
-    "scrub_transport_message",
-]
-
 REQUEST_ID_HEADERS = ("x-ds-trace-id", "x-request-id")
 _EXCERPT_CHARS = 200
 

@@ -34,8 +34,6 @@ from ._errors import (
 )
 from ._retry import RetryPolicy, parse_retry_after
 
-__all__ = ["STREAM_BREAKS", "Exchange", "Retry"]
-
 logger = logging.getLogger("deepseekapi_core")
 
 DEFAULT_CAPS = (64 * 1024 * 1024, 16 * 1024 * 1024)

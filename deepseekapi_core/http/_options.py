@@ -18,8 +18,6 @@ from ._config import DEFAULT_MAX_RETRIES, TimeoutSpec, check_base_url, resolve_a
 from ._errors import InvalidRequestError
 from ._retry import RetryPolicy
 
-__all__ = ["ClientOptions", "RequestOptions"]
-
 
 @dataclass(frozen=True)
 class RequestOptions:

@@ -19,8 +19,6 @@ from ._errors import (
     InsufficientSystemResourceError,
 )
 
-__all__ = ["RETRYABLE_STATUS_CODES", "RetryPolicy", "parse_retry_after"]
-
 RETRYABLE_STATUS_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 

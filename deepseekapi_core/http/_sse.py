@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DONE", "SSEDecoder", "ServerSentEvent"]
-
 DONE = "[DONE]"
 """The data of the event that ends a chat-completions stream."""
 

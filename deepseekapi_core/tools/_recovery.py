@@ -40,8 +40,6 @@ from typing import Any
 from ..wire._models import FunctionCall, ToolCall, ToolSpec
 from ._calls import loads_json
 
-__all__ = ["TOOL_CALLS_RECOVERED", "RecoveredToolCalls", "recover_tool_calls", "schema_problems"]
-
 TOOL_CALLS_RECOVERED = "tool_calls_recovered"
 """The metadata key (LangChain ``response_metadata``, LlamaIndex ``additional_kwargs``) that
 marks a reply whose tool calls the core recovered from its text; the value is the shape."""

@@ -11,18 +11,6 @@ from pydantic import ValidationError
 from ..http._errors import InvalidRequestError
 from ._models import ChatMessage, Role, Usage
 
-__all__ = [
-    "ROLE_ALIASES",
-    "SKIPPED_BLOCK_TYPES",
-    "core_message",
-    "core_role",
-    "join_text_parts",
-    "join_texts",
-    "reasoning_block_texts",
-    "reasoning_from",
-    "usage_summary",
-]
-
 ROLE_ALIASES: Mapping[str, Role] = {
     "system": "system",
     "developer": "system",

@@ -38,27 +38,6 @@ from ._convert import join_texts
 from ._models import ChatMessage, ContentPart, ImagePart, ImageURL, TextPart
 from ._registry import ModelProfile
 
-__all__ = [
-    "IMAGE_TOKEN_TABLE",
-    "MAX_IMAGE_BYTES",
-    "SUPPORTED_IMAGE_TYPES",
-    "ImageDetail",
-    "ImageInfo",
-    "check_request_images",
-    "content_from_blocks",
-    "content_from_parts",
-    "decode_data_url",
-    "image_part_from_bytes",
-    "image_part_from_path",
-    "image_part_from_source",
-    "image_part_from_url",
-    "image_parts_of",
-    "image_size",
-    "image_tokens",
-    "inspect_image",
-    "sniff_image_type",
-]
-
 ImageDetail = Literal["auto", "low", "high"]
 
 SUPPORTED_IMAGE_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")

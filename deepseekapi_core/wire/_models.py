@@ -20,38 +20,6 @@ from pydantic import (
     model_validator,
 )
 
-__all__ = [
-    "AssistantMessage",
-    "ChatCompletion",
-    "ChatCompletionChunk",
-    "ChatMessage",
-    "ChatRequest",
-    "Choice",
-    "ChunkChoice",
-    "CompletionTokensDetails",
-    "ContentPart",
-    "Delta",
-    "FunctionCall",
-    "FunctionCallDelta",
-    "FunctionSpec",
-    "ImagePart",
-    "ImageURL",
-    "Model",
-    "ModelList",
-    "NamedToolChoice",
-    "PromptTokensDetails",
-    "ReasoningEffort",
-    "ResponseFormat",
-    "Role",
-    "StreamOptions",
-    "TextPart",
-    "ThinkingConfig",
-    "ToolCall",
-    "ToolCallDelta",
-    "ToolSpec",
-    "Usage",
-]
-
 Role = Literal["system", "user", "assistant", "tool"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 """Values the service documents; ``none`` means thinking off, the others are mapped onto the

@@ -38,18 +38,6 @@ from ._images import check_request_images
 from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
 
-__all__ = [
-    "RULED_FIELDS",
-    "IgnoredParameterWarning",
-    "ReasoningReplay",
-    "build_request_body",
-    "json_schema_instruction",
-    "prepare_messages",
-    "request_thinks",
-    "sent_thinking_switch",
-    "uses_tools",
-]
-
 logger = logging.getLogger("deepseekapi_core")
 
 ReasoningReplay = Literal["auto", "always", "never"]

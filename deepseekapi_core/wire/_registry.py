@@ -28,20 +28,6 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-__all__ = [
-    "DEFAULT_ERA",
-    "IMAGE",
-    "REASONING_EFFORTS",
-    "SAMPLING_PARAMETERS",
-    "TEXT",
-    "Era",
-    "ModelProfile",
-    "ThinkingSupport",
-    "get_model_profile",
-    "known_model_ids",
-    "listed_model_ids",
-]
-
 
 class Era(str, enum.Enum):
     """A period of the service whose wire rules differ from the others."""

@@ -14,11 +14,6 @@ from typing import Any, Protocol
 from ..tools._recovery import TOOL_CALLS_RECOVERED
 from ._models import Usage
 
-__all__ = [
-    "BlockNumbering",
-    "ReplySummary",
-]
-
 
 class _Reply(Protocol):
     """A reply's metadata, as a completion and the stream accumulator both hold it."""
