@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .._extras import install_command
 from ..wire._registry import DEFAULT_ERA
-from . import _demo as demo
 from ._demo import one_line, usage_line
 
 if TYPE_CHECKING:
@@ -46,16 +45,6 @@ if TYPE_CHECKING:
     from ..testing import Emulator
     from ..wire._models import Usage
 
-__all__ = [
-    "ADAPTERS",
-    "ChatHook",
-    "DemoHook",
-    "HookContext",
-    "ReplyPart",
-    "demo",
-    "main",
-    "write_reply",
-]
 
 _EMULATOR_KEY = "sk-emulator"
 
