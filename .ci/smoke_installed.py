@@ -81,7 +81,8 @@ def llama_index() -> None:
 
 
 def missing_extra_is_named(extra: str) -> None:
-    framework = {"langchain": "langchain_core", "llama-index": "llama_index"}[extra]
+    # llama_index itself is a namespace this wheel adds to (llama_index.llms.deepseekapi).
+    framework = {"langchain": "langchain_core", "llama-index": "llama_index.core"}[extra]
     assert importlib.util.find_spec(framework) is None, f"{framework} installed without [{extra}]"
     try:
         importlib.import_module(ADAPTERS[extra])

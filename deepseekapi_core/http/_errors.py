@@ -526,7 +526,7 @@ def error_from_ok_body(
     ``status_code`` is that status (the HTTP status was 200). Not retried by the clients.
     """
     error = parsed.get("error")
-    if _deeper_than(error, _MAX_BODY_DEPTH):  # keep what a handler reads, drop the nesting
+    if json_deeper_than(error, _MAX_BODY_DEPTH):  # keep what a handler reads, drop the nesting
         error = {k: v for k, v in error.items() if _is_scalar(v)} if isinstance(error, dict) else {}
     elif not isinstance(error, dict):
         error = {"message": str(error)}
@@ -592,7 +592,7 @@ def _parse_error_body(text: str) -> object:
     except (ValueError, RecursionError):
         return text
     # Counting brackets (in C) spares the walk for the usual small body.
-    if text.count("[") + text.count("{") > _MAX_BODY_DEPTH and _deeper_than(
+    if text.count("[") + text.count("{") > _MAX_BODY_DEPTH and json_deeper_than(
         parsed, _MAX_BODY_DEPTH
     ):
         return text
@@ -606,7 +606,7 @@ def _parse_error_body(text: str) -> object:
     return text
 
 
-def _deeper_than(value: object, limit: int) -> bool:
+def json_deeper_than(value: object, limit: int) -> bool:
     """Whether JSON ``value`` nests past ``limit`` levels (walked without recursion)."""
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:

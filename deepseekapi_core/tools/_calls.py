@@ -8,20 +8,31 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..http._errors import InvalidRequestError
+from ..http._errors import InvalidRequestError, json_deeper_than
 from ..wire._models import FunctionCall, ToolCall, ToolCallDelta
 
 _T = TypeVar("_T")
 
 
+# Far deeper than any tool's arguments; the same on every Python (3.12 and later parse a
+# thousand levels that 3.10 and 3.11 cannot).
+_MAX_ARGUMENT_DEPTH = 128
+
+
 def loads_json(text: str) -> Any:
-    """``json.loads``, with JSON nested too deeply to read (a thousand levels reach Python's
-    recursion limit) a ``json.JSONDecodeError`` like any other unreadable JSON, so that a model's
-    text can never end a run with a bare ``RecursionError``."""
+    """``json.loads``, with JSON nested too deeply (past 128 levels, or past Python's recursion
+    limit) a ``json.JSONDecodeError`` like any other unreadable JSON, so that a model's text can
+    never end a run with a bare ``RecursionError``."""
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError("JSON nested too deeply", text, 0) from None
+    # Counting brackets (in C) spares the walk for the usual small arguments.
+    if text.count("[") + text.count("{") > _MAX_ARGUMENT_DEPTH and json_deeper_than(
+        parsed, _MAX_ARGUMENT_DEPTH
+    ):
+        raise json.JSONDecodeError("JSON nested too deeply", text, 0)
+    return parsed
 
 
 def parse_tool_arguments(arguments: str | None) -> dict[str, Any]:

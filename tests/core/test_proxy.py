@@ -85,6 +85,7 @@ async def test_the_async_client_sends_through_the_proxy(proxy: str) -> None:
 
 
 def test_langchain_takes_the_option_by_its_name(proxy: str) -> None:
+    pytest.importorskip("langchain_core", reason="the LangChain adapter's framework")
     from langchain_deepseekapi import ChatDeepSeekAPI
 
     llm = ChatDeepSeekAPI(api_key="sk-proxied", base_url=UPSTREAM, proxy=proxy, max_retries=0)
@@ -93,6 +94,7 @@ def test_langchain_takes_the_option_by_its_name(proxy: str) -> None:
 
 
 def test_llama_index_takes_the_option_by_its_name(proxy: str) -> None:
+    pytest.importorskip("llama_index.core", reason="the LlamaIndex adapter's framework")
     from llama_index.core.llms import ChatMessage
 
     from llama_index_deepseekapi import DeepSeekAPI
