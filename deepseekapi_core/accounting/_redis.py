@@ -354,8 +354,10 @@ class RedisLimiter(ConcurrencyLimiter):
         await asyncio.gather(*pending, return_exceptions=True)
         if self._async_sides.get(loop) is side:
             del self._async_sides[loop]
+        # redis-py 5.0.1 renamed close() to aclose(); 5.0.0 (our floor) has close() only.
+        close = getattr(side.client, "aclose", None) or side.client.close
         with contextlib.suppress(Exception):
-            await side.client.aclose()
+            await close()
 
     def _granted(self, pool: Pool, lease_id: str) -> Lease:
         if pool.capacity is None:
