@@ -1,8 +1,10 @@
 """A RAG-style retrieval chain with ChatDeepSeekAPI: retrieve documents, stuff them into the
 prompt, answer with sources; then structured output (a pydantic answer with cited sources).
 
-The retriever is a small in-memory keyword retriever so the example needs no embedding model;
-swap in any LangChain retriever (a vector store's ``as_retriever()``) unchanged.
+The retriever ranks the documents by an offline embedding: WordLlama when the ``[rag]`` extra
+is installed (its weights ship inside the ``wordllama`` wheel; nothing is downloaded), else a
+hashing embedding (the first line printed says which). Swap in any LangChain retriever (a vector
+store's ``as_retriever()``) unchanged.
 
 Runs against the real service when DEEPSEEKAPI_API_KEY (or DEEPSEEK_API_KEY) is set, otherwise
 against the offline emulator.
@@ -13,7 +15,6 @@ against the offline emulator.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from langchain_core.documents import Document
@@ -22,6 +23,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, Field
 
+from deepseekapi_core.cli import demo
 from langchain_deepseekapi import ChatDeepSeekAPI
 
 DOCUMENTS = [
@@ -42,7 +44,6 @@ DOCUMENTS = [
         metadata={"source": "tool_calls.md"},
     ),
 ]
-WORD = re.compile(r"[a-z_]{3,}")
 
 
 def make_llm(**options: Any) -> ChatDeepSeekAPI:
@@ -56,13 +57,9 @@ def make_llm(**options: Any) -> ChatDeepSeekAPI:
 
 
 def retrieve(question: str, k: int = 2) -> list[Document]:
-    """The ``k`` documents sharing the most words with the question."""
-    words = set(WORD.findall(question.lower()))
-    return sorted(
-        DOCUMENTS,
-        key=lambda doc: len(words & set(WORD.findall(doc.page_content.lower()))),
-        reverse=True,
-    )[:k]
+    """The ``k`` documents closest to the question by the offline embedding."""
+    texts = [doc.page_content for doc in DOCUMENTS]
+    return [DOCUMENTS[i] for i in demo.nearest(question, texts, k)]
 
 
 def format_documents(docs: list[Document]) -> str:
@@ -78,6 +75,7 @@ class CitedAnswer(BaseModel):
 
 def main() -> None:
     llm = make_llm(model="deepseek-chat", temperature=0)
+    print("embedding:", demo.load_embedding().name)
     prompt = ChatPromptTemplate.from_messages(
         [
             ("system", "Answer from the context only, citing [sources].\n\nContext:\n{context}"),

@@ -1,7 +1,8 @@
 """RAG with LlamaIndex and DeepSeek: index a few documents, then query (plain and streamed).
 
 Runs against the real service when DEEPSEEKAPI_API_KEY (or DEEPSEEK_API_KEY) is set, otherwise
-against the offline emulator (replies are then labelled "[emulated ...]").
+against the offline emulator (replies are then labelled "[emulated ...]"). Retrieval uses an
+offline embedding: WordLlama with the ``[rag]`` extra, else a hashing embedding.
 
     python examples/llama_index_rag.py
 """
@@ -13,8 +14,9 @@ import os
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.base.response.schema import StreamingResponse
 
+from deepseekapi_core.cli import demo
 from llama_index_deepseekapi import DeepSeekAPI
-from llama_index_deepseekapi._cli import HashingEmbedding
+from llama_index_deepseekapi._cli import OfflineEmbedding
 
 
 def make_llm(model: str) -> DeepSeekAPI:
@@ -29,9 +31,10 @@ def make_llm(model: str) -> DeepSeekAPI:
 
 def main() -> None:
     Settings.llm = make_llm("deepseek-chat")
-    # DeepSeek has no embedding endpoint: use any llama-index embedding. This small hashing
-    # embedding runs offline; swap in HuggingFaceEmbedding or OpenAIEmbedding for real use.
-    Settings.embed_model = HashingEmbedding()
+    # DeepSeek has no embedding endpoint: use any llama-index embedding. This one runs offline:
+    # WordLlama with the [rag] extra (weights in its wheel), else a hashing embedding.
+    Settings.embed_model = OfflineEmbedding()
+    print("embedding:", demo.load_embedding().name)
 
     documents = [
         Document(text="The Eiffel Tower in Paris was completed in 1889 for the World's Fair."),

@@ -24,8 +24,9 @@ from llama_index.core import Settings, VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock, ToolCallBlock
 from llama_index.core.schema import ImageNode, TextNode
 
+from deepseekapi_core.cli import demo
 from llama_index_deepseekapi import DeepSeekAPI
-from llama_index_deepseekapi._cli import HashingEmbedding
+from llama_index_deepseekapi._cli import OfflineEmbedding
 
 IMAGES = Path(__file__).parent / "images"
 PUBLIC_IMAGE = (
@@ -66,9 +67,10 @@ def main() -> None:
     llm = make_llm("deepseek-flash")
     print("model reads images:", llm.metadata.image_inputs, llm.metadata.input_modalities)
     Settings.llm = llm
-    # DeepSeek has no embedding endpoint: captions are embedded by a small offline hashing
-    # embedding; swap in any llama-index embedding for real use.
-    Settings.embed_model = HashingEmbedding()
+    # DeepSeek has no embedding endpoint: captions are embedded offline (WordLlama with the
+    # [rag] extra, weights in its wheel; else a hashing embedding); any llama-index one works.
+    Settings.embed_model = OfflineEmbedding()
+    print("embedding:", demo.load_embedding().name)
 
     print("\n== multimodal RAG: retrieve by caption, answer with the picture")
     nodes = [

@@ -59,14 +59,16 @@ def run_demo(context: HookContext) -> None:
     rag_prompt = ChatPromptTemplate.from_messages(
         [("system", demo.RAG_SYSTEM_PROMPT), ("human", "{question}")]
     )
-    retriever = RunnableLambda(demo.keyword_retrieve) | RunnableLambda(demo.format_documents)
+    # WordLlama with the [rag] extra, else the hashing embedding; the line below says which.
+    context.show("embedding", demo.load_embedding().name)
+    retriever = RunnableLambda(demo.embedding_retrieve) | RunnableLambda(demo.format_documents)
     rag = (
         {"context": retriever, "question": RunnablePassthrough()}
         | rag_prompt
         | chat_model
         | StrOutputParser()
     )
-    sources = [doc.source for doc in demo.keyword_retrieve(demo.RAG_QUESTION)]
+    sources = [doc.source for doc in demo.embedding_retrieve(demo.RAG_QUESTION)]
     context.show("retrieved", ", ".join(sources))
     context.show("answer", rag.invoke(demo.RAG_QUESTION))
 

@@ -19,7 +19,7 @@ from deepseekapi_core.cli import HookContext, ReplyPart, demo
 
 from ._llm import DeepSeekAPI
 
-__all__ = ["HashingEmbedding", "chat", "run_demo"]
+__all__ = ["HashingEmbedding", "OfflineEmbedding", "chat", "run_demo"]
 
 
 class HashingEmbedding(BaseEmbedding):
@@ -44,6 +44,30 @@ class HashingEmbedding(BaseEmbedding):
         return demo.hashed_embedding(text, self.dimensions)
 
 
+class OfflineEmbedding(BaseEmbedding):
+    """The demo's embedding (``deepseekapi_core.cli.demo.load_embedding``) for LlamaIndex:
+    WordLlama when the ``[rag]`` extra is installed (weights from its wheel, no download), else
+    the hashing embedding. DeepSeek offers no embedding endpoint; this one runs anywhere.
+    """
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name llama-index serialises this embedding under."""
+        return "OfflineEmbedding"
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return demo.load_embedding().embed([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return demo.load_embedding().embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return demo.load_embedding().embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        return demo.load_embedding().embed(texts)
+
+
 def run_demo(context: HookContext) -> None:
     """Run a RAG query, a FunctionAgent tool loop and a streamed reasoner reply."""
     from llama_index.core import Document, VectorStoreIndex
@@ -52,9 +76,10 @@ def run_demo(context: HookContext) -> None:
     chat_llm = DeepSeekAPI(model="deepseek-chat", **context.model_options())
     reasoner = DeepSeekAPI(model="deepseek-reasoner", **context.model_options())
 
-    context.step("RAG query (VectorStoreIndex, offline hashing embedding, deepseek-chat)")
+    context.step("RAG query (VectorStoreIndex, offline embedding, deepseek-chat)")
+    context.show("embedding", demo.load_embedding().name)
     documents = [Document(text=doc.text, metadata={"source": doc.source}) for doc in demo.DOCUMENTS]
-    index = VectorStoreIndex.from_documents(documents, embed_model=HashingEmbedding())
+    index = VectorStoreIndex.from_documents(documents, embed_model=OfflineEmbedding())
     response = index.as_query_engine(llm=chat_llm, similarity_top_k=2).query(demo.RAG_QUESTION)
     sources = [found.node.metadata["source"] for found in response.source_nodes]
     context.show("retrieved", ", ".join(sources))

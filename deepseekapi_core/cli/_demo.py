@@ -3,6 +3,9 @@
 Both adapters' demo hooks run the same questions over the same documents with the same tools;
 this module holds all of that (documents, prompts, tools, a keyword retriever, an offline
 embedding) so a hook only wires it into its framework. Nothing here imports a framework.
+
+The embedding is WordLlama when the ``[rag]`` extra is installed (its weights ship inside the
+``wordllama`` wheel, so nothing is downloaded), else the hashing embedding below.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -60,6 +64,15 @@ WEATHER_QUESTION = "What is the weather in Lisbon?"
 MATH_QUESTION = "What is 12.5 times 4?"
 RAG_SYSTEM_PROMPT = "Answer from the context only.\n\nContext:\n{context}"
 RAG_QUESTION = "Why must reasoning_content be sent back when tools are used?"
+RAG_QUESTIONS = (
+    (RAG_QUESTION, "tools.md"),
+    ("Which model should I pick for ordinary conversation?", "models.md"),
+    ("Where does the reasoner put its chain of thought?", "reasoner.md"),
+    ("How do I get machine-readable output?", "json.md"),
+    ("Is there a way to test offline?", "emulator.md"),
+)
+"""Retrieval questions with the document each must find (the hashing embedding misses the
+models.md and emulator.md ones; WordLlama finds all five)."""
 
 
 def get_weather(city: str) -> str:
@@ -111,6 +124,72 @@ def hashed_embedding(text: str, dimensions: int) -> list[float]:
         vector[int.from_bytes(digest, "big") % dimensions] += 1.0
     norm = math.sqrt(sum(x * x for x in vector)) or 1.0
     return [x / norm for x in vector]
+
+
+HASHED_DIMENSIONS = 256
+RAG_EXTRA_HINT = "pip install 'deepseekapi-integrations[rag]' for a real one"
+
+
+@dataclass(frozen=True)
+class DemoEmbedding:
+    """The demo's embedding: ``embed`` maps texts to unit vectors; ``name`` says which it is,
+    in one line."""
+
+    name: str
+    embed: Callable[[Sequence[str]], list[list[float]]]
+
+
+_EMBEDDING: DemoEmbedding | None = None
+
+
+def load_embedding() -> DemoEmbedding:
+    """WordLlama (256 dimensions) when the ``[rag]`` extra is installed, else the hashing
+    embedding; loaded once per process (WordLlama takes about 0.3 s)."""
+    global _EMBEDDING  # one load per process: the demo and the examples embed many times
+    if _EMBEDDING is None:
+        _EMBEDDING = _wordllama() or DemoEmbedding(
+            f"hashing embedding (wordllama not installed: {RAG_EXTRA_HINT})",
+            lambda texts: [hashed_embedding(text, HASHED_DIMENSIONS) for text in texts],
+        )
+    return _EMBEDDING
+
+
+def _wordllama() -> DemoEmbedding | None:
+    try:
+        import wordllama  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    # wordllama 0.4 looks for its bundled tokenizer under "tokenizer/", but ships it under
+    # "tokenizers/"; pointing the cache at the package finds both files and never downloads.
+    model = wordllama.WordLlama.load(
+        cache_dir=Path(wordllama.__file__).parent, disable_download=True
+    )
+
+    def embed(texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors: list[list[float]] = model.embed(list(texts), norm=True).tolist()
+        return vectors
+
+    return DemoEmbedding("WordLlama l2_supercat, 256 dimensions (weights from its wheel)", embed)
+
+
+def nearest(query: str, texts: Sequence[str], k: int = 2) -> list[int]:
+    """The indices of the ``k`` texts closest to ``query`` by the demo's embedding (ties keep
+    the texts' order)."""
+    if not texts:
+        return []
+    embed = load_embedding().embed
+    (wanted,) = embed([query])
+    scores = [sum(a * b for a, b in zip(wanted, vector, strict=True)) for vector in embed(texts)]
+    return sorted(range(len(texts)), key=lambda i: scores[i], reverse=True)[:k]
+
+
+def embedding_retrieve(
+    question: str, documents: Sequence[DemoDocument] = DOCUMENTS, k: int = 2
+) -> list[DemoDocument]:
+    """The ``k`` documents closest to ``question`` by the demo's embedding."""
+    return [documents[i] for i in nearest(question, [doc.text for doc in documents], k)]
 
 
 def one_line(text: str, limit: int = 160) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deepseekapi_core.cli import HookContext
+from deepseekapi_core.cli import HookContext, demo
 from deepseekapi_core.testing import Emulator
 from langchain_deepseekapi import _cli
 
@@ -19,7 +19,8 @@ def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
     assert "reasoning: [emulated reasoning]" in text
     assert "tool call: get_weather({'city': 'Lisbon'})" in text
     assert "tool result: Sunny and 22 °C in Lisbon." in text
-    assert "retrieved: tools.md" in text
+    assert f"embedding: {demo.load_embedding().name}\n" in text
+    assert "retrieved: tools.md, reasoner.md" in text
     assert text.count("answer: ") == 4
     models = [r.json["model"] for r in emulator.chat_requests]
     assert "deepseek-reasoner" in models and "deepseek-chat" in models

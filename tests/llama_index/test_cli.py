@@ -21,6 +21,7 @@ def test_run_demo_runs_rag_agent_and_reasoner(emulator: Emulator) -> None:
     transport = emulator.transport()
     _cli.run_demo(HookContext(transport, transport, API_KEY, written.append))
     text = "".join(written)
+    assert f"embedding: {demo.load_embedding().name}\n" in text
     assert "retrieved: tools.md, reasoner.md" in text
     assert "tool call: multiply({'a': 12.5, 'b': 4})\n    tool result: 50.0\n" in text
     assert "answer: [emulated deepseek-flash] The multiply tool returned: 50.0" in text
@@ -49,6 +50,21 @@ def test_hashing_embedding_ranks_overlapping_text_higher() -> None:
         return sum(x * y for x, y in zip(a, b, strict=True))
 
     assert dot(query, near) > dot(query, far)
+
+
+def test_the_offline_embedding_is_the_demos() -> None:
+    embedding = _cli.OfflineEmbedding()
+    texts = [doc.text for doc in demo.DOCUMENTS[:2]]
+    assert embedding.get_text_embedding_batch(texts) == demo.load_embedding().embed(texts)
+    assert embedding.get_query_embedding("JSON") == demo.load_embedding().embed(["JSON"])[0]
+    question, source = demo.RAG_QUESTIONS[1]
+    from llama_index.core import Document, VectorStoreIndex
+
+    documents = [Document(text=doc.text, metadata={"source": doc.source}) for doc in demo.DOCUMENTS]
+    index = VectorStoreIndex.from_documents(documents, embed_model=embedding)
+    (hit,) = index.as_retriever(similarity_top_k=1).retrieve(question)
+    if demo.load_embedding().name.startswith("WordLlama"):  # the hashing one misses this one
+        assert hit.node.metadata["source"] == source
 
 
 def test_command_line_chat_via_llama_index(capsys: pytest.CaptureFixture[str]) -> None:
