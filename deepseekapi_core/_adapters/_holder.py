@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._loop_end import close_with_loop, finish_quietly
 from ..http._client import AsyncDeepSeekClient, DeepSeekClient
 from ..http._config import resolve_timeout
 from ..http._options import ClientOptions, RequestOptions
@@ -63,7 +64,7 @@ class ClientHolder:
         self._async_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncDeepSeekClient
         ] = weakref.WeakKeyDictionary()
-        # What closes each loop's client when that loop shuts down (see _close_with_loop).
+        # What closes each loop's client when that loop shuts down (see deepseekapi_core._loop_end).
         self._loop_watchers: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
         ] = weakref.WeakKeyDictionary()
@@ -128,9 +129,9 @@ class ClientHolder:
             # Clients of loops that have ended hold only dead connections: let them go.
             for old_loop in [old for old in self._async_clients if old.is_closed()]:
                 del self._async_clients[old_loop]
-                _finish_quietly(self._loop_watchers.pop(old_loop, None))
+                finish_quietly(self._loop_watchers.pop(old_loop, None))
             self._async_clients[loop] = client
-            self._loop_watchers[loop] = _close_with_loop(loop, client)
+            self._loop_watchers[loop] = close_with_loop(client.aclose, loop)
         return client
 
     # ------------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ class ClientHolder:
         self._async_clients.clear()
         for loop, watcher in list(self._loop_watchers.items()):
             if loop.is_closed():
-                _finish_quietly(watcher)
+                finish_quietly(watcher)
             # else: dropped, the loop's generator finalizer closes the client (already closed
             # above when the loop runs; closing twice is harmless).
         self._loop_watchers.clear()
@@ -275,49 +276,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, client: AsyncDeepSeekClient
-) -> AsyncGenerator[None, None]:
-    """An async generator parked for the life of ``loop`` that closes ``client`` when the loop
-    shuts down.
-
-    ``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio call the loop's
-    ``shutdown_asyncgens()`` before closing it, which resumes every async generator the loop
-    has seen: the client's pool is then closed while its loop still runs, instead of leaving
-    open sockets for the garbage collector. The caller keeps the generator (the loop only
-    holds it weakly).
-    """
-
-    async def watch() -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            await client.aclose()
-
-    watcher = watch()
-    # Asking for the first step registers the generator with the running loop; the task
-    # runs it to its yield (kept referenced until then, as asyncio asks).
-    parking = asyncio.ensure_future(watcher.__anext__(), loop=loop)
-    _parking.add(parking)
-    parking.add_done_callback(_parking.discard)
-    return watcher
-
-
-_parking: set[asyncio.Future[None]] = set()
-
-
-def _finish_quietly(watcher: AsyncGenerator[None, None] | None) -> None:
-    """End the watcher of a loop that was closed without shutting its generators down (a
-    loop closed by hand): its connections went with the loop, and a watcher left unfinished
-    would make the garbage collector ask the closed loop to finish it (an ignored error)."""
-    if watcher is None:
-        return
-    closing = watcher.aclose()
-    with contextlib.suppress(BaseException):
-        closing.send(None)  # runs the finally; the closed loop refuses, and that ends it
-    closing.close()
 
 
 _closing: set[concurrent.futures.Future[None]] = set()

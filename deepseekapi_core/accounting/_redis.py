@@ -22,6 +22,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._loop_end import close_with_loop, finish_quietly
 from ..http._errors import DeadlineExceededError
 from ._background import Background, Late
 from ._in_process import InProcessLimiter
@@ -152,47 +153,6 @@ class _AsyncSide:
     closing: bool = False
     """The loop is shutting down: releases run at once instead of as tasks of the loop."""
     watcher: AsyncGenerator[None, None] | None = None
-
-
-_parking: set[asyncio.Future[None]] = set()
-
-
-def _close_with_loop(
-    loop: asyncio.AbstractEventLoop, close: Callable[[], Awaitable[None]]
-) -> AsyncGenerator[None, None]:
-    """An async generator parked for the life of ``loop`` that runs ``close`` when the loop
-    shuts down.
-
-    ``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio call the loop's
-    ``shutdown_asyncgens()`` before closing it, which resumes every async generator the loop
-    has seen: ``close`` then runs while the loop still does. The caller keeps the generator
-    (the loop holds it weakly).
-    """
-
-    async def watch() -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            await close()
-
-    watcher = watch()
-    # The first step registers the generator with the loop; keep its task until it is done.
-    parking = asyncio.ensure_future(watcher.__anext__(), loop=loop)
-    _parking.add(parking)
-    parking.add_done_callback(_parking.discard)
-    return watcher
-
-
-def _finish_quietly(watcher: AsyncGenerator[None, None] | None) -> None:
-    """End the watcher of a loop closed without shutting its generators down (closed by hand),
-    so that the garbage collector does not ask the closed loop to finish it (an ignored error
-    on stderr). Its connections went with the loop."""
-    if watcher is None:
-        return
-    closing = watcher.aclose()
-    with contextlib.suppress(BaseException):
-        closing.send(None)
-    closing.close()
 
 
 class RedisLimiter(ConcurrencyLimiter):
@@ -338,12 +298,12 @@ class RedisLimiter(ConcurrencyLimiter):
         side = self._async_sides.get(loop)
         if side is None:
             for closed in [old for old in self._async_sides if old.is_closed()]:
-                _finish_quietly(self._async_sides.pop(closed).watcher)
+                finish_quietly(self._async_sides.pop(closed).watcher)
             client = self._asyncio_module.Redis.from_url(self._url, **self._options)
             side = _AsyncSide(
                 client, client.register_script(_ACQUIRE), client.register_script(_RELEASE)
             )
-            side.watcher = _close_with_loop(loop, lambda: self._close_side(loop, side))
+            side.watcher = close_with_loop(lambda: self._close_side(loop, side), loop)
             self._async_sides[loop] = side
         return side
 

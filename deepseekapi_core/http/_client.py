@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .._loop_end import close_with_loop
 from .._version import __version__
 from ..accounting._limiter import AccountGate
 from ..wire._models import (
@@ -451,7 +452,7 @@ class AsyncDeepSeekClient(_BaseClient):
                 # The old pool's connections belong to the other loop (closed by now, after
                 # asyncio.run; its watcher closed them). An injected pool is its owner's.
                 self._http = self._new_pool()
-            self._watcher = _close_at_loop_end(self._http)
+            self._watcher = close_with_loop(self._http.aclose)
         self._loop = loop
 
     async def chat(
@@ -585,25 +586,3 @@ class AsyncDeepSeekClient(_BaseClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-_PARKING: set[asyncio.Future[None]] = set()
-
-
-def _close_at_loop_end(pool: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """An async generator parked for the life of the running loop that closes ``pool`` when
-    the loop shuts down (``asyncio.run`` resumes every async generator the loop has seen
-    before closing it), instead of leaving its sockets to the garbage collector. The caller
-    keeps the generator (the loop holds it weakly)."""
-
-    async def watch() -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            await pool.aclose()
-
-    watcher = watch()
-    parking = asyncio.ensure_future(watcher.__anext__())
-    _PARKING.add(parking)
-    parking.add_done_callback(_PARKING.discard)
-    return watcher
