@@ -11,6 +11,7 @@ The embedding is WordLlama when the ``[rag]`` extra is installed (its weights sh
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -155,10 +156,17 @@ def load_embedding() -> DemoEmbedding:
 
 
 def _wordllama() -> DemoEmbedding | None:
+    # wordllama 0.4 calls logging.basicConfig(level=INFO) when imported: the root logger would
+    # then print every httpx request of the caller's process. Its logging is put back as it was.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     try:
         import wordllama  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError:
         return None
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     # wordllama 0.4 looks for its bundled tokenizer under "tokenizer/", but ships it under
     # "tokenizers/"; pointing the cache at the package finds both files and never downloads.
     model = wordllama.WordLlama.load(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import builtins
 import math
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -46,6 +48,24 @@ def test_the_real_embedding_loads_from_the_package_without_network(
     vectors = demo.load_embedding().embed(["reasoning_content", "JSON Output"])
     assert len(vectors) == 2 and len(vectors[0]) == 256
     assert math.isclose(sum(x * x for x in vectors[0]), 1.0, rel_tol=1e-4)
+
+
+def test_loading_the_real_embedding_leaves_the_callers_logging_alone() -> None:
+    # wordllama configures the root logger at INFO when imported; in a fresh interpreter, the
+    # caller's logging must be as it was (no handler added, level WARNING), so that httpx's
+    # INFO lines do not start printing.
+    pytest.importorskip("wordllama")
+    code = (
+        "import logging\n"
+        "from deepseekapi_core.cli import demo\n"
+        "assert demo.load_embedding().name.startswith('WordLlama')\n"
+        "root = logging.getLogger()\n"
+        "print(len(root.handlers), logging.getLevelName(root.level))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.stdout.split() == ["0", "WARNING"], result.stderr
 
 
 def test_without_the_extra_the_hashing_embedding_is_used_and_named(
