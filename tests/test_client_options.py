@@ -33,6 +33,7 @@ def _mock() -> httpx.MockTransport:
 SAMPLES: dict[str, Callable[[], Any]] = {
     "api_key": lambda: "sk-other",
     "base_url": lambda: "https://other.example/v1",
+    "beta_base_url": lambda: "https://other.example/beta",
     "timeout": lambda: 7.5,
     "max_retries": lambda: 5,
     "retry_policy": lambda: RetryPolicy(max_retries=1),

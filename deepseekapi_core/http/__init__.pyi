@@ -5,6 +5,7 @@ from ._client import AsyncDeepSeekClient as AsyncDeepSeekClient
 from ._client import DeepSeekClient as DeepSeekClient
 from ._config import API_KEY_ENV_VARS as API_KEY_ENV_VARS
 from ._config import BASE_URL_ENV_VAR as BASE_URL_ENV_VAR
+from ._config import BETA_BASE_URL_ENV_VAR as BETA_BASE_URL_ENV_VAR
 from ._config import DEEPSEEK_BASE_URL_ENV_VARS as DEEPSEEK_BASE_URL_ENV_VARS
 from ._config import DEEPSEEK_DEFAULT_BASE_URL as DEEPSEEK_DEFAULT_BASE_URL
 from ._config import DEFAULT_BASE_URL as DEFAULT_BASE_URL
@@ -18,6 +19,7 @@ from ._errors import APIStreamError as APIStreamError
 from ._errors import APITimeoutError as APITimeoutError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import BetaEndpointNotFoundError as BetaEndpointNotFoundError
 from ._errors import ConflictError as ConflictError
 from ._errors import DeadlineExceededError as DeadlineExceededError
 from ._errors import DeepSeekAPIError as DeepSeekAPIError

@@ -30,6 +30,7 @@ from ._clamp import abounded, bounded, clamp_network, within
 from ._config import (
     check_header_values,
     require_api_key,
+    resolve_beta_base_url,
     resolve_endpoint,
     resolve_timeout,
     warn_if_unencrypted,
@@ -38,7 +39,7 @@ from ._decode import finish_completion, parse_body
 from ._encode import coerce_chat_request as coerce_chat_request
 from ._encode import serialise
 from ._errors import InvalidRequestError
-from ._exchange import STREAM_BREAKS, Exchange, Retry
+from ._exchange import STREAM_BREAKS, BetaRoute, Exchange, Retry
 from ._options import ClientOptions, RequestOptions
 from ._retry import RetryPolicy
 
@@ -99,6 +100,12 @@ class _BaseClient:
         self._api_key = endpoint.api_key
         self.base_url = endpoint.base_url
         warn_if_unencrypted(self.base_url)
+        self.beta_base_url, self._beta_source = resolve_beta_base_url(
+            options.beta_base_url, endpoint
+        )
+        """Where requests using a beta feature go (see :class:`ClientOptions`)."""
+        if self.beta_base_url != self.base_url:
+            warn_if_unencrypted(self.beta_base_url)
         self.timeout = resolve_timeout(options.timeout)
         self.deadline = None if options.deadline is None else float(options.deadline)
         self.recover_tool_calls = options.recover_tool_calls
@@ -115,6 +122,7 @@ class _BaseClient:
         self.retry_policy = options.retry_policy or RetryPolicy(max_retries=options.max_retries)
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
+        self._beta_chat_url = httpx.URL(f"{self.beta_base_url}/chat/completions")
         self.limits = AccountGate(
             options.limiter,
             options.max_concurrency,
@@ -194,8 +202,18 @@ class _BaseClient:
         content = serialise(self.build_body(chat_request, stream=stream), self.era)
         tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
         ticket = self.limits.ticket(chat_request.model, sleep)
-        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps)
-        return exchange, lambda: self._build("POST", self._chat_url, options, content)
+        url, beta = self._route(chat_request.beta_features, self._chat_url, self._beta_chat_url)
+        exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps, beta)
+        return exchange, lambda: self._build("POST", url, options, content)
+
+    def _route(
+        self, features: tuple[str, ...], plain: httpx.URL, beta: httpx.URL
+    ) -> tuple[httpx.URL, BetaRoute | None]:
+        """Where a call goes: the beta URL when it uses a beta feature (a 404 there then
+        names that URL, why it was used and where it came from)."""
+        if not features:
+            return plain, None
+        return beta, (str(beta), self._beta_source, features)
 
     def _completion(self, exchange: Exchange) -> Callable[[httpx.Response], ChatCompletion]:
         tools = exchange.recovery_tools

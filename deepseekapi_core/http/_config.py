@@ -33,6 +33,14 @@ none                   none                   ``DEEPSEEKAPI_API_KEY`` with
                                               at all, the first base URL variable set or
                                               the proxy (and an error at the first request)
 =====================  =====================  ==========================================
+
+DeepSeek's beta features (strict tools, chat prefix completion, fill-in-the-middle) are served
+under another base URL (``https://api.deepseek.com/beta``). Where the proxy serves them is not
+documented, so :func:`resolve_beta_base_url` takes it from the ``beta_base_url`` argument, else
+from the beta variable of the family the endpoint came from (``DEEPSEEKAPI_BETA_BASE_URL`` or
+``DEEPSEEK_BETA_BASE_URL``), else from the base URL itself: its last path segment ``/v1``
+replaced by ``/beta``, or ``/beta`` appended. So the key goes to the beta URL only when its owner
+named it, or to the host the key already goes to.
 """
 
 from __future__ import annotations
@@ -54,7 +62,15 @@ DEEPSEEK_API_KEY_ENV_VAR = "DEEPSEEK_API_KEY"
 API_KEY_ENV_VARS = (OWN_API_KEY_ENV_VAR, DEEPSEEK_API_KEY_ENV_VAR)
 BASE_URL_ENV_VAR = "DEEPSEEKAPI_BASE_URL"
 DEEPSEEK_BASE_URL_ENV_VARS = ("DEEPSEEK_API_BASE", "DEEPSEEK_BASE_URL")
-ENV_VARS = (*API_KEY_ENV_VARS, BASE_URL_ENV_VAR, *DEEPSEEK_BASE_URL_ENV_VARS)
+BETA_BASE_URL_ENV_VAR = "DEEPSEEKAPI_BETA_BASE_URL"
+DEEPSEEK_BETA_BASE_URL_ENV_VAR = "DEEPSEEK_BETA_BASE_URL"
+ENV_VARS = (
+    *API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    *DEEPSEEK_BASE_URL_ENV_VARS,
+    BETA_BASE_URL_ENV_VAR,
+    DEEPSEEK_BETA_BASE_URL_ENV_VAR,
+)
 """Every environment variable :func:`resolve_endpoint` reads (tests clear them all)."""
 DEFAULT_BASE_URL = "https://api.deepseekapi.dev/v1"
 DEEPSEEK_DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -144,7 +160,9 @@ class InsecureBaseURLWarning(UserWarning):
     would cross the network unencrypted."""
 
 
-def check_base_url(url: str | None, *, source: str = "the base_url argument") -> None:
+def check_base_url(
+    url: str | None, *, source: str = "the base_url argument", param: str = "base_url"
+) -> None:
     """Refuse a base URL with credentials in it (``https://user:pass@host/v1``).
 
     Refused rather than moved out of the URL: httpx would send them as Basic auth in place of
@@ -163,7 +181,7 @@ def check_base_url(url: str | None, *, source: str = "the base_url argument") ->
             f"to {parsed.host!r}); a URL is shown in reprs, logs and traces, and the API key "
             "would not be sent. Remove them; pass a gateway's own credentials in "
             "default_headers instead. Nothing was sent.",
-            param="base_url",
+            param=param,
         )
 
 
@@ -221,6 +239,42 @@ def _resolve(
         return Endpoint(SecretStr(deepseek_key), _deepseek_base(env).rstrip("/"), "deepseek")
     named = _env(env, BASE_URL_ENV_VAR, *DEEPSEEK_BASE_URL_ENV_VARS) or DEFAULT_BASE_URL
     return Endpoint(None, named.rstrip("/"), "default")
+
+
+_BETA_ENV_VAR_OF: dict[Family, str] = {
+    "deepseekapi": BETA_BASE_URL_ENV_VAR,
+    "deepseek": DEEPSEEK_BETA_BASE_URL_ENV_VAR,
+}
+
+
+def resolve_beta_base_url(
+    beta_base_url: str | None, endpoint: Endpoint, *, environ: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """The base URL of the beta features and the setting it came from (for error messages).
+
+    A beta variable is read only when the endpoint came from the same family of variables: a
+    key given with an explicit ``base_url`` never follows a variable to another host.
+    """
+    if beta_base_url:
+        check_base_url(beta_base_url, source="the beta_base_url argument", param="beta_base_url")
+        return beta_base_url.rstrip("/"), "the beta_base_url argument"
+    env = os.environ if environ is None else environ
+    variable = _BETA_ENV_VAR_OF.get(endpoint.source)
+    named = env.get(variable) if variable else None
+    if variable and named:
+        source = f"the {variable} environment variable"
+        check_base_url(named, source=source, param="beta_base_url")
+        return named.rstrip("/"), source
+    return default_beta_base_url(endpoint.base_url), "the default (the base URL's /v1 as /beta)"
+
+
+def default_beta_base_url(base_url: str) -> str:
+    """``base_url`` with its last path segment ``/v1`` replaced by ``/beta`` (else ``/beta``
+    appended): DeepSeek's own layout, ``https://api.deepseek.com`` and ``.../beta``."""
+    base = base_url.rstrip("/")
+    if base.endswith("/v1"):
+        base = base[: -len("/v1")]
+    return f"{base}/beta"
 
 
 def resolve_api_key(api_key: str | SecretStr | None) -> SecretStr | None:

@@ -303,6 +303,42 @@ class NotFoundError(APIStatusError):
     hint = "Check the base URL (it should end in /v1) and the model id."
 
 
+class BetaEndpointNotFoundError(NotFoundError):
+    """404 from the beta base URL: the endpoint does not serve DeepSeek's beta features there.
+
+    ``beta_url`` is the URL tried and ``features`` what needed it; the message names the
+    setting that moves it (``beta_base_url``, ``DEEPSEEKAPI_BETA_BASE_URL``).
+    """
+
+    hint = (
+        "Point beta_base_url (or DEEPSEEKAPI_BETA_BASE_URL; DEEPSEEK_BETA_BASE_URL for "
+        "DeepSeek's own keys) at where your endpoint serves DeepSeek's beta features"
+    )
+    beta_url: str = ""
+    features: tuple[str, ...] = ()
+
+
+def beta_not_found(
+    error: APIStatusError,
+    response: httpx.Response,
+    beta_url: str,
+    source: str,
+    features: tuple[str, ...],
+) -> BetaEndpointNotFoundError:
+    """The 404 ``error`` from the beta endpoint, retold: which URL was tried, why, and where
+    that URL came from."""
+    needed = ", ".join(features) or "a beta feature"
+    message = (
+        f"Error code: 404 from the beta endpoint {beta_url} (needed for {needed}; the URL is "
+        f"{source}). {BetaEndpointNotFoundError.hint}. Nothing was generated."
+    )
+    beta = BetaEndpointNotFoundError(
+        message, response=response, body=error.body, retry_after=error.retry_after
+    )
+    beta.beta_url, beta.features = beta_url, features
+    return beta
+
+
 class UnprocessableEntityError(APIStatusError):
     """422: the body parsed but a parameter is invalid."""
 

@@ -29,6 +29,7 @@ from ._errors import (
     APITimeoutError,
     DeepSeekAPIError,
     InsufficientSystemResourceError,
+    beta_not_found,
     make_status_error,
     scrub_transport_message,
 )
@@ -43,6 +44,10 @@ _T = TypeVar("_T")
 
 STREAM_BREAKS = (httpx.RequestError, StreamEnded, InsufficientSystemResourceError)
 """What may end a stream's body early and still be retried (when nothing was delivered)."""
+
+
+BetaRoute = tuple[str, str, tuple[str, ...]]
+"""A call to the beta endpoint: its URL, where that URL came from, the features needing it."""
 
 
 class Retry:
@@ -65,6 +70,8 @@ class Exchange:
         recovery_tools: the tools offered, when a stream's leaked tool calls are recovered.
         caps: the longest whole body and stream line accepted (``max_response_bytes``,
             ``max_sse_line_bytes``).
+        beta: for a call to the beta endpoint, its URL, where that URL came from, and the
+            features that needed it (a 404 then says so).
     """
 
     __slots__ = (
@@ -72,6 +79,7 @@ class Exchange:
         "_read",
         "_response",
         "_retries",
+        "beta",
         "caps",
         "deadline",
         "doing",
@@ -88,8 +96,10 @@ class Exchange:
         ticket: Ticket,
         recovery_tools: list[ToolSpec] | None = None,
         caps: tuple[int, int] = DEFAULT_CAPS,
+        beta: BetaRoute | None = None,
     ) -> None:
         self._policy = policy
+        self.beta = beta
         self.caps = caps
         """The longest whole body and the longest stream line accepted, in bytes."""
         self._read = 0
@@ -167,11 +177,14 @@ class Exchange:
         """An error status, its body read: its typed error (with any ``Retry-After``)."""
         retry_after = parse_retry_after(response.headers)
         try:
-            return Retry(make_status_error(response, retry_after=retry_after))
+            error = make_status_error(response, retry_after=retry_after)
         except RecursionError:
             # Nested past the parser's depth: the error from the body's opening bytes, which
             # are not JSON on their own, so they are quoted as an excerpt.
-            return Retry(make_status_error(_opening(response), retry_after=retry_after))
+            error = make_status_error(_opening(response), retry_after=retry_after)
+        if self.beta is not None and response.status_code == 404:
+            error = beta_not_found(error, response, *self.beta)
+        return Retry(error)
 
     def piece(self, piece: bytes) -> bytes:
         """A piece of a body read piece by piece, passed on while the body is within its cap

@@ -62,6 +62,11 @@ class ClientOptions:
     :class:`APIResponseValidationError` instead of being buffered whole (a real reply is a few
     hundred KiB at most).
 
+    ``beta_base_url`` is where DeepSeek's beta features are served (strict tools, chat prefix
+    completion, fill-in-the-middle); by default the base URL with its ``/v1`` as ``/beta``, or
+    the family's beta variable (see :mod:`deepseekapi_core.http._config`). Only requests that
+    use a beta feature go there.
+
     ``proxy`` sends the clients' own pools through an HTTP(S) or SOCKS proxy
     (``"http://user:pass@proxy.internal:3128"``; left out of ``repr``, as it may carry
     credentials). An injected transport or HTTP client brings its own routing, so the two
@@ -71,6 +76,7 @@ class ClientOptions:
     # Left out of the generated repr: a key given as a str would be printed whole.
     api_key: str | SecretStr | None = dataclasses.field(default=None, repr=False)
     base_url: str | None = None
+    beta_base_url: str | None = None
     timeout: TimeoutSpec = None
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_policy: RetryPolicy | None = None
@@ -97,6 +103,9 @@ class ClientOptions:
         # first request (the error names the problem, never the key).
         resolve_api_key(self.api_key)
         check_base_url(self.base_url)
+        check_base_url(
+            self.beta_base_url, source="the beta_base_url argument", param="beta_base_url"
+        )
         _positive_or_none("deadline", self.deadline)
         _positive_or_none("stream_chunk_timeout", self.stream_chunk_timeout)
         for name in ("max_response_bytes", "max_sse_line_bytes"):

@@ -172,14 +172,14 @@ class Emulator:
     ) -> EmulatedResponse:
         """Answer one HTTP request. ``headers`` must allow lower-case lookups."""
         route = _route(path)
-        parsed = _parse_chat_body(body) if route == "chat" else None
+        parsed = _parse_chat_body(body) if route in _POSTED else None
         streaming = isinstance(parsed, dict) and parsed.get("stream") is True
         self._record(method, path, headers, parsed, body)
         gateway = self.faults.take(FaultStage.GATEWAY, streaming=streaming)
         response = answer_at_gateway(gateway, self._ids.trace_id)
         if response is None:
             response = self._serve_in_flight(route, method, headers, body, parsed)
-            if response.status == 200 and route == "chat":
+            if response.status == 200 and route in _POSTED:
                 alter_on_wire(response, self.faults.take(FaultStage.WIRE, streaming=streaming))
         before, between = delays(gateway)
         response.delay += before
@@ -215,7 +215,7 @@ class Emulator:
         parsed: Any,
     ) -> EmulatedResponse:
         """Serve the request, holding a slot of its key's in-flight cap until it is delivered."""
-        key = _bearer_key(headers) if route == "chat" else ""
+        key = _bearer_key(headers) if route in _POSTED else ""
         release = self.in_flight.enter(key) if key else None
         if key and release is None:
             return status_error(
@@ -244,7 +244,7 @@ class Emulator:
     ) -> EmulatedResponse:
         if route is None:
             return EmulatedResponse(404, [EMULATOR_HEADER], b"")
-        wanted = "POST" if route == "chat" else "GET"
+        wanted = "POST" if route in _POSTED else "GET"
         if method.upper() != wanted:
             return EmulatedResponse(405, [("allow", wanted), EMULATOR_HEADER], b"")
         self._authenticate(headers)
@@ -256,7 +256,7 @@ class Emulator:
             return self._json({"object": "list", "data": models})
         if route == "balance":
             return self._json(_BALANCE)
-        return self._chat(headers, body, parsed)
+        return self._chat(headers, body, parsed, beta=route == "beta chat")
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         key = _bearer_key(headers)
@@ -273,12 +273,14 @@ class Emulator:
                 )
             )
 
-    def _chat(self, headers: Mapping[str, str], body: bytes, parsed: Any) -> EmulatedResponse:
+    def _chat(
+        self, headers: Mapping[str, str], body: bytes, parsed: Any, *, beta: bool
+    ) -> EmulatedResponse:
         if "json" not in headers.get("content-type", "").lower():
             return plain_error(415, "Expected request with `Content-Type: application/json`")
         if parsed is None:
             return _syntax_error(body)
-        chat = check_chat(parsed, len(body), era=self.era, models=self._models)
+        chat = check_chat(parsed, len(body), era=self.era, models=self._models, beta=beta)
         item = self.script.take()
         if isinstance(item, ScriptedError):
             return status_error(
@@ -334,13 +336,20 @@ class Emulator:
 # Helpers
 
 
+_ROUTES = {"/chat/completions": "chat", "/models": "models", "/user/balance": "balance"}
+# DeepSeek's beta base URL serves the beta features; any other path under it is a 404.
+_BETA_ROUTES = {"/chat/completions": "beta chat", "/models": "models"}
+_POSTED = frozenset({"chat", "beta chat"})
+"""The routes that take a JSON body by POST (the others are GETs)."""
+
+
 def _route(path: str) -> str | None:
     path = path.split("?", 1)[0].rstrip("/")
-    for prefix in ("/v1", "/beta"):
-        if path.startswith(prefix + "/"):
-            path = path[len(prefix) :]
-            break
-    return {"/chat/completions": "chat", "/models": "models", "/user/balance": "balance"}.get(path)
+    if path.startswith("/beta/"):
+        return _BETA_ROUTES.get(path[len("/beta") :])
+    if path.startswith("/v1/"):
+        path = path[len("/v1") :]
+    return _ROUTES.get(path)
 
 
 def _bearer_key(headers: Mapping[str, str]) -> str:

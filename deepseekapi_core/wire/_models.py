@@ -366,6 +366,17 @@ class ChatRequest(_Request):
         return self
 
     @property
+    def beta_features(self) -> tuple[str, ...]:
+        """The beta features this request uses; any of them sends it to the beta base URL
+        (DeepSeek honours them only there: strict tools, chat prefix completion)."""
+        features: list[str] = []
+        if any(tool.function.strict for tool in self.tools or ()):
+            features.append("strict tools")
+        if self.messages[-1].prefix:
+            features.append("chat prefix completion")
+        return tuple(features)
+
+    @property
     def thinking_switch(self) -> bool | None:
         """``thinking`` as a bool, or None when the request leaves it to the model.
 

@@ -33,6 +33,10 @@ from ._support import CASSETTE_DIR, ReadableYaml, json_or_raw, scrub_request, sc
 
 REALWIRE_CASSETTES = CASSETTE_DIR / "realwire"
 REALWIRE_BASE_URL = "https://api.deepseek.com"
+REALWIRE_BETA_BASE_URL = REALWIRE_BASE_URL
+"""pydantic-ai's recordings offer tools with ``"strict": true`` at the plain URL, which answered
+200 (strict is honoured only under ``/beta``; the plain URL ignores it). Our clients send strict
+tools to the beta URL, so the replays point it where those requests were recorded."""
 """The host the recordings were made against; replays point there and never connect."""
 REPLAY_KEY = "sk-realwire0replay0key000000000"
 """The API key replays send (the recordings' own keys were scrubbed)."""

@@ -27,6 +27,7 @@ from tests.realwire_loader import Interaction, expected_stream_result, sse_paylo
 
 from ._realwire import (
     REALWIRE_BASE_URL,
+    REALWIRE_BETA_BASE_URL,
     REPLAY_KEY,
     cassette_path,
     era_of,
@@ -41,13 +42,21 @@ from .conftest import Sleeps
 def client(name: str, sleeps: Sleeps | None = None) -> DeepSeekClient:
     """A client following the wire rules of the era ``name`` was recorded in."""
     return DeepSeekClient(
-        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=sleeps or Sleeps(), era=era_of(name)
+        api_key=REPLAY_KEY,
+        base_url=REALWIRE_BASE_URL,
+        beta_base_url=REALWIRE_BETA_BASE_URL,
+        sleep=sleeps or Sleeps(),
+        era=era_of(name),
     )
 
 
 def async_client(name: str) -> AsyncDeepSeekClient:
     return AsyncDeepSeekClient(
-        api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, sleep=Sleeps().asleep(), era=era_of(name)
+        api_key=REPLAY_KEY,
+        base_url=REALWIRE_BASE_URL,
+        beta_base_url=REALWIRE_BETA_BASE_URL,
+        sleep=Sleeps().asleep(),
+        era=era_of(name),
     )
 
 

@@ -19,6 +19,7 @@ from tests.realwire_loader import Interaction, expected_stream_result
 
 from ._realwire import (
     REALWIRE_BASE_URL,
+    REALWIRE_BETA_BASE_URL,
     REPLAY_KEY,
     assert_recorded_401,
     cassette_path,
@@ -51,6 +52,7 @@ def chat_model(model: str, era: Any, policy: NoWaitPolicy | None = None) -> Chat
         era=era,
         api_key=REPLAY_KEY,
         base_url=REALWIRE_BASE_URL,
+        beta_base_url=REALWIRE_BETA_BASE_URL,
         retry_policy=policy or NoWaitPolicy(max_retries=2),
     )
 

@@ -22,6 +22,7 @@ from tests.realwire_loader import Interaction, expected_stream_result
 
 from ._realwire import (
     REALWIRE_BASE_URL,
+    REALWIRE_BETA_BASE_URL,
     REPLAY_KEY,
     assert_recorded_401,
     cassette_path,
@@ -51,7 +52,11 @@ def llm(model: str, era: Any, sleeps: Sleeps | None = None) -> DeepSeekAPI:
     """The LLM as a user of the recorded era would have it (that era's wire rules)."""
     sleeps = sleeps or Sleeps()
     instance = DeepSeekAPI(
-        model=model, api_key=REPLAY_KEY, base_url=REALWIRE_BASE_URL, era=era.value
+        model=model,
+        api_key=REPLAY_KEY,
+        base_url=REALWIRE_BASE_URL,
+        beta_base_url=REALWIRE_BETA_BASE_URL,
+        era=era.value,
     )
     instance.clients.sleep = sleeps  # retry waits recorded, never slept
     instance.clients.async_sleep = sleeps.asleep()

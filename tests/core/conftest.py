@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from deepseekapi_core.http import API_KEY_ENV_VARS, BASE_URL_ENV_VAR
+from deepseekapi_core.http._config import DEEPSEEK_BASE_URL_ENV_VARS, ENV_VARS
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's real key or base URL."""
-    for name in (*API_KEY_ENV_VARS, BASE_URL_ENV_VAR):
+    for name in (*ENV_VARS, *DEEPSEEK_BASE_URL_ENV_VARS):
         monkeypatch.delenv(name, raising=False)
 
 

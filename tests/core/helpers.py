@@ -22,6 +22,7 @@ from deepseekapi_core import (
 API_KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e1a3b5d7f9b1d"
 BASE_URL = "https://api.test.invalid/v1"
 CHAT_URL = f"{BASE_URL}/chat/completions"
+BETA_CHAT_URL = "https://api.test.invalid/beta/chat/completions"
 HELLO = [{"role": "user", "content": "Hello"}]
 
 Handler = Callable[[httpx.Request], httpx.Response]

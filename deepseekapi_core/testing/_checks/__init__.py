@@ -56,12 +56,17 @@ class ChatRequest:
     prompt_tokens: int
     images: tuple[SeenImage, ...] = ()
     """The images the model sees (V4.1 vision models), with their token counts."""
+    beta: bool = False
+    """Whether it came to the beta base URL (where strict tools and prefix completion work)."""
 
 
-def check_chat(body: object, size: int, *, era: Era, models: Collection[str]) -> ChatRequest:
-    """Check a parsed request body of ``size`` bytes as the service of ``era`` would."""
+def check_chat(
+    body: object, size: int, *, era: Era, models: Collection[str], beta: bool = False
+) -> ChatRequest:
+    """Check a parsed request body of ``size`` bytes as the service of ``era`` would, at its
+    beta base URL when ``beta``."""
     try:
-        return _check(body, era, models)
+        return _check(body, era, models, beta)
     except ShapeError as error:
         raise Rejected(
             plain_error(
@@ -72,7 +77,7 @@ def check_chat(body: object, size: int, *, era: Era, models: Collection[str]) ->
         ) from None
 
 
-def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
+def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatRequest:
     rules = ERA_RULES[era]
     request = check_shape(body, rules.content_parts)
     model: str = request["model"]
@@ -117,6 +122,7 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
             messages, tools, max_tokens, profile, sum(image.tokens for image in images)
         ),
         images=images,
+        beta=beta,
     )
 
 
