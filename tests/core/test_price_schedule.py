@@ -367,3 +367,34 @@ def test_periods_may_be_given_in_any_order() -> None:
     assert schedule.period_at(utc(2026, 6, 1)) is later
     always = PriceSchedule.always(ModelPrice(1, 1, 1))
     assert always.price_at(0) == (ModelPrice(1, 1, 1), None)
+
+
+# ----------------------------------------------------------------------------------------------
+# The emulator's clock and the totals
+
+
+def test_the_emulator_answers_at_its_clocks_time() -> None:
+    from deepseekapi_core import DeepSeekClient
+    from deepseekapi_core.testing import Emulator
+
+    emulator = Emulator()
+    emulator.clock = lambda: utc(2026, 12, 7, 2).timestamp()
+    hello = [{"role": "user", "content": "hi"}]
+    with DeepSeekClient(api_key="sk-test-clock", transport=emulator.transport()) as client:
+        reply = client.chat(model="deepseek-flash", messages=hello)
+        chunks = list(client.stream_chat(model="deepseek-flash", messages=hello))
+    assert reply.created == int(utc(2026, 12, 7, 2).timestamp())
+    assert {chunk.created for chunk in chunks} == {reply.created}
+
+
+def test_usage_totals_include_the_tool_fees() -> None:
+    from deepseekapi_core.accounting import UsageTotals
+
+    cost = PRICED_TOOLS.cost(
+        USAGE, "deepseek-flash", 0, builtin_tool_calls={"deepseek_web_search": 2}
+    )
+    assert cost is not None
+    totals = UsageTotals()
+    totals.add({"prompt_tokens": 1000}, cost.as_dict())
+    assert totals.total_cost == pytest.approx(300 / 1e6 + 2 * 0.00075)
+    assert totals.cost_by_model == {"deepseek-flash": pytest.approx(totals.total_cost)}
