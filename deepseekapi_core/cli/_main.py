@@ -221,13 +221,13 @@ def _stream_reply(
     """
     from .. import DeepSeekClient
 
-    usage: ChatCompletionChunk | None = None
+    last: ChatCompletionChunk | None = None
     with DeepSeekClient(api_key=backend.api_key, transport=backend.transport) as client:
         phase = ""
         for chunk in client.stream_chat(
             model=model, messages=[{"role": "user", "content": prompt}]
         ):
-            usage = chunk if chunk.usage is not None else usage
+            last = chunk if chunk.usage is not None else last
             delta = chunk.delta
             if delta is None:
                 continue
@@ -247,7 +247,7 @@ def _stream_reply(
                 if call.function is not None and call.function.name:
                     out(f"\ntool call: {call.function.name}")
         out("\n")
-    return usage
+    return last
 
 
 def _cost_line(model: str, last: ChatCompletionChunk | None) -> str:
