@@ -42,7 +42,6 @@ from deepseekapi_core import (
     Era,
     RequestOptions,
     RetryPolicy,
-    Usage,
     get_model_profile,
 )
 from deepseekapi_core._adapters._compose_request import OptionSource, compose_request
@@ -56,7 +55,7 @@ from deepseekapi_core._adapters._keywords import (
 from deepseekapi_core._adapters._mixins import HoldsClients
 from deepseekapi_core.accounting._limiter import ConcurrencyLimiter
 from deepseekapi_core.accounting._pricing import PriceTable
-from deepseekapi_core.accounting._totals import cost_metadata
+from deepseekapi_core.accounting._totals import AnsweredReply, reply_cost_metadata
 from deepseekapi_core.http import InvalidAPIKeyError
 from deepseekapi_core.http._config import DEFAULT_MAX_RETRIES, resolve_endpoint
 from deepseekapi_core.tools._specs import (
@@ -497,10 +496,11 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
                 return counted
         return super().get_num_tokens_from_messages(messages, tools=tools)
 
-    def _priced(self, message: BaseMessage, usage: Usage | None) -> None:
-        """Put the call's cost into ``response_metadata["cost"]`` (when the model is priced)."""
+    def _priced(self, message: BaseMessage, reply: AnsweredReply) -> None:
+        """Put the call's cost into ``response_metadata["cost"]`` (when the model is priced),
+        priced when ``reply`` was answered."""
         message.response_metadata.update(
-            cost_metadata(usage, self.model_name, self.prices, self.era)
+            reply_cost_metadata(reply, self.model_name, self.prices, self.era)
         )
 
     # ------------------------------------------------------------------------------------
@@ -560,7 +560,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
 
     def _result(self, completion: ChatCompletion) -> ChatResult:
         result = chat_result(completion, headers=self.include_response_headers)
-        self._priced(result.generations[0].message, completion.usage)
+        self._priced(result.generations[0].message, completion)
         return result
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None], /) -> dict[str, Any]:
@@ -612,7 +612,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
     def _last(self, folder: StreamFolder) -> ChatGenerationChunk:
         """The stream's last chunk: its metadata, usage and cost."""
         last = folder.last()
-        self._priced(last.message, folder.reply.usage)
+        self._priced(last.message, folder.reply)
         return last
 
     # ------------------------------------------------------------------------------------

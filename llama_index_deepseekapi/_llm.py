@@ -50,11 +50,11 @@ if TYPE_CHECKING:
         ChatRequest,
         ModelProfile,
         RequestOptions,
-        Usage,
     )
     from deepseekapi_core._adapters._holder import ClientHolder
     from deepseekapi_core._adapters._keywords import ConstructorPolicy
     from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer
+    from deepseekapi_core.accounting._totals import AnsweredReply
     from deepseekapi_core.wire import ReasoningEffort
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_core_fields:
@@ -418,13 +418,15 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             extra_body if isinstance(extra_body, Mapping) else None,
         )
 
-    def _priced(self, response: _ResponseT, usage: Usage | None) -> _ResponseT:
-        """``response`` with the call's cost in ``additional_kwargs`` once usage is known."""
-        if usage is not None:
-            from deepseekapi_core.accounting._totals import cost_metadata
+    def _priced(self, response: _ResponseT, reply: AnsweredReply) -> _ResponseT:
+        """``response`` with the call's cost in ``additional_kwargs`` once ``reply`` (a reply or
+        stream chunk) carries usage, priced when it was answered."""
+        if reply.usage is not None:
+            from deepseekapi_core.accounting._totals import reply_cost_metadata
 
             era = self._clients.options.era
-            response.additional_kwargs.update(cost_metadata(usage, self.model, self.prices, era))
+            cost = reply_cost_metadata(reply, self.model, self.prices, era)
+            response.additional_kwargs.update(cost)
         return response
 
     def _request(
@@ -452,7 +454,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         from ._messages import chat_response
 
         completion = self._clients.chat(*self._request(messages, kwargs))
-        return self._priced(chat_response(completion), completion.usage)
+        return self._priced(chat_response(completion), completion)
 
     async def _achat(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -460,7 +462,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         from ._messages import chat_response
 
         completion = await self._clients.achat(*self._request(messages, kwargs))
-        return self._priced(chat_response(completion), completion.usage)
+        return self._priced(chat_response(completion), completion)
 
     def _stream(
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
@@ -522,7 +524,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield self._priced(folder.chat(chunk), chunk.usage)
+                yield self._priced(folder.chat(chunk), chunk)
 
         return gen()
 
@@ -538,7 +540,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield self._priced(folder.chat(chunk), chunk.usage)
+                yield self._priced(folder.chat(chunk), chunk)
 
         return gen()
 
@@ -594,7 +596,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         def gen() -> CompletionResponseGen:
             folder = StreamFolder()
             for chunk in chunks:
-                yield self._priced(folder.completion(chunk), chunk.usage)
+                yield self._priced(folder.completion(chunk), chunk)
 
         return gen()
 
@@ -614,7 +616,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         async def gen() -> CompletionResponseAsyncGen:
             folder = StreamFolder()
             async for chunk in chunks:
-                yield self._priced(folder.completion(chunk), chunk.usage)
+                yield self._priced(folder.completion(chunk), chunk)
 
         return gen()
 

@@ -5,9 +5,13 @@ from ._in_process import InProcessLimiter as InProcessLimiter
 from ._in_process import default_limiter as default_limiter
 from ._preflight import ContextWindowExceededError as ContextWindowExceededError
 from ._preflight import check_context_window as check_context_window
+from ._price_defaults import DEEPSEEK_PRICES_SOURCE as DEEPSEEK_PRICES_SOURCE
+from ._price_schedule import ModelPrice as ModelPrice
+from ._price_schedule import PeakHours as PeakHours
+from ._price_schedule import PricePeriod as PricePeriod
+from ._price_schedule import PriceSchedule as PriceSchedule
 from ._pricing import PRICES_ENV_VAR as PRICES_ENV_VAR
 from ._pricing import CallCost as CallCost
-from ._pricing import ModelPrice as ModelPrice
 from ._pricing import PriceTable as PriceTable
 from ._pricing import call_cost as call_cost
 from ._pricing import default_price_table as default_price_table

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ..wire._models import Usage
     from ..wire._registry import Era
     from ._pricing import PriceTable
@@ -131,10 +133,64 @@ def cost_metadata(
     model: str,
     prices: PriceTable | Mapping[str, Any] | None,
     era: Era,
+    *,
+    answered_at: datetime | float | None = None,
+    served_model: str | None = None,
+    system_fingerprint: str | None = None,
+    builtin_tool_calls: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """``{"cost": CallCost.as_dict()}`` for a reply's metadata, or ``{}`` when the call has no
-    usage or ``model`` no price (so ``metadata.update(cost_metadata(...))`` always works)."""
+    usage or ``model`` no price (so ``metadata.update(cost_metadata(...))`` always works).
+
+    ``answered_at`` is the reply's ``created`` (unix seconds; 0 or None: now), the time the
+    price is read at; ``served_model`` and ``system_fingerprint`` are recorded beside the cost.
+    """
     from ._pricing import call_cost
 
-    cost = call_cost(usage, model, prices, era=era)
+    cost = call_cost(
+        usage,
+        model,
+        prices,
+        era=era,
+        at=answered_at or None,  # created=0 is a reply without the field
+        served_model=served_model,
+        system_fingerprint=system_fingerprint,
+        builtin_tool_calls=builtin_tool_calls,
+    )
     return {"cost": cost.as_dict()} if cost is not None else {}
+
+
+class AnsweredReply(Protocol):
+    """What a reply tells about its own cost: a ``ChatCompletion``, a ``ChatCompletionChunk``
+    or a folded stream."""
+
+    @property
+    def usage(self) -> Usage | None: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def system_fingerprint(self) -> str | None: ...
+
+
+def reply_cost_metadata(
+    reply: AnsweredReply,
+    model: str,
+    prices: PriceTable | Mapping[str, Any] | None,
+    era: Era,
+    *,
+    builtin_tool_calls: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """:func:`cost_metadata` for ``reply`` of a request that named ``model``: priced when it
+    was answered, with the model and checkpoint it names (what both adapters attach)."""
+    return cost_metadata(
+        reply.usage,
+        model,
+        prices,
+        era,
+        answered_at=reply.created,
+        served_model=reply.model,
+        system_fingerprint=reply.system_fingerprint,
+        builtin_tool_calls=builtin_tool_calls,
+    )

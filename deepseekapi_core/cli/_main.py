@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..testing import Emulator
-    from ..wire._models import Usage
+    from ..wire._models import ChatCompletionChunk
 
 
 _EMULATOR_KEY = "sk-emulator"
@@ -214,20 +214,20 @@ def _backend(force_emulator: bool, notice: Callable[[str], None]) -> _Backend:
 
 def _stream_reply(
     backend: _Backend, model: str, prompt: str, out: _Output, *, indent: str = ""
-) -> Usage | None:
+) -> ChatCompletionChunk | None:
     """Stream one reply through the core client, reasoning apart from the answer.
 
-    Returns the reply's usage (the service sends it on the last chunk).
+    Returns the chunk with the reply's usage (the service sends it on the last chunk).
     """
     from .. import DeepSeekClient
 
-    usage: Usage | None = None
+    last: ChatCompletionChunk | None = None
     with DeepSeekClient(api_key=backend.api_key, transport=backend.transport) as client:
         phase = ""
         for chunk in client.stream_chat(
             model=model, messages=[{"role": "user", "content": prompt}]
         ):
-            usage = chunk.usage or usage
+            last = chunk if chunk.usage is not None else last
             delta = chunk.delta
             if delta is None:
                 continue
@@ -247,17 +247,25 @@ def _stream_reply(
                 if call.function is not None and call.function.name:
                     out(f"\ntool call: {call.function.name}")
         out("\n")
-    return usage
+    return last
 
 
-def _cost_line(model: str, usage: Usage | None) -> str:
-    """What the call used and cost, by the price table (``DEEPSEEKAPI_PRICES`` or DeepSeek's)."""
+def _cost_line(model: str, last: ChatCompletionChunk | None) -> str:
+    """What the call used and cost, by the price table (``DEEPSEEKAPI_PRICES`` or DeepSeek's)
+    at the time the reply was answered."""
     from ..accounting._pricing import call_cost
 
-    if usage is None:
+    usage = last.usage if last is not None else None
+    if last is None or usage is None:
         return f"{model}: the service reported no usage, so no cost"
     tokens = f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
-    cost = call_cost(usage, model)
+    cost = call_cost(
+        usage,
+        model,
+        at=last.created or None,
+        served_model=last.model,
+        system_fingerprint=last.system_fingerprint,
+    )
     if cost is None:
         return f"{model}: {tokens}; no price known for {model} (set DEEPSEEKAPI_PRICES)"
     return f"{model}: {tokens}; {cost.summary()}"

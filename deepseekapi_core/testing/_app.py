@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..wire._registry import DEFAULT_ERA, Era, known_model_ids, listed_model_ids
@@ -103,6 +103,9 @@ class Emulator:
         self.record_requests = record_requests
         self.script = Script()
         """Replies to hand out before generated ones (see :class:`Script`)."""
+        self.clock: Callable[[], float] = time.time
+        """The service's clock (unix seconds): replies say they were answered (``created``)
+        at its time, so a test may answer at a chosen hour and date."""
         self.faults = Faults(seed=seed)
         """Faults to inject (see :class:`Faults`)."""
         self.requests: list[RecordedRequest] = []
@@ -307,7 +310,7 @@ class Emulator:
     def _render(self, chat: ChatRequest, reply: Reply) -> EmulatedResponse:
         envelope = Envelope(
             completion_id=self._ids.completion_id(),
-            created=int(time.time()),
+            created=int(self.clock()),
             model=chat.response_model,
             fingerprint=self._fingerprint,
             trace_id=self._ids.trace_id(),

@@ -17,15 +17,16 @@ from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.node_parser import SentenceSplitter
 
 from deepseekapi_core.accounting._tokenizer import count_prompt_tokens, get_tokenizer
+from deepseekapi_core.testing import Emulator
 from llama_index_deepseekapi import DeepSeekAPI, DeepSeekCostHandler, deepseek_tokenizer
-from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE
+from tests.tokens.figures import CACHE_HIT_COST, CACHE_HIT_USAGE, V4_ERA_CREATED
 
 from .conftest import API_KEY
 
 REPLY = {
     "id": "c1",
     "object": "chat.completion",
-    "created": 0,
+    "created": V4_ERA_CREATED,  # CACHE_HIT_COST is the V4 era's flat price
     "model": "deepseek-v4-flash",
     "choices": [
         {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
@@ -110,8 +111,9 @@ def test_the_proxys_own_prices() -> None:
 
 
 def test_streamed_replies_carry_the_cost_at_the_end(
-    make_llm: Callable[..., DeepSeekAPI],
+    make_llm: Callable[..., DeepSeekAPI], emulator: Emulator
 ) -> None:
+    emulator.clock = lambda: V4_ERA_CREATED  # answered in the V4 era, at its flat prices
     responses = list(make_llm().stream_chat([ChatMessage(role="user", content="hello")]))
     assert "cost" in responses[-1].additional_kwargs
     assert all("cost" not in r.additional_kwargs for r in responses[:-2])

@@ -15,6 +15,9 @@ CACHE_HIT_USAGE: dict[str, Any] = {
     "prompt_cache_miss_tokens": 104,
     "completion_tokens_details": {"reasoning_tokens": 200},
 }
+# A time in the V4 era, before peak hours (2026-06-08 18:45:43 UTC): the ``created`` of the
+# adapters' recorded-style replies, at which CACHE_HIT_COST is the price.
+V4_ERA_CREATED = 1780944343
 # By hand, V4 Flash ($0.0028 hit, $0.14 miss, $0.28 output per 1M tokens):
 # 896 x 0.0028 + 104 x 0.14 + 300 x 0.28 = 2.5088 + 14.56 + 84 = 101.0688 per million tokens.
 CACHE_HIT_COST = 101.0688e-6

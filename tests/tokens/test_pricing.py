@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from deepseekapi_core import InvalidRequestError, Usage
@@ -18,10 +20,12 @@ from tests.tokens import figures
 
 # A cache-hit call as the service reports it.
 CACHE_HIT_USAGE = Usage.model_validate(figures.CACHE_HIT_USAGE)
+# The hand-worked figures below are the V4 era's flat prices.
+V4 = figures.V4_ERA_CREATED
 
 
 def test_a_cache_hit_call_on_the_default_prices() -> None:
-    cost = call_cost(CACHE_HIT_USAGE, "deepseek-reasoner")
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-reasoner", at=V4)
     assert cost is not None
     # By hand, V4 Flash at $0.0028 / $0.14 / $0.28 per million tokens:
     #   896 x 0.0028 / 1e6 = 0.0000025088   (cache hits)
@@ -40,8 +44,8 @@ def test_a_cache_hit_call_on_the_default_prices() -> None:
 
 
 def test_pro_costs_more_than_flash_for_the_same_usage() -> None:
-    flash = call_cost(CACHE_HIT_USAGE, "deepseek-v4-flash")
-    pro = call_cost(CACHE_HIT_USAGE, "deepseek-v4-pro")
+    flash = call_cost(CACHE_HIT_USAGE, "deepseek-v4-flash", at=V4)
+    pro = call_cost(CACHE_HIT_USAGE, "deepseek-v4-pro", at=V4)
     assert flash is not None and pro is not None
     # 896 x 0.003625 + 104 x 0.435 + 300 x 0.87 = 3.248 + 45.24 + 261 = 309.488 per million
     assert pro.total_cost == pytest.approx(309.488e-6, abs=1e-15)
@@ -57,7 +61,7 @@ def test_usage_with_only_openai_style_cached_tokens() -> None:
             "prompt_tokens_details": {"cached_tokens": 384},
         }
     )
-    cost = call_cost(usage, "deepseek-chat")
+    cost = call_cost(usage, "deepseek-chat", at=V4)
     assert cost is not None
     assert (cost.input_cache_hit_tokens, cost.input_cache_miss_tokens) == (384, 116)
     assert cost.total_cost == pytest.approx((384 * 0.0028 + 116 * 0.14 + 10 * 0.28) / 1e6)
@@ -73,16 +77,20 @@ def test_every_current_model_has_a_default_price() -> None:
 
 
 def test_the_v3_2_era_has_its_own_prices() -> None:
-    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", era=Era.V3_2)
+    in_v3_2 = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", era=Era.V3_2, at=in_v3_2)
     assert cost is not None
     # 896 x 0.028 + 104 x 0.28 + 300 x 0.42 = 25.088 + 29.12 + 126 = 180.208 per million
     assert cost.total_cost == pytest.approx(180.208e-6, abs=1e-15)
-    assert default_price_table(Era.R1).price_of("deepseek-chat") is None
+    # The era does not pick the prices: the time does (one dated table for every era).
+    assert default_price_table(Era.R1) is default_price_table(Era.V4_1)
+    before_any = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert default_price_table().price_of("deepseek-chat", before_any) is None
 
 
 def test_the_proxys_own_prices_by_argument() -> None:
     table = PriceTable(prices={"deepseek-chat": ModelPrice(1.0, 2.0, 3.0)}, currency="EUR")
-    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", table)
+    cost = call_cost(CACHE_HIT_USAGE, "deepseek-chat", table)  # a flat price: at any time
     assert cost is not None
     assert cost.total_cost == pytest.approx((896 * 1 + 104 * 2 + 300 * 3) / 1e6)
     assert cost.currency == "EUR" and cost.summary().startswith("cost EUR 0.002004 ")

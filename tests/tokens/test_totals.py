@@ -28,7 +28,7 @@ COUNTS = {
 
 
 def _cost(model: str = "deepseek-reasoner") -> dict[str, Any]:
-    cost = call_cost(CACHE_HIT_USAGE, model)
+    cost = call_cost(CACHE_HIT_USAGE, model, at=figures.V4_ERA_CREATED)
     assert cost is not None
     return cost.as_dict()
 
@@ -111,7 +111,10 @@ def test_add_usage_counts_sums_numbers_and_merges_nested_usage() -> None:
 
 
 def test_cost_metadata_is_the_cost_dict_or_nothing() -> None:
-    assert cost_metadata(CACHE_HIT_USAGE, "deepseek-reasoner", None, Era.V4) == {"cost": _cost()}
+    v4 = figures.V4_ERA_CREATED
+    assert cost_metadata(CACHE_HIT_USAGE, "deepseek-reasoner", None, Era.V4, answered_at=v4) == {
+        "cost": _cost()
+    }
     assert cost_metadata(None, "deepseek-reasoner", None, Era.V4) == {}
     assert cost_metadata(CACHE_HIT_USAGE, "someone-elses-model", None, Era.V4) == {}
     custom = cost_metadata(
