@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -204,6 +205,11 @@ class ChatMessage(_Request):
                 raise ValueError(
                     f"reasoning_content is only allowed on assistant messages, not {self.role}"
                 )
+            if self.prefix:
+                raise ValueError(
+                    "prefix=True is only allowed on an assistant message (the one the model "
+                    f"continues), not on a {self.role} message"
+                )
             if self.content is None:
                 raise ValueError(f"a {self.role} message needs content")
         elif self.content is None and not self.tool_calls:
@@ -304,9 +310,12 @@ class ChatRequest(_Request):
     reasoning replay, ``stream`` set by the method called).
     """
 
-    NON_WIRE_FIELDS: ClassVar[frozenset[str]] = frozenset({"extra_body", "allow_dropped_images"})
+    NON_WIRE_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"extra_body", "allow_dropped_images", "prefix"}
+    )
     """Fields that steer how the request is built and are never sent under their own name:
-    ``extra_body`` (merged into the body as it is) and ``allow_dropped_images``."""
+    ``extra_body`` (merged into the body as it is), ``allow_dropped_images`` and ``prefix``
+    (applied to the messages)."""
 
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
@@ -333,6 +342,51 @@ class ChatRequest(_Request):
 
     Not a wire field. Without it such a request is refused before sending, because the reply
     would come back as if the model had seen the image."""
+    prefix: bool | str | None = None
+    """Chat prefix completion (beta): the model continues an assistant message.
+
+    ``True`` marks the last message, which must be an assistant message, with the wire's
+    ``"prefix": true``; a string appends ``{"role": "assistant", "content": <it>, "prefix":
+    true}``. Not a wire field: it is applied to :attr:`messages` when the request is validated
+    (a message may also carry ``prefix=True`` itself). Such a request goes to the beta base URL,
+    and the reply's content is the continuation only, without the prefix."""
+
+    @field_validator("messages")
+    @classmethod
+    def _check_prefix_position(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        for index, message in enumerate(messages[:-1]):
+            if message.prefix:
+                raise ValueError(
+                    f"messages[{index}] has prefix=True but is not the last message; only the "
+                    "last message (an assistant message) can be continued"
+                )
+        return messages
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, prefix: bool | str | None, info: ValidationInfo) -> bool | str | None:
+        messages: list[ChatMessage] | None = info.data.get("messages")
+        if not prefix or not messages:  # no messages: their own error is reported
+            if prefix == "":
+                raise ValueError(
+                    "the prefix text is empty; pass the text the reply starts with, or "
+                    "prefix=True to continue the last assistant message"
+                )
+            return prefix
+        last = messages[-1]
+        if prefix is True and last.role != "assistant":
+            raise ValueError(
+                f"prefix=True continues the last message, and messages[{len(messages) - 1}] is "
+                f"a {last.role} message; end the messages with the assistant text to continue, "
+                "or pass that text as prefix='...'"
+            )
+        if isinstance(prefix, str) and last.role == "assistant" and last.prefix:
+            if last.content != prefix:
+                raise ValueError(
+                    f"prefix={_short(prefix)} adds an assistant message to continue, but "
+                    f"messages[{len(messages) - 1}] already is one; pass one or the other"
+                )
+        return prefix
 
     @field_validator("extra_body")
     @classmethod
@@ -363,6 +417,8 @@ class ChatRequest(_Request):
                     raise ValueError(f"two tools are named {tool.function.name!r}")
                 seen.add(tool.function.name)
         _check_tool_call_ids(self.messages)
+        if self.prefix:
+            self.messages = _with_prefix(self.messages, self.prefix)
         return self
 
     @property
@@ -415,6 +471,24 @@ def json_problem(value: object, path: str) -> str | None:
         return None
     hint = " (use a list)" if isinstance(value, (set, frozenset)) else ""
     return f"{path} is a {type(value).__name__}, which JSON cannot carry{hint}"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _with_prefix(messages: list[ChatMessage], prefix: bool | str) -> list[ChatMessage]:
+    """The messages with ``prefix`` applied: the last one marked (a copy: the caller's message
+    objects are never changed), or the prefix text appended. Applying it twice changes
+    nothing, so a request validated again from its own dump stays the same."""
+    last = messages[-1]
+    if prefix is True:
+        if last.prefix:
+            return messages
+        return [*messages[:-1], last.model_copy(update={"prefix": True})]
+    if last.role == "assistant" and last.prefix and last.content == prefix:
+        return messages
+    return [*messages, ChatMessage(role="assistant", content=prefix, prefix=True)]
 
 
 def _check_tool_call_ids(messages: list[ChatMessage]) -> None:
