@@ -380,12 +380,11 @@ class ChatRequest(_Request):
                 f"a {last.role} message; end the messages with the assistant text to continue, "
                 "or pass that text as prefix='...'"
             )
-        if isinstance(prefix, str) and last.role == "assistant" and last.prefix:
-            if last.content != prefix:
-                raise ValueError(
-                    f"prefix={_short(prefix)} adds an assistant message to continue, but "
-                    f"messages[{len(messages) - 1}] already is one; pass one or the other"
-                )
+        if isinstance(prefix, str) and last.prefix and last.content != prefix:
+            raise ValueError(
+                f"prefix={_short(prefix)} adds an assistant message to continue, but "
+                f"messages[{len(messages) - 1}] already is one; pass one or the other"
+            )
         return prefix
 
     @field_validator("extra_body")
@@ -482,7 +481,7 @@ def _with_prefix(messages: list[ChatMessage], prefix: bool | str) -> list[ChatMe
     objects are never changed), or the prefix text appended. Applying it twice changes
     nothing, so a request validated again from its own dump stays the same."""
     last = messages[-1]
-    if prefix is True:
+    if isinstance(prefix, bool):  # True: the caller passes no False here
         if last.prefix:
             return messages
         return [*messages[:-1], last.model_copy(update={"prefix": True})]
