@@ -116,7 +116,10 @@ def _label(chat: ChatRequest) -> str:
 def _continuation(chat: ChatRequest, prefix: str, user_text: str) -> str:
     """What a prefix completion adds after ``prefix`` (the reply holds only this, as the
     service's does). A prefix that opens a code fence gets a line of code and the closing
-    fence, so ``stop=["```"]`` ends the reply there, as in DeepSeek's guide."""
+    fence, so ``stop=["```"]`` ends the reply there, as in DeepSeek's guide. An empty prefix
+    (only a chain of thought to continue) gets the ordinary answer."""
+    if not prefix.strip():
+        return _answer(chat, user_text)
     if prefix.count("```") % 2 == 1:
         return (
             f"# {_label(chat)} code for: {snippet(user_text, 120)}\n```\n"
