@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from ._prefix import prefix_position_problem, prefix_problem, with_prefix
+
 Role = Literal["system", "user", "assistant", "tool"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 """Values the service documents; ``none`` means thinking off, the others are mapped onto the
@@ -354,37 +356,17 @@ class ChatRequest(_Request):
     @field_validator("messages")
     @classmethod
     def _check_prefix_position(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
-        for index, message in enumerate(messages[:-1]):
-            if message.prefix:
-                raise ValueError(
-                    f"messages[{index}] has prefix=True but is not the last message; only the "
-                    "last message (an assistant message) can be continued"
-                )
+        problem = prefix_position_problem(messages)
+        if problem is not None:
+            raise ValueError(problem)
         return messages
 
     @field_validator("prefix")
     @classmethod
     def _check_prefix(cls, prefix: bool | str | None, info: ValidationInfo) -> bool | str | None:
-        messages: list[ChatMessage] | None = info.data.get("messages")
-        if not prefix or not messages:  # no messages: their own error is reported
-            if prefix == "":
-                raise ValueError(
-                    "the prefix text is empty; pass the text the reply starts with, or "
-                    "prefix=True to continue the last assistant message"
-                )
-            return prefix
-        last = messages[-1]
-        if prefix is True and last.role != "assistant":
-            raise ValueError(
-                f"prefix=True continues the last message, and messages[{len(messages) - 1}] is "
-                f"a {last.role} message; end the messages with the assistant text to continue, "
-                "or pass that text as prefix='...'"
-            )
-        if isinstance(prefix, str) and last.prefix and last.content != prefix:
-            raise ValueError(
-                f"prefix={_short(prefix)} adds an assistant message to continue, but "
-                f"messages[{len(messages) - 1}] already is one; pass one or the other"
-            )
+        problem = prefix_problem(prefix, info.data.get("messages"))
+        if problem is not None:
+            raise ValueError(problem)
         return prefix
 
     @field_validator("extra_body")
@@ -417,7 +399,7 @@ class ChatRequest(_Request):
                 seen.add(tool.function.name)
         _check_tool_call_ids(self.messages)
         if self.prefix:
-            self.messages = _with_prefix(self.messages, self.prefix)
+            self.messages = with_prefix(self.messages, self.prefix)
         return self
 
     @property
@@ -470,24 +452,6 @@ def json_problem(value: object, path: str) -> str | None:
         return None
     hint = " (use a list)" if isinstance(value, (set, frozenset)) else ""
     return f"{path} is a {type(value).__name__}, which JSON cannot carry{hint}"
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
-
-
-def _with_prefix(messages: list[ChatMessage], prefix: bool | str) -> list[ChatMessage]:
-    """The messages with ``prefix`` applied: the last one marked (a copy: the caller's message
-    objects are never changed), or the prefix text appended. Applying it twice changes
-    nothing, so a request validated again from its own dump stays the same."""
-    last = messages[-1]
-    if isinstance(prefix, bool):  # True: the caller passes no False here
-        if last.prefix:
-            return messages
-        return [*messages[:-1], last.model_copy(update={"prefix": True})]
-    if last.role == "assistant" and last.prefix and last.content == prefix:
-        return messages
-    return [*messages, ChatMessage(role="assistant", content=prefix, prefix=True)]
 
 
 def _check_tool_call_ids(messages: list[ChatMessage]) -> None:
