@@ -2,7 +2,9 @@
 
 Outbound: LangChain ``BaseMessage`` objects become :class:`deepseekapi_core.ChatMessage`. An
 assistant message always carries its ``reasoning_content`` into the core, which decides, by the
-service's rules, whether it is sent back (see ``deepseekapi_core.build_request_body``).
+service's rules, whether it is sent back (see ``deepseekapi_core.build_request_body``). A final
+``AIMessage`` with ``additional_kwargs={"prefix": True}`` is the text the model continues (chat
+prefix completion, as with ``ChatMistralAI``); the reply holds the continuation only.
 
 Inbound: a :class:`deepseekapi_core.ChatCompletion` becomes an ``AIMessage`` and each
 :class:`deepseekapi_core.ChatCompletionChunk` an ``AIMessageChunk``. Reasoning goes to
@@ -99,6 +101,7 @@ def to_core_message(message: BaseMessage, index: int = 0) -> ChatMessage:
                 where,
                 role="assistant",
                 content=join_text_parts(message.content, where=where, skip=SKIPPED_BLOCK_TYPES),
+                prefix=message.additional_kwargs.get("prefix"),
             )
         return _plain(role, message, where)
     raise InvalidRequestError(
@@ -139,6 +142,8 @@ def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
         reasoning_content=reasoning_from(
             reasoning_block_texts(blocks), message.additional_kwargs.get("reasoning_content")
         ),
+        # Chat prefix completion: ChatMistralAI's spelling, additional_kwargs={"prefix": True}.
+        prefix=message.additional_kwargs.get("prefix"),
     )
 
 

@@ -85,7 +85,8 @@ def to_core_messages(messages: Sequence[LIChatMessage]) -> list[ChatMessage]:
 
     An assistant message keeps its reasoning (thinking blocks, else
     ``additional_kwargs["reasoning_content"]``) and its tool calls (the exact argument strings of
-    ``additional_kwargs["tool_calls"]`` when present, else its tool-call blocks).
+    ``additional_kwargs["tool_calls"]`` when present, else its tool-call blocks);
+    ``additional_kwargs={"prefix": True}`` on the last one asks the model to continue it.
     """
     return [_to_core(message, index) for index, message in enumerate(messages)]
 
@@ -124,6 +125,8 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
             name=extra.get("name"),
             tool_calls=tool_calls or None,
             reasoning_content=reasoning_from(thoughts, extra.get("reasoning_content")),
+            # Chat prefix completion: the message the model continues.
+            prefix=extra.get("prefix"),
         )
     if role == "tool":
         return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))

@@ -77,9 +77,14 @@ def compose(chat: ChatRequest, call_id: CallIds) -> Reply:
         content = ""
     elif messages[-1]["role"] == "tool":
         content = _tool_summary(chat)
+    elif chat.continued is not None:
+        content = _continuation(chat, content_text(chat.continued.get("content")), user_text)
     else:
         content = _answer(chat, user_text)
     reasoning = _reasoning(user_text, calls, messages) if chat.thinking else None
+    if reasoning is not None and chat.continued is not None:
+        given = chat.continued.get("reasoning_content")
+        reasoning = _continued_reasoning(given, user_text) or reasoning
     return Reply(content, reasoning, calls, "tool_calls" if calls else "stop")
 
 
@@ -106,6 +111,30 @@ def limit(reply: Reply, chat: ChatRequest) -> Reply:
 
 def _label(chat: ChatRequest) -> str:
     return f"[emulated {chat.response_model}]"
+
+
+def _continuation(chat: ChatRequest, prefix: str, user_text: str) -> str:
+    """What a prefix completion adds after ``prefix`` (the reply holds only this, as the
+    service's does). A prefix that opens a code fence gets a line of code and the closing
+    fence, so ``stop=["```"]`` ends the reply there, as in DeepSeek's guide. An empty prefix
+    (only a chain of thought to continue) gets the ordinary answer."""
+    if not prefix.strip():
+        return _answer(chat, user_text)
+    if prefix.count("```") % 2 == 1:
+        return (
+            f"# {_label(chat)} code for: {snippet(user_text, 120)}\n```\n"
+            f"{_label(chat)} That is the code."
+        )
+    return f" {_label(chat)} ...continuing {snippet(prefix[-60:], 60)!r} for: {snippet(user_text)}"
+
+
+def _continued_reasoning(given: object, user_text: str) -> str | None:
+    """The reasoning of a prefix completion whose continued message carries a CoT prefix: it
+    goes on from that text (None: no CoT prefix was given)."""
+    if not isinstance(given, str) or not given:
+        return None
+    tail = snippet(given[-60:], 60)
+    return f" [emulated reasoning] ...continuing {tail!r} for: {snippet(user_text, 200)}"
 
 
 def _calls_a_tool(chat: ChatRequest) -> bool:

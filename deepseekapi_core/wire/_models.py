@@ -16,9 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from ._prefix import prefix_position_problem, prefix_problem, with_prefix
 
 Role = Literal["system", "user", "assistant", "tool"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
@@ -204,6 +207,11 @@ class ChatMessage(_Request):
                 raise ValueError(
                     f"reasoning_content is only allowed on assistant messages, not {self.role}"
                 )
+            if self.prefix:
+                raise ValueError(
+                    "prefix=True is only allowed on an assistant message (the one the model "
+                    f"continues), not on a {self.role} message"
+                )
             if self.content is None:
                 raise ValueError(f"a {self.role} message needs content")
         elif self.content is None and not self.tool_calls:
@@ -304,9 +312,12 @@ class ChatRequest(_Request):
     reasoning replay, ``stream`` set by the method called).
     """
 
-    NON_WIRE_FIELDS: ClassVar[frozenset[str]] = frozenset({"extra_body", "allow_dropped_images"})
+    NON_WIRE_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"extra_body", "allow_dropped_images", "prefix"}
+    )
     """Fields that steer how the request is built and are never sent under their own name:
-    ``extra_body`` (merged into the body as it is) and ``allow_dropped_images``."""
+    ``extra_body`` (merged into the body as it is), ``allow_dropped_images`` and ``prefix``
+    (applied to the messages)."""
 
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
@@ -333,6 +344,30 @@ class ChatRequest(_Request):
 
     Not a wire field. Without it such a request is refused before sending, because the reply
     would come back as if the model had seen the image."""
+    prefix: bool | str | None = None
+    """Chat prefix completion (beta): the model continues an assistant message.
+
+    ``True`` marks the last message, which must be an assistant message, with the wire's
+    ``"prefix": true``; a string appends ``{"role": "assistant", "content": <it>, "prefix":
+    true}``. Not a wire field: it is applied to :attr:`messages` when the request is validated
+    (a message may also carry ``prefix=True`` itself). Such a request goes to the beta base URL,
+    and the reply's content is the continuation only, without the prefix."""
+
+    @field_validator("messages")
+    @classmethod
+    def _check_prefix_position(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        problem = prefix_position_problem(messages)
+        if problem is not None:
+            raise ValueError(problem)
+        return messages
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, prefix: bool | str | None, info: ValidationInfo) -> bool | str | None:
+        problem = prefix_problem(prefix, info.data.get("messages"))
+        if problem is not None:
+            raise ValueError(problem)
+        return prefix
 
     @field_validator("extra_body")
     @classmethod
@@ -363,6 +398,8 @@ class ChatRequest(_Request):
                     raise ValueError(f"two tools are named {tool.function.name!r}")
                 seen.add(tool.function.name)
         _check_tool_call_ids(self.messages)
+        if self.prefix:
+            self.messages = with_prefix(self.messages, self.prefix)
         return self
 
     @property

@@ -2,7 +2,8 @@
 
 The reasoner rules live here, once, for the clients and both adapters:
 
-* ``reasoning_content`` of earlier assistant turns. The R1 and V3.1 reasoners answer 400 when it
+* ``reasoning_content`` of earlier assistant turns (the message a prefix completion continues
+  is apart: see :func:`_prefix_reasoning`). The R1 and V3.1 reasoners answer 400 when it
   is present in the input; V3.2 and V4 answer 400 when a thinking-mode tool-call turn comes back
   *without* it (and, since 2026-09, when any turn of a request with tools lacks it). So in
   ``"auto"`` mode it is sent back exactly when the request runs in thinking mode, uses tools and
@@ -155,7 +156,10 @@ def prepare_messages(
     wire_messages: list[dict[str, Any]] = []
     for index, message in enumerate(messages):
         wire = message.to_wire()
-        if message.role == "assistant":
+        if message.prefix:
+            # The message the model continues: its reasoning is the CoT prefix, not a replay.
+            _prefix_reasoning(wire, thinking=thinking)
+        elif message.role == "assistant":
             if not send_back:
                 wire.pop("reasoning_content", None)
             elif message.reasoning_content is None:
@@ -163,6 +167,20 @@ def prepare_messages(
                 wire["reasoning_content"] = ""
         wire_messages.append(wire)
     return wire_messages
+
+
+def _prefix_reasoning(wire: dict[str, Any], *, thinking: bool) -> None:
+    """The continued message keeps its ``reasoning_content`` in thinking mode, where the
+    service takes it as the start of the chain of thought (in every era: even R1, which
+    refuses reasoning in other input messages); without thinking it has no effect and is
+    dropped with a warning. It is never filled in: an empty one would be a CoT prefix too."""
+    if thinking or wire.get("reasoning_content") is None:
+        return
+    del wire["reasoning_content"]
+    _warn_ignored(
+        "reasoning_content on the prefix message continues a chain of thought, which only "
+        "thinking mode has; not sent (turn thinking on to continue the reasoning)"
+    )
 
 
 def build_request_body(

@@ -82,6 +82,7 @@ SAMPLES: dict[str, Sample] = {
     "safety_check": Sample({"level": "high"}),
     "extra_body": Sample({"vendor_flag": 1}),
     "allow_dropped_images": Sample(True),
+    "prefix": Sample("```python\n"),
 }
 """One sample per field of ``ChatRequest``: a new field fails the tests until it has one."""
 

@@ -6,6 +6,7 @@
 - :mod:`.ranges`: values out of range (400);
 - :mod:`.tools`: tool definitions, ``tool_choice`` and the order of tool messages (400);
 - :mod:`.eras`: what differs by era and thinking mode (switches, reasoning replay, aliases);
+- :mod:`.prefix`: the message a chat prefix completion continues (beta);
 - :mod:`.context`: prompt tokens and the context window.
 
 :func:`check_chat` runs them and returns the :class:`ChatRequest` the reply is built from,
@@ -30,6 +31,7 @@ from .._wire import plain_error
 from .context import check_context_length
 from .eras import ERA_RULES, check_mode, check_switches
 from .errors import Rejected, ShapeError, bad_request
+from .prefix import continued_message
 from .ranges import check_ranges, stop_sequences
 from .shape import check_shape, is_json_mode
 from .tools import check_tool_sequence, check_tools
@@ -58,6 +60,9 @@ class ChatRequest:
     """The images the model sees (V4.1 vision models), with their token counts."""
     beta: bool = False
     """Whether it came to the beta base URL (where strict tools and prefix completion work)."""
+    continued: dict[str, Any] | None = None
+    """The assistant message a chat prefix completion continues (beta only; see
+    :mod:`.prefix`)."""
 
 
 def check_chat(
@@ -95,7 +100,8 @@ def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatR
     check_ranges(request, profile)
     tools = check_tools(request.get("tools"), request.get("tool_choice"))
     check_tool_sequence(messages)
-    mode = check_mode(request, era, profile, thinking_switch, tools)
+    continued = continued_message(messages, beta=beta)
+    mode = check_mode(request, era, profile, thinking_switch, tools, continued=continued)
     try:
         images = tuple(inspect_request_images(messages, profile, era))
     except ImageRejected as refusal:
@@ -123,6 +129,7 @@ def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatR
         ),
         images=images,
         beta=beta,
+        continued=continued,
     )
 
 

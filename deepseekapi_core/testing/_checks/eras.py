@@ -117,8 +117,11 @@ def check_mode(
     profile: ModelProfile,
     thinking_switch: bool | None,
     tools: list[dict[str, Any]],
+    *,
+    continued: Mapping[str, Any] | None = None,
 ) -> Mode:
-    """Thinking or not, and what the model and the era refuse in that mode."""
+    """Thinking or not, and what the model and the era refuse in that mode (``continued``: the
+    message a prefix completion continues, whose reasoning is a CoT prefix, not a replay)."""
     model: str = body["model"]
     thinks = profile.thinks(thinking_switch)
     response_model = model
@@ -133,7 +136,8 @@ def check_mode(
     rules = ERA_RULES[era]
     if thinks:
         _check_thinking_parameters(body, era, rules)
-    _check_reasoning_in_input(body["messages"], era, thinks)
+    messages = body["messages"]
+    _check_reasoning_in_input(messages[:-1] if continued else messages, era, thinks)
     return Mode(thinks, rules.answered_as.get(model, response_model))
 
 
