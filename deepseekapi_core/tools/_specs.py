@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError, create_model
 from ..http._errors import InvalidRequestError
 from ..wire._models import NamedToolChoice, ToolSpec
 from ..wire._registry import DEFAULT_ERA, Era, ModelProfile, get_model_profile
+from ._strict import strict_tool
 
 ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
 """The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
@@ -23,12 +24,14 @@ def tool_spec_from(
     tool: ToolSpec | Mapping[str, Any] | type[BaseModel] | Callable[..., Any],
 ) -> ToolSpec:
     """A :class:`ToolSpec` from an OpenAI-style dict, a bare function dict, a pydantic model
-    class or a typed Python function (its docstring becomes the description).
+    class or a typed Python function (its docstring becomes the description); a function
+    marked ``"strict": true`` gets its schema closed (see :mod:`._strict`).
 
-    Raises :class:`InvalidRequestError` naming what is wrong with the tool.
+    Raises :class:`InvalidRequestError` naming what is wrong with the tool
+    (:class:`~deepseekapi_core.http.StrictSchemaError` for a part strict mode cannot take).
     """
     if isinstance(tool, ToolSpec):
-        return tool
+        return strict_tool(tool)
     if isinstance(tool, Mapping):
         spec: Mapping[str, Any] = tool
         if "function" in spec:
@@ -54,14 +57,17 @@ def tool_spec_from(
 def tool_specs_from(
     tools: object,
     *,
-    strict: bool = False,
+    strict: bool | None = None,
     convert: Callable[[Any], Any] | None = None,
 ) -> list[ToolSpec]:
     """Core tool specs for a list of tools in any form :func:`tool_spec_from` takes.
 
     ``convert`` is the framework's own conversion, applied to each tool first (its
     ``ValueError``/``TypeError`` is raised as :class:`InvalidRequestError` naming the tool);
-    ``strict`` marks every function strict (the service honours it on its beta URL).
+    ``strict`` (when not None) is set on every function that does not say itself (the
+    service honours strict functions on its beta URL). A strict function's schema is closed
+    by :func:`~deepseekapi_core.tools._strict.strict_schema`, or refused with
+    :class:`~deepseekapi_core.http.StrictSchemaError` naming the tool and the part.
     """
     if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
         raise InvalidRequestError(
@@ -77,11 +83,11 @@ def tool_specs_from(
                     f"cannot make a tool from {tool!r}: {exc}", param="tools"
                 ) from None
         spec = tool_spec_from(tool)
-        if strict:
+        if strict is not None and spec.function.strict is None:
             spec = spec.model_copy(
-                update={"function": spec.function.model_copy(update={"strict": True})}
+                update={"function": spec.function.model_copy(update={"strict": strict})}
             )
-        specs.append(spec)
+        specs.append(strict_tool(spec))
     return specs
 
 
@@ -99,13 +105,14 @@ def json_schema_format(spec: ToolSpec) -> dict[str, Any]:
 
 def _validated_tool(function: dict[str, Any]) -> ToolSpec:
     try:
-        return ToolSpec.model_validate({"type": "function", "function": function})
+        spec = ToolSpec.model_validate({"type": "function", "function": function})
     except ValidationError as exc:
         name = function.get("name", "?")
         problems = "; ".join(
             error["msg"].removeprefix("Value error, ") for error in exc.errors(include_url=False)
         )
         raise InvalidRequestError(f"tool {name!r} is invalid: {problems}", param="tools") from None
+    return strict_tool(spec)
 
 
 def _function_schema(function: Callable[..., Any]) -> dict[str, Any]:
