@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, get_type_hints, is_typeddict
 
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -24,7 +24,7 @@ def tool_spec_from(
     tool: ToolSpec | Mapping[str, Any] | type[BaseModel] | Callable[..., Any],
 ) -> ToolSpec:
     """A :class:`ToolSpec` from an OpenAI-style dict, a bare function dict, a pydantic model
-    class or a typed Python function (its docstring becomes the description); a function
+    class, a TypedDict or a typed Python function (its docstring becomes the description); a function
     marked ``"strict": true`` gets its schema closed (see :mod:`._strict`).
 
     Raises :class:`InvalidRequestError` naming what is wrong with the tool
@@ -49,6 +49,8 @@ def tool_spec_from(
         return _validated_tool(
             {"name": tool.__name__, "description": description, "parameters": schema}
         )
+    if is_typeddict(tool):
+        return _validated_tool(_typeddict_schema(tool))
     if callable(tool):
         return _validated_tool(_function_schema(tool))
     raise InvalidRequestError(f"cannot make a tool from {type(tool).__name__}", param="tools")
@@ -113,6 +115,24 @@ def _validated_tool(function: dict[str, Any]) -> ToolSpec:
         )
         raise InvalidRequestError(f"tool {name!r} is invalid: {problems}", param="tools") from None
     return strict_tool(spec)
+
+
+def _typeddict_schema(typed_dict: Any) -> dict[str, Any]:
+    # Read key by key: pydantic refuses typing.TypedDict before Python 3.12.
+    hints = get_type_hints(typed_dict)
+    required = typed_dict.__required_keys__
+    fields: dict[str, Any] = {
+        name: (hint, ... if name in required else None) for name, hint in hints.items()
+    }
+    schema = create_model(typed_dict.__name__, **fields).model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return {
+        "name": typed_dict.__name__,
+        "description": inspect.getdoc(typed_dict) or None,
+        "parameters": schema,
+    }
 
 
 def _function_schema(function: Callable[..., Any]) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class _Closer:
             return self._type_list(node, kind, path)
         kind = _implied_type(node)
         if kind is None:
-            if "enum" in node:
+            if "enum" in node or "const" in node:
                 return _kept(node, None)
             raise self.refuse(
                 path, f"the schema has no type; strict mode needs one of {sorted(_TYPES)}"
@@ -295,7 +295,9 @@ def _kept(node: Mapping[str, Any], kind: str | None) -> dict[str, Any]:
         types = rule[1]
         if keyword == "const" and (kind is None or kind not in _NUMERIC):
             kept["enum"] = [value]
-        elif keyword == "format" and value not in STRING_FORMATS:
+        elif (keyword == "format" and value not in STRING_FORMATS) or (
+            keyword == "default" and value is None
+        ):
             continue
         elif types is None or kind in types:
             kept[keyword] = copy.deepcopy(value)
