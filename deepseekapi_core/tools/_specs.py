@@ -24,8 +24,8 @@ def tool_spec_from(
     tool: ToolSpec | Mapping[str, Any] | type[BaseModel] | Callable[..., Any],
 ) -> ToolSpec:
     """A :class:`ToolSpec` from an OpenAI-style dict, a bare function dict, a pydantic model
-    class, a TypedDict or a typed Python function (its docstring becomes the description); a function
-    marked ``"strict": true`` gets its schema closed (see :mod:`._strict`).
+    class, a TypedDict or a typed Python function (its docstring becomes the description); a
+    function marked ``"strict": true`` gets its schema closed (see :mod:`._strict`).
 
     Raises :class:`InvalidRequestError` naming what is wrong with the tool
     (:class:`~deepseekapi_core.http.StrictSchemaError` for a part strict mode cannot take).
