@@ -490,3 +490,24 @@ def test_every_schema_the_core_closes_passes_the_emulators_check() -> None:
         (spec,) = tool_specs_from([tool], strict=True)
         function = spec.model_dump(exclude_none=True)["function"]
         assert _raw_post(emulator, "/beta/chat/completions", function).status_code == 200
+
+
+def test_composed_arguments_give_null_to_an_unasked_nullable_key_and_fill_asked_ones() -> None:
+    emulator = Emulator(api_key=API_KEY)
+    (spec,) = tool_specs_from([book], strict=True)
+    with client_for(emulator) as client:
+        plain = client.chat(
+            model="deepseek-chat",
+            messages=[{"role": "user", "content": "Book for 4 guests"}],
+            tools=[spec],
+            tool_choice="required",
+        )
+        noted = client.chat(
+            model="deepseek-chat",
+            messages=[{"role": "user", "content": "Book for 4 guests, note: 'window seat'"}],
+            tools=[spec],
+            tool_choice="required",
+        )
+    calls = [(reply.choices[0].message.tool_calls or [])[0] for reply in (plain, noted)]
+    assert json.loads(calls[0].function.arguments) == {"guests": 4, "note": None}
+    assert json.loads(calls[1].function.arguments) == {"guests": 4, "note": "window seat"}
