@@ -180,3 +180,10 @@ def test_a_404_from_beta_is_the_beta_error() -> None:
         llm.bind_tools([get_weather], strict=True).invoke("Weather in Paris?")
     assert caught.value.features == ("strict tools",)
     assert "/beta/chat/completions" in str(caught.value)
+
+
+def test_a_streamed_strict_call_goes_to_beta(make_llm: ModelFactory, emulator: Emulator) -> None:
+    chunks = list(make_llm().bind_tools([get_weather], strict=True).stream("Weather in Paris?"))
+    assert chunks
+    assert sent_tools(emulator)[0]["function"]["strict"] is True
+    assert emulator.last_request is not None and emulator.last_request.json["stream"] is True

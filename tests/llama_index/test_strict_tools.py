@@ -167,3 +167,16 @@ def test_a_404_from_beta_is_the_beta_error() -> None:
         llm.chat_with_tools([WEATHER], user_msg="Weather in Paris?")
     assert caught.value.features == ("strict tools",)
     assert "/beta/chat/completions" in str(caught.value)
+
+
+def test_a_streamed_strict_call_goes_to_beta(
+    make_llm: Callable[..., DeepSeekAPI], emulator: Emulator
+) -> None:
+    llm = make_llm(model="deepseek-chat", strict=True)
+    *_, last = llm.stream_chat_with_tools(
+        [WEATHER], user_msg="Weather in Paris?", tool_required=True
+    )
+    (selection,) = llm.get_tool_calls_from_response(last)
+    assert selection.tool_name == "get_weather" and set(selection.tool_kwargs) == {"city", "unit"}
+    assert_closed(last_tools(emulator)[0]["function"])
+    assert emulator.last_request is not None and emulator.last_request.json["stream"] is True
