@@ -639,7 +639,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
                 ``{"type": "function", "function": {"name": ...}}`` dict. Thinking mode accepts
                 only ``"auto"`` and ``"none"``; the core sends a forced choice there as
                 ``"auto"`` with an ``IgnoredParameterWarning`` (the service would answer 400).
-            strict: mark the functions strict (the service honours this on its beta URL).
+            strict: send the functions strict: requests go to the beta base URL and each
+                schema is closed first (see docs/strict_tools.md), or refused with
+                ``StrictSchemaError`` naming the tool and the part that cannot be strict.
             parallel_tool_calls: the service has no switch for this; it may call several
                 tools at once. ``False`` is dropped with a warning.
             kwargs: further call options bound with the tools.
@@ -687,7 +689,8 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
             include_raw: return ``{"raw": AIMessage, "parsed": ..., "parsing_error": ...}``
                 instead of raising on a parsing error (a reply without the schema's tool call
                 and without a matching JSON object in its text is such an error).
-            strict: passed to the tool definition for function calling.
+            strict: send the schema's tool strict (as in ``bind_tools``); ``"json_schema"``
+                then uses the tool even in thinking mode; refused with ``"json_mode"``.
             kwargs: not supported; raises ``ValueError`` when given.
         """
         if kwargs:

@@ -22,6 +22,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 
 from deepseekapi_core import ToolSpec
+from deepseekapi_core.http._errors import InvalidRequestError
 from deepseekapi_core.tools._specs import (
     forced_tool_choice_allowed,
     json_schema_format,
@@ -46,8 +47,10 @@ _Pair = tuple[Runnable[LanguageModelInput, BaseMessage], Runnable[Any, Any]]
 
 
 def tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
-    """The tools converted by LangChain and validated by the core."""
-    return tool_specs_from(tools, convert=partial(convert_to_openai_tool, strict=strict))
+    """The tools converted by LangChain and validated by the core; ``strict`` is applied by
+    the core, which closes strict schemas (LangChain's own closing would make optional
+    fields required without letting them be null) or refuses them naming the part."""
+    return tool_specs_from(tools, strict=strict, convert=partial(convert_to_openai_tool))
 
 
 def structured_output(
@@ -63,10 +66,17 @@ def structured_output(
     forced = forced_tool_choice_allowed(
         llm.model_name, thinking=llm._thinking_switch(), era=llm.era
     )
+    if strict is not None and method == "json_mode":
+        raise InvalidRequestError(
+            "strict is not supported with method='json_mode' (JSON Output has no schema to "
+            "enforce); use method='function_calling' or 'json_schema'",
+            param="strict",
+        )
     if method == "json_schema":
         # The service has no json_schema output: a forced tool where one can be forced,
-        # else JSON Output with the schema in a system message (served by the core).
-        method = "function_calling" if forced else "json_schema"
+        # else JSON Output with the schema in a system message (served by the core). Strict
+        # mode exists only for tools, so strict=True keeps the tool (offered with "auto").
+        method = "function_calling" if forced or strict else "json_schema"
     if method == "function_calling":
         model, parser = _by_tool(llm, _required(schema, method), strict, forced=forced)
     elif method == "json_schema":

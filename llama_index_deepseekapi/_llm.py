@@ -150,7 +150,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             ``messages_to_prompt(messages)`` as one user message, as ``OpenAILike`` does.
         is_function_calling_model: what ``metadata`` reports (default: whether the model can
             call tools in its mode).
-        strict: send tools with ``"strict": true``.
+        strict: send tools strict (beta URL; schemas closed or refused, see strict_tools.md).
         logprobs: return log probabilities (rejected in thinking mode).
         top_logprobs: how many alternatives per token (needs ``logprobs``).
         reuse_client: ``False`` builds a new connection pool for each request.
@@ -444,7 +444,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
                 OptionSource(self.additional_kwargs, where="additional_kwargs key"),
                 OptionSource(kwargs),
             ),
-            convert_tools=lambda tools: tool_specs(tools, strict=self.strict),
+            convert_tools=lambda tools: tool_specs(tools, strict=self.strict or None),
         )
 
     # ------------------------------------------------------------------------------------------
@@ -654,7 +654,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         if tools:
             thinking = self._thinking_switch(kwargs)
             specs = prepared["tools"] = tool_specs(
-                tools, strict=self.strict if strict is None else strict
+                tools, strict=(self.strict or None) if strict is None else strict
             )
             forcing_allowed = forced_tool_choice_allowed(
                 self.model, thinking=thinking, era=self._clients.options.era

@@ -191,10 +191,12 @@ def _parts(blocks: Iterable[Any]) -> Iterable[object]:
 # Tools
 
 
-def tool_specs(tools: Sequence[Any], *, strict: bool = False) -> list[ToolSpec]:
+def tool_specs(tools: Sequence[Any], *, strict: bool | None = None) -> list[ToolSpec]:
     """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions.
 
-    ``strict`` marks every function strict (the service honours it on its beta URL).
+    ``strict`` (when not None) is set on every function that does not say itself; a call's
+    ``strict=False`` thus sticks to its tools when the LLM's ``strict`` is True. Strict schemas
+    are closed by the core (the service honours them on its beta URL).
     """
     return tool_specs_from(tools, strict=strict, convert=_openai_tool)
 

@@ -35,6 +35,7 @@ from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import ServiceUnavailableError as ServiceUnavailableError
 from ._errors import StreamInterruptedError as StreamInterruptedError
+from ._errors import StrictSchemaError as StrictSchemaError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._errors import UnsupportedParameterError as UnsupportedParameterError
 from ._options import ClientOptions as ClientOptions

@@ -87,6 +87,19 @@ class UnsupportedParameterError(InvalidRequestError):
     """A parameter the chosen model (or its thinking mode) rejects."""
 
 
+class StrictSchemaError(InvalidRequestError):
+    """A tool's JSON schema has a part strict mode cannot express (``param="tools"``).
+
+    ``tool`` is the tool's name and ``path`` the JSON path of the part inside its
+    parameters (``$`` is the parameters object), e.g. ``$.properties.tags``.
+    """
+
+    def __init__(self, message: str, *, tool: str, path: str) -> None:
+        super().__init__(message, param="tools")
+        self.tool = tool
+        self.path = path
+
+
 class MissingAPIKeyError(DeepSeekAPIError):
     """No API key was given as an argument or found in the environment."""
 

@@ -307,9 +307,26 @@ def _object(
     required_names = set(required) if isinstance(required, list) else set()
     result: dict[str, Any] = {}
     for prop, prop_schema in properties.items():
-        if prop in required_names or _mentioned(str(prop), prop_schema, hints):
+        mentioned = _mentioned(str(prop), prop_schema, hints)
+        if prop in required_names and not mentioned and _nullable(prop_schema):
+            # What strict mode makes of an optional property: present, null when not asked for.
+            result[prop] = None
+        elif prop in required_names or mentioned:
             result[prop] = _instance(prop_schema, hints, root=root, name=str(prop), depth=depth + 1)
     return result
+
+
+def _nullable(schema: object) -> bool:
+    """Whether a schema is a union with ``null`` (``anyOf``/``type`` list)."""
+    if not isinstance(schema, Mapping):
+        return False
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        return True
+    branches = schema.get("anyOf")
+    return isinstance(branches, list) and any(
+        isinstance(b, Mapping) and b.get("type") == "null" for b in branches
+    )
 
 
 def _mentioned(name: str, schema: object, hints: Hints) -> bool:

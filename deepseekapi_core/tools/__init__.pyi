@@ -12,4 +12,6 @@ from ._specs import forced_tool_choice_allowed as forced_tool_choice_allowed
 from ._specs import resolve_tool_choice as resolve_tool_choice
 from ._specs import tool_spec_from as tool_spec_from
 from ._specs import tool_specs_from as tool_specs_from
+from ._strict import strict_schema as strict_schema
+from ._strict import strict_tool as strict_tool
 from ._structured import parse_json_reply as parse_json_reply

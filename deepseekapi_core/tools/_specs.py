@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal, get_type_hints, is_typeddict
 
 from pydantic import BaseModel, ValidationError, create_model
 
 from ..http._errors import InvalidRequestError
 from ..wire._models import NamedToolChoice, ToolSpec
 from ..wire._registry import DEFAULT_ERA, Era, ModelProfile, get_model_profile
+from ._strict import strict_tool
 
 ToolChoice = str | bool | Mapping[str, Any] | NamedToolChoice | None
 """The frameworks' spellings of a tool choice (see :func:`resolve_tool_choice`)."""
@@ -23,12 +24,14 @@ def tool_spec_from(
     tool: ToolSpec | Mapping[str, Any] | type[BaseModel] | Callable[..., Any],
 ) -> ToolSpec:
     """A :class:`ToolSpec` from an OpenAI-style dict, a bare function dict, a pydantic model
-    class or a typed Python function (its docstring becomes the description).
+    class, a TypedDict or a typed Python function (its docstring becomes the description); a
+    function marked ``"strict": true`` gets its schema closed (see :mod:`._strict`).
 
-    Raises :class:`InvalidRequestError` naming what is wrong with the tool.
+    Raises :class:`InvalidRequestError` naming what is wrong with the tool
+    (:class:`~deepseekapi_core.http.StrictSchemaError` for a part strict mode cannot take).
     """
     if isinstance(tool, ToolSpec):
-        return tool
+        return strict_tool(tool)
     if isinstance(tool, Mapping):
         spec: Mapping[str, Any] = tool
         if "function" in spec:
@@ -46,6 +49,8 @@ def tool_spec_from(
         return _validated_tool(
             {"name": tool.__name__, "description": description, "parameters": schema}
         )
+    if is_typeddict(tool):
+        return _validated_tool(_typeddict_schema(tool))
     if callable(tool):
         return _validated_tool(_function_schema(tool))
     raise InvalidRequestError(f"cannot make a tool from {type(tool).__name__}", param="tools")
@@ -54,14 +59,17 @@ def tool_spec_from(
 def tool_specs_from(
     tools: object,
     *,
-    strict: bool = False,
+    strict: bool | None = None,
     convert: Callable[[Any], Any] | None = None,
 ) -> list[ToolSpec]:
     """Core tool specs for a list of tools in any form :func:`tool_spec_from` takes.
 
     ``convert`` is the framework's own conversion, applied to each tool first (its
     ``ValueError``/``TypeError`` is raised as :class:`InvalidRequestError` naming the tool);
-    ``strict`` marks every function strict (the service honours it on its beta URL).
+    ``strict`` (when not None) is set on every function that does not say itself (the
+    service honours strict functions on its beta URL). A strict function's schema is closed
+    by :func:`~deepseekapi_core.tools._strict.strict_schema`, or refused with
+    :class:`~deepseekapi_core.http.StrictSchemaError` naming the tool and the part.
     """
     if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Sequence):
         raise InvalidRequestError(
@@ -77,11 +85,11 @@ def tool_specs_from(
                     f"cannot make a tool from {tool!r}: {exc}", param="tools"
                 ) from None
         spec = tool_spec_from(tool)
-        if strict:
+        if strict is not None and spec.function.strict is None:
             spec = spec.model_copy(
-                update={"function": spec.function.model_copy(update={"strict": True})}
+                update={"function": spec.function.model_copy(update={"strict": strict})}
             )
-        specs.append(spec)
+        specs.append(strict_tool(spec))
     return specs
 
 
@@ -99,13 +107,32 @@ def json_schema_format(spec: ToolSpec) -> dict[str, Any]:
 
 def _validated_tool(function: dict[str, Any]) -> ToolSpec:
     try:
-        return ToolSpec.model_validate({"type": "function", "function": function})
+        spec = ToolSpec.model_validate({"type": "function", "function": function})
     except ValidationError as exc:
         name = function.get("name", "?")
         problems = "; ".join(
             error["msg"].removeprefix("Value error, ") for error in exc.errors(include_url=False)
         )
         raise InvalidRequestError(f"tool {name!r} is invalid: {problems}", param="tools") from None
+    return strict_tool(spec)
+
+
+def _typeddict_schema(typed_dict: Any) -> dict[str, Any]:
+    # Read key by key: pydantic refuses typing.TypedDict before Python 3.12.
+    hints = get_type_hints(typed_dict)
+    required = typed_dict.__required_keys__
+    fields: dict[str, Any] = {
+        name: (hint, ... if name in required else None) for name, hint in hints.items()
+    }
+    schema = create_model(typed_dict.__name__, **fields).model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return {
+        "name": typed_dict.__name__,
+        "description": inspect.getdoc(typed_dict) or None,
+        "parameters": schema,
+    }
 
 
 def _function_schema(function: Callable[..., Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from ..http._errors import UnsupportedParameterError
 from ..tools._specs import may_force_tool
+from ..tools._strict import strict_tool
 from ._images import check_request_images
 from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
@@ -218,6 +219,9 @@ def build_request_body(
         value = getattr(request, name)
         if value is not None:
             body[name] = _wire_value(value)
+    if request.tools and any(tool.function.strict for tool in request.tools):
+        # Strict tools given as plain dicts reach here unclosed; closing is idempotent.
+        body["tools"] = [_wire_value(strict_tool(tool)) for tool in request.tools]
     _apply_mode_rules(body, profile, thinking=thinking)
     _apply_thinking_switch(body, profile, request, thinking=thinking)
     if request.response_format is not None:

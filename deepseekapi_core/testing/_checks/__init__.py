@@ -4,7 +4,8 @@
   request model (a field added there is checked here without an edit);
 - :mod:`.shape`: what the deserialiser refuses (422, plain text);
 - :mod:`.ranges`: values out of range (400);
-- :mod:`.tools`: tool definitions, ``tool_choice`` and the order of tool messages (400);
+- :mod:`.tools`: tool definitions, ``tool_choice`` and the order of tool messages (400), with
+  :mod:`.strict` for strict functions' schemas at the beta base URL;
 - :mod:`.eras`: what differs by era and thinking mode (switches, reasoning replay, aliases);
 - :mod:`.prefix`: the message a chat prefix completion continues (beta);
 - :mod:`.context`: prompt tokens and the context window.
@@ -98,7 +99,7 @@ def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatR
     if not messages:
         raise bad_request("Empty input messages")
     check_ranges(request, profile)
-    tools = check_tools(request.get("tools"), request.get("tool_choice"))
+    tools = check_tools(request.get("tools"), request.get("tool_choice"), beta=beta)
     check_tool_sequence(messages)
     continued = continued_message(messages, beta=beta)
     mode = check_mode(request, era, profile, thinking_switch, tools, continued=continued)

@@ -6,14 +6,18 @@ from typing import Any
 
 from ...wire._models import TOOL_NAME_PATTERN
 from .errors import Rejected, bad_request
+from .strict import check_strict_function
 
 __all__ = ["check_tool_sequence", "check_tools"]
 
 _MAX_TOOLS = 128
 
 
-def check_tools(tools: list[dict[str, Any]] | None, tool_choice: object) -> list[dict[str, Any]]:
-    """The offered tools (maybe none), with valid names; ``tool_choice`` must name one of them."""
+def check_tools(
+    tools: list[dict[str, Any]] | None, tool_choice: object, *, beta: bool = False
+) -> list[dict[str, Any]]:
+    """The offered tools (maybe none), with valid names; ``tool_choice`` must name one of them;
+    at the beta base URL (``beta``), a strict function's schema must be strict-compatible."""
     offered: list[dict[str, Any]] = list(tools or [])
     if len(offered) > _MAX_TOOLS:
         raise bad_request(f"Invalid tools: a maximum of {_MAX_TOOLS} functions are supported")
@@ -26,6 +30,8 @@ def check_tools(tools: list[dict[str, Any]] | None, tool_choice: object) -> list
                 "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."
             )
         names.add(name)
+        if beta and tool["function"].get("strict") is True:
+            check_strict_function(index, tool["function"])
     if tool_choice is not None and tool_choice != "none" and not offered:
         raise bad_request("tool_choice is only allowed when tools are specified")
     if isinstance(tool_choice, dict) and tool_choice["function"]["name"] not in names:
