@@ -66,9 +66,10 @@ class Emulator:
     """An offline, deterministic stand-in for the DeepSeek chat-completions service.
 
     It answers ``POST /v1/chat/completions`` (plain JSON and SSE), ``GET /v1/models`` and
-    ``GET /v1/user/balance`` (also without the ``/v1`` prefix), rejects what the service of
-    ``era`` rejects with the service's error bodies, and labels every generated reply as
-    emulated. Use :meth:`transport` for an in-process httpx transport, or
+    ``GET /v1/user/balance`` (also without the ``/v1`` prefix), and at the beta base URL
+    ``POST /beta/chat/completions`` and ``POST /beta/completions`` (FIM), rejects what the
+    service of ``era`` rejects with the service's error bodies, and labels every generated
+    reply as emulated. Use :meth:`transport` for an in-process httpx transport, or
     :class:`~deepseekapi_core.testing.EmulatorServer` to serve it on 127.0.0.1.
 
     Args:

@@ -142,7 +142,8 @@ def _composed_middle(call: FIMCall) -> str:
     indent = re.match(r"[ \t]*", call.suffix.lstrip("\n"))
     pad = indent.group(0) if indent else ""
     right = after.group(1) if after else "end"
-    return f"\n{pad}# [emulated {call.response_model} middle between {left!r} and {right!r}]\n"
+    start = "" if call.prompt.endswith("\n") else "\n"
+    return f"{start}{pad}# [emulated {call.response_model} middle between {left!r} and {right!r}]\n"
 
 
 def fim_reply(call: FIMCall, scripted: ScriptedReply | None) -> tuple[str, str]:
