@@ -12,6 +12,7 @@ import pytest
 
 from deepseekapi_core import AsyncDeepSeekClient, DeepSeekClient, StreamInterruptedError
 from deepseekapi_core.http import (
+    APIStreamError,
     BetaEndpointNotFoundError,
     InvalidRequestError,
     UnsupportedParameterError,
@@ -31,6 +32,7 @@ from .helpers import API_KEY, BASE_URL, Script, error_body, sse, status, stream_
 
 FIM_URL = "https://api.test.invalid/beta/completions"
 PROMPT = "def fib(a):\n"
+RESOURCE = "insufficient_system_resource"
 SUFFIX = "    return fib(a-1) + fib(a-2)\n"
 
 
@@ -345,3 +347,19 @@ def test_the_emulator_answers_a_scripted_error_on_fim() -> None:
     response = _post(emulator, {"model": "deepseek-chat", "prompt": "x"})
     assert response.status_code == 429
     assert json.loads(response.content)["error"]["message"] == "slow down"
+
+
+def test_an_error_event_in_a_fim_stream_keeps_the_text_delivered() -> None:
+    body = sse(fim_chunk("    if a"), {"error": {"message": "overloaded", "type": "server_error"}})
+    script = Script([stream_response(body)])
+    with pytest.raises(APIStreamError) as caught:
+        stream_fim("sync", httpx.MockTransport(script), model="deepseek-chat", prompt="x")
+    assert caught.value.partial_content == "    if a"
+    assert "overloaded" in str(caught.value)
+
+
+def test_a_whole_fim_reply_cut_for_resources_is_retried(mode: str) -> None:
+    short = fim_body("", choices=[{"text": "", "index": 0, "finish_reason": RESOURCE}])
+    script = Script([httpx.Response(200, json=short), httpx.Response(200, json=fim_body())])
+    reply = run_fim(mode, script, model="deepseek-chat", prompt=PROMPT)
+    assert reply.finish_reason == "stop" and len(script.requests) == 2
