@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..wire._fim import FIM_MAX_TOKENS, FIMRequest, fim_model_ids
-from ..wire._registry import Era, get_model_profile
+from ..wire._registry import Era, get_model_profile, listed_model_ids
 from ._checks import Rejected
 from ._checks.eras import ERA_RULES
 from ._checks.errors import ShapeError, bad_request, describe
@@ -91,7 +91,8 @@ def _check(body: object, era: Era, models: Collection[str]) -> FIMCall:
     model: str = request["model"]
     if model not in models:
         if ERA_RULES[era].names_supported_models:
-            raise bad_request(f"The supported API model names are {', '.join(fim_model_ids(era))}")
+            listed = [m for m in listed_model_ids(era) if m in fim_model_ids(era)]
+            raise bad_request(f"The supported API model names are {', '.join(listed)}")
         raise bad_request("Model Not Exist")
     profile = get_model_profile(model, era)
     if not profile.supports_fim:

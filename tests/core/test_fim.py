@@ -330,7 +330,7 @@ def _post(emulator: Emulator, body: dict[str, Any]) -> httpx.Response:
         ({"model": "deepseek-chat", "prompt": "x", "stream_options": {"include_usage": True}},
          400, "stream_options"),
         ({"model": "deepseek-chat", "prompt": "x", "echo": True, "suffix": "y"}, 400, "echo"),
-        ({"model": "nope", "prompt": "x"}, 400, "deepseek-chat"),
+        ({"model": "nope", "prompt": "x"}, 400, "names are deepseek-flash, deepseek-v4-pro"),
     ],
 )  # fmt: skip
 def test_the_emulator_refuses_what_the_service_refuses(
