@@ -1,4 +1,5 @@
-"""LangChain integration for DeepSeek models: :class:`ChatDeepSeekAPI`.
+"""LangChain integration for DeepSeek models: :class:`ChatDeepSeekAPI`, and
+:class:`DeepSeekAPIFIM` for fill-in-the-middle code completion (beta).
 
 Install with the ``langchain`` extra: ``pip install "deepseekapi-integrations[langchain]"``.
 """
@@ -12,6 +13,7 @@ require_module(
 )
 
 from ._chat_model import ChatDeepSeekAPI  # noqa: E402  (after the check that names the extra)
+from ._fim import DeepSeekAPIFIM  # noqa: E402
 from ._tokens import DeepSeekCallbackHandler, get_deepseek_callback  # noqa: E402
 
-__all__ = ["ChatDeepSeekAPI", "DeepSeekCallbackHandler", "get_deepseek_callback"]
+__all__ = ["ChatDeepSeekAPI", "DeepSeekAPIFIM", "DeepSeekCallbackHandler", "get_deepseek_callback"]

@@ -33,13 +33,14 @@ from llama_index.core.bridge.pydantic import (
     field_validator,
     model_validator,
 )
-from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.callbacks import llm_chat_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.schema import ImageNode
 
 from deepseekapi_core._adapters._mixins import HoldsClients
 
+from ._fim import completion_with_fim
 from ._metadata import DeepSeekLLMMetadata, llm_metadata
 
 if TYPE_CHECKING:
@@ -547,7 +548,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
     # ------------------------------------------------------------------------------------------
     # Completion (a single user message)
 
-    @llm_completion_callback()
+    @completion_with_fim()
     def complete(
         self,
         prompt: str,
@@ -555,18 +556,16 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         image_documents: Sequence[ImageNode | ImageBlock] | None = None,
         **kwargs: Any,
     ) -> CompletionResponse:
-        """Complete ``prompt`` (sent as one user message); reasoning in ``additional_kwargs``.
-
-        ``image_documents`` (``ImageNode`` or ``ImageBlock`` objects, as llama-index's
-        multimodal LLMs take them) go in the same message, before the prompt; a vision model
-        (``deepseek-flash``) reads them.
-        """
+        """Complete ``prompt`` (one user message; reasoning in ``additional_kwargs``), or
+        with ``suffix=`` (or ``fim=True``) fill in the middle (beta FIM, see ``_fim.py``).
+        ``image_documents`` (``ImageNode``/``ImageBlock``, as llama-index's multimodal LLMs
+        take them) go in the message before the prompt; ``deepseek-flash`` reads them."""
         from ._messages import completion_response
 
         messages = self._as_prompt(prompt, formatted, image_documents)
         return completion_response(self._chat(messages, kwargs))
 
-    @llm_completion_callback()
+    @completion_with_fim()
     async def acomplete(
         self,
         prompt: str,
@@ -580,7 +579,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         messages = self._as_prompt(prompt, formatted, image_documents)
         return completion_response(await self._achat(messages, kwargs))
 
-    @llm_completion_callback()
+    @completion_with_fim()
     def stream_complete(
         self,
         prompt: str,
@@ -600,7 +599,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
 
         return gen()
 
-    @llm_completion_callback()
+    @completion_with_fim()
     async def astream_complete(
         self,
         prompt: str,

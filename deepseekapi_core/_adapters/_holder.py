@@ -16,7 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
@@ -26,10 +26,12 @@ from ..http._config import resolve_timeout
 from ..http._options import ClientOptions, RequestOptions
 
 if TYPE_CHECKING:
+    from ..wire._fim import FIMChunk, FIMCompletion, FIMRequest
     from ..wire._models import ChatCompletion, ChatCompletionChunk, ChatRequest
 
 __all__ = ["ClientHolder", "ClientOptions"]
 
+_C = TypeVar("_C")
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Coroutine[Any, Any, None]]
 
@@ -139,19 +141,13 @@ class ClientHolder:
 
     def chat(self, request: ChatRequest, options: RequestOptions | None = None) -> ChatCompletion:
         """Send ``request`` with the sync client (a one-request one if ``reuse_client`` is off)."""
-        if self._options.reuse_client:
-            return self.client.chat(request, options=options)
-        with self._new_client() as client:
-            return client.chat(request, options=options)
+        return cast("ChatCompletion", self._send("chat", request, options))
 
     async def achat(
         self, request: ChatRequest, options: RequestOptions | None = None
     ) -> ChatCompletion:
         """Send ``request`` with the running loop's async client (or a one-request one)."""
-        if self._options.reuse_client:
-            return await self.async_client.chat(request, options=options)
-        async with self._new_async_client() as client:
-            return await client.chat(request, options=options)
+        return cast("ChatCompletion", await self._asend("chat", request, options))
 
     def stream_chat(
         self, request: ChatRequest, options: RequestOptions | None = None
@@ -161,27 +157,74 @@ class ClientHolder:
         A one-request client (``reuse_client=False``) is closed when the stream ends, fails or
         is closed early.
         """
-        options = self._streaming(options)
-        if self._options.reuse_client:
-            return self.client.stream_chat(request, options=options)
-        client = self._new_client()
-        try:
-            chunks = client.stream_chat(request, options=options)
-        except BaseException:
-            client.close()
-            raise
-        return _closing_client(chunks, client)
+        return self._open_stream("stream_chat", request, options)
 
     def astream_chat(
         self, request: ChatRequest, options: RequestOptions | None = None
     ) -> AsyncIterator[ChatCompletionChunk]:
         """Async :meth:`stream_chat`: checked now, sent when iteration starts."""
+        return self._aopen_stream("stream_chat", request, options)
+
+    def fim(self, request: FIMRequest, options: RequestOptions | None = None) -> FIMCompletion:
+        """Send a FIM completion ``request`` (as :meth:`chat` sends a chat request)."""
+        return cast("FIMCompletion", self._send("fim", request, options))
+
+    async def afim(
+        self, request: FIMRequest, options: RequestOptions | None = None
+    ) -> FIMCompletion:
+        """Send a FIM completion ``request`` with the running loop's async client."""
+        return cast("FIMCompletion", await self._asend("fim", request, options))
+
+    def stream_fim(
+        self, request: FIMRequest, options: RequestOptions | None = None
+    ) -> Iterator[FIMChunk]:
+        """Stream a FIM completion (as :meth:`stream_chat`)."""
+        return self._open_stream("stream_fim", request, options)
+
+    def astream_fim(
+        self, request: FIMRequest, options: RequestOptions | None = None
+    ) -> AsyncIterator[FIMChunk]:
+        """Async :meth:`stream_fim`."""
+        return self._aopen_stream("stream_fim", request, options)
+
+    # One body per call shape, whatever the endpoint: the client method is named.
+
+    def _send(self, method: str, request: Any, options: RequestOptions | None) -> Any:
+        if self._options.reuse_client:
+            return getattr(self.client, method)(request, options=options)
+        with self._new_client() as client:
+            return getattr(client, method)(request, options=options)
+
+    async def _asend(self, method: str, request: Any, options: RequestOptions | None) -> Any:
+        if self._options.reuse_client:
+            return await getattr(self.async_client, method)(request, options=options)
+        async with self._new_async_client() as client:
+            return await getattr(client, method)(request, options=options)
+
+    def _open_stream(
+        self, method: str, request: Any, options: RequestOptions | None
+    ) -> Iterator[Any]:
         options = self._streaming(options)
         if self._options.reuse_client:
-            return self.async_client.stream_chat(request, options=options)
+            return cast("Iterator[Any]", getattr(self.client, method)(request, options=options))
+        client = self._new_client()
+        try:
+            chunks = getattr(client, method)(request, options=options)
+        except BaseException:
+            client.close()
+            raise
+        return _closing_client(chunks, client)
+
+    def _aopen_stream(
+        self, method: str, request: Any, options: RequestOptions | None
+    ) -> AsyncIterator[Any]:
+        options = self._streaming(options)
+        if self._options.reuse_client:
+            stream = getattr(self.async_client, method)(request, options=options)
+            return cast("AsyncIterator[Any]", stream)
         client = self._new_async_client()
         # Validation fails before any connection is opened: nothing to close then.
-        chunks = client.stream_chat(request, options=options)
+        chunks = getattr(client, method)(request, options=options)
         return _aclosing_client(chunks, client)
 
     def _streaming(self, options: RequestOptions | None) -> RequestOptions | None:
@@ -249,9 +292,7 @@ class ClientHolder:
         )
 
 
-def _closing_client(
-    chunks: Iterator[ChatCompletionChunk], client: DeepSeekClient
-) -> Iterator[ChatCompletionChunk]:
+def _closing_client(chunks: Iterator[_C], client: DeepSeekClient) -> Iterator[_C]:
     try:
         yield from chunks
     finally:
@@ -259,8 +300,8 @@ def _closing_client(
 
 
 async def _aclosing_client(
-    chunks: AsyncIterator[ChatCompletionChunk], client: AsyncDeepSeekClient
-) -> AsyncIterator[ChatCompletionChunk]:
+    chunks: AsyncIterator[_C], client: AsyncDeepSeekClient
+) -> AsyncIterator[_C]:
     try:
         async for chunk in chunks:
             yield chunk

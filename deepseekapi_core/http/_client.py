@@ -17,6 +17,7 @@ import httpx
 from .._loop_end import close_with_loop
 from .._version import __version__
 from ..accounting._limiter import AccountGate
+from ..wire._fim import FIMChunk, FIMCompletion, FIMRequest
 from ..wire._models import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -40,6 +41,7 @@ from ._encode import coerce_chat_request as coerce_chat_request
 from ._encode import serialise
 from ._errors import InvalidRequestError
 from ._exchange import STREAM_BREAKS, BetaRoute, Exchange, Retry
+from ._fim_calls import FIMCalls
 from ._options import ClientOptions, RequestOptions
 from ._retry import RetryPolicy
 
@@ -81,7 +83,7 @@ def _options_from(
     return dataclasses.replace(base, **fields)
 
 
-class _BaseClient:
+class _BaseClient(FIMCalls):
     """The options, and the parts of a call that do no I/O, shared by both clients."""
 
     _http: httpx.Client | httpx.AsyncClient
@@ -331,6 +333,35 @@ class DeepSeekClient(_BaseClient):
         exchange, build = self._call(request, params, options, self._sleep, stream=True)
         return self._stream(exchange, build)
 
+    def fim(
+        self,
+        request: FIMRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> FIMCompletion:
+        """Send a fill-in-the-middle completion (beta, ``<beta_base_url>/completions``).
+
+        Takes a :class:`FIMRequest` or its fields as keywords (``prompt=``, ``suffix=``,
+        ``max_tokens=`` up to 4096, ...); the completion's ``text`` is the middle.
+        """
+        exchange, build = self._fim_call(request, params, options, self._sleep, stream=False)
+        return self._send(exchange, build, self._fim_parse)
+
+    def stream_fim(
+        self,
+        request: FIMRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> Iterator[FIMChunk]:
+        """Send a FIM completion and iterate over its chunks (validated now, sent when
+        iteration starts; retried as :meth:`stream_chat` is)."""
+        exchange, build = self._fim_call(request, params, options, self._sleep, stream=True)
+        return self._stream(exchange, build)
+
     def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
         return self._send(*self._models_call(self._sleep))
@@ -371,7 +402,7 @@ class DeepSeekClient(_BaseClient):
         finally:
             response.close()
 
-    def _stream(self, exchange: Exchange, build: _Build) -> Iterator[ChatCompletionChunk]:
+    def _stream(self, exchange: Exchange, build: _Build) -> Iterator[Any]:
         try:
             while True:
                 request = build()
@@ -501,6 +532,32 @@ class AsyncDeepSeekClient(_BaseClient):
         exchange, build = self._call(request, params, options, self._sleep, stream=True)
         return self._stream(exchange, build)
 
+    async def fim(
+        self,
+        request: FIMRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> FIMCompletion:
+        """Send a fill-in-the-middle completion (as :meth:`DeepSeekClient.fim`)."""
+        self._follow_loop()
+        exchange, build = self._fim_call(request, params, options, self._sleep, stream=False)
+        return await self._send(exchange, build, self._fim_parse)
+
+    def stream_fim(
+        self,
+        request: FIMRequest | None = None,
+        /,
+        *,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> AsyncIterator[FIMChunk]:
+        """Send a FIM completion and iterate asynchronously over its chunks (validated now,
+        sent when iteration starts)."""
+        exchange, build = self._fim_call(request, params, options, self._sleep, stream=True)
+        return self._stream(exchange, build)
+
     async def list_models(self) -> list[Model]:
         """The models the account may use (``GET /models``)."""
         self._follow_loop()
@@ -540,9 +597,7 @@ class AsyncDeepSeekClient(_BaseClient):
         finally:
             await response.aclose()
 
-    async def _stream(
-        self, exchange: Exchange, build: _Build
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    async def _stream(self, exchange: Exchange, build: _Build) -> AsyncIterator[Any]:
         # As the sync loop; a cancelled task or an abandoned loop ends in the finally too.
         self._follow_loop()
         try:

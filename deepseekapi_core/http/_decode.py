@@ -8,12 +8,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from ..tools._recovery import recover_tool_calls
+from ..wire._fim import FIMAccumulator, FIMChunk, FIMCompletion, fim_chunks_from_completion
 from ..wire._models import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -48,6 +50,58 @@ _ModelT = TypeVar("_ModelT", bound=BaseModel)
 # of a stream's decoding; drop it when the gap closes below 5 %.
 _parse_chunk: Callable[[bytes], ChatCompletionChunk] = (
     ChatCompletionChunk.__pydantic_validator__.validate_json
+)
+
+
+_ChunkT = TypeVar("_ChunkT", bound=BaseModel)
+
+
+class Folding(Protocol):
+    """What a stream's accumulator offers the decoder and its errors (chat's and FIM's)."""
+
+    def add(self, chunk: Any) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def reasoning_text(self) -> str: ...
+
+    @property
+    def tool_calls(self) -> dict[int, Any]: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class StreamShape(Generic[_ChunkT]):
+    """What one kind of stream is made of: its chunk model (and fast parser), its accumulator,
+    and the whole reply a stream request may be answered with instead (and its chunks)."""
+
+    name: str
+    chunk: type[_ChunkT]
+    parse: Callable[[bytes], _ChunkT]
+    accumulator: Callable[[], Folding]
+    whole: type[BaseModel]
+    to_chunks: Callable[[Any], list[_ChunkT]]
+
+
+CHAT_STREAM: StreamShape[ChatCompletionChunk] = StreamShape(
+    "chat completion chunk",
+    ChatCompletionChunk,
+    _parse_chunk,
+    StreamAccumulator,
+    ChatCompletion,
+    chunks_from_completion,
+)
+FIM_STREAM: StreamShape[FIMChunk] = StreamShape(
+    "FIM completion chunk",
+    FIMChunk,
+    FIMChunk.__pydantic_validator__.validate_json,
+    FIMAccumulator,
+    FIMCompletion,
+    fim_chunks_from_completion,
 )
 
 
@@ -92,10 +146,10 @@ def _json_or_none(content: bytes) -> object:
 
 
 def _not_a_chunk(
-    data: str, response: httpx.Response, cause: ValidationError
+    data: str, response: httpx.Response, cause: ValidationError, what: str
 ) -> APIResponseValidationError:
     error = APIResponseValidationError(
-        f"A stream event is not a chat completion chunk: {data[:200]!r}",
+        f"A stream event is not a {what}: {data[:200]!r}",
         response=response,
         body=data[:200],
     )
@@ -103,9 +157,7 @@ def _not_a_chunk(
     return error
 
 
-def _error_in_stream(
-    data: str, accumulator: StreamAccumulator, response: httpx.Response
-) -> APIStreamError:
+def _error_in_stream(data: str, accumulator: Folding, response: httpx.Response) -> APIStreamError:
     # Parsed again from the redacted text, so an echoed key reaches neither text nor body.
     error = json.loads(redact_credentials(data, response.request))["error"]
     error = error if isinstance(error, dict) else {"message": str(error)}
@@ -120,7 +172,7 @@ def _error_in_stream(
 
 
 def interrupted(
-    accumulator: StreamAccumulator, cause: BaseException, request: httpx.Request
+    accumulator: Folding, cause: BaseException, request: httpx.Request
 ) -> StreamInterruptedError:
     return StreamInterruptedError(
         f"The stream broke after {len(accumulator.text)} characters of answer and "
@@ -138,7 +190,7 @@ _INSUFFICIENT_RESOURCE = "insufficient_system_resource"
 
 
 def _resource_error(
-    accumulator: StreamAccumulator, request: httpx.Request, *, reply: object
+    accumulator: Folding, request: httpx.Request, *, reply: object
 ) -> InsufficientSystemResourceError:
     """The error for a reply the service cut short for want of capacity."""
     partial_calls = [call.as_dict() for call in accumulator.tool_calls.values()]
@@ -202,6 +254,16 @@ def _recover_in_finish_chunk(
     )
 
 
+def finish_fim(completion: FIMCompletion, request: httpx.Request) -> FIMCompletion:
+    """A whole FIM reply cut short for want of capacity raises its error (as chat's does)."""
+    if completion.finish_reason == _INSUFFICIENT_RESOURCE:
+        accumulator = FIMAccumulator()
+        for chunk in fim_chunks_from_completion(completion):
+            accumulator.add(chunk)
+        raise _resource_error(accumulator, request, reply=completion)
+    return completion
+
+
 def finish_completion(
     completion: ChatCompletion, request: httpx.Request, recovery_tools: list[ToolSpec] | None
 ) -> ChatCompletion:
@@ -251,8 +313,9 @@ def _looks_plain(start: bytes) -> bool:
     return bool(start) and not any(start.startswith(field) for field in _SSE_STARTS)
 
 
-class StreamDecoder:
-    """Turns a response's bytes into chunks, folding each into the accumulator as it is parsed.
+class StreamDecoder(Generic[_ChunkT]):
+    """Turns a response's bytes into chunks (of ``shape``: chat's by default), folding each
+    into the accumulator as it is parsed.
 
     A bad event (an error object from the service, or an event that is not a chunk) or a
     deadline that passed ends the decoding: the chunks before it, often in the same network
@@ -267,12 +330,15 @@ class StreamDecoder:
         deadline: Deadline,
         recovery_tools: list[ToolSpec] | None = None,
         caps: tuple[int, int] | None = None,
+        shape: StreamShape[_ChunkT] = CHAT_STREAM,  # type: ignore[assignment]
     ) -> None:
         self._response = response
+        self._shape = shape
+        self._parse = shape.parse
         max_body, max_line = caps or (None, None)
         self._max_body: int | None = max_body
         """The longest plain (non-stream) body and stream line accepted, in bytes."""
-        self.accumulator = StreamAccumulator()
+        self.accumulator = shape.accumulator()
         self._request = response.request
         self._deadline = deadline
         self.end = deadline.end
@@ -316,7 +382,7 @@ class StreamDecoder:
             partial_tool_calls=[call.as_dict() for call in accumulator.tool_calls.values()],
         )
 
-    def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
+    def feed(self, raw: bytes) -> list[_ChunkT]:
         """The chunks one network read completes (``stop`` tells whether decoding is over)."""
         if self._head is not None:
             raw = self._sniff(raw)
@@ -337,7 +403,7 @@ class StreamDecoder:
         self.stop = self.done or self.failure is not None
         return chunks
 
-    def finish(self) -> list[ChatCompletionChunk]:
+    def finish(self) -> list[_ChunkT]:
         """The chunks still held when the body ended; raises the failure that stopped the
         decoding, or :class:`StreamEnded` for a body that stopped short."""
         self.raise_failure()
@@ -370,7 +436,7 @@ class StreamDecoder:
             self._plain = []
         return head
 
-    def _chunks_from_plain_body(self, body: bytes) -> list[ChatCompletionChunk]:
+    def _chunks_from_plain_body(self, body: bytes) -> list[_ChunkT]:
         """A stream request answered with a plain 200 body: not retried (it may have been
         billed). A reply becomes chunks; an error, its typed error; anything else an error
         quoting the start of the body."""
@@ -384,7 +450,7 @@ class StreamDecoder:
             raise error_from_ok_body(response, parsed, streaming=True)
         if isinstance(parsed, dict) and "choices" in parsed:
             try:
-                completion = ChatCompletion.model_validate(parsed)
+                completion = self._shape.whole.model_validate(parsed)
             except ValidationError:
                 pass
             else:
@@ -400,20 +466,21 @@ class StreamDecoder:
             body=excerpt,
         )
 
-    def _chunks_from_completion(self, completion: ChatCompletion) -> list[ChatCompletionChunk]:
-        chunks: list[ChatCompletionChunk] = []
-        for chunk in chunks_from_completion(completion):
+    def _chunks_from_completion(self, completion: BaseModel) -> list[_ChunkT]:
+        chunks: list[_ChunkT] = []
+        for chunk in self._shape.to_chunks(completion):
             if not self._take(chunk, chunks):
                 break
         self.done = True
         return chunks
 
-    def _take(self, chunk: ChatCompletionChunk, chunks: list[ChatCompletionChunk]) -> bool:
+    def _take(self, chunk: Any, chunks: list[Any]) -> bool:
         """Fold ``chunk`` in and hand it on; False when it ends the decoding with a failure."""
         accumulator = self.accumulator
         choices = chunk.choices
         finish_reason = choices[0].finish_reason if choices else None
         if finish_reason == "stop" and self._recovery_tools and not accumulator.tool_calls:
+            assert isinstance(accumulator, StreamAccumulator)  # tools: a chat stream
             chunk = _recover_in_finish_chunk(chunk, accumulator, self._recovery_tools)
         attach_response_headers(chunk, self._headers)
         if accumulator.add(chunk):
@@ -427,14 +494,14 @@ class StreamDecoder:
         chunks.append(chunk)
         return True
 
-    def _parse_text(self, data: str, exc: ValidationError) -> ChatCompletionChunk | None:
+    def _parse_text(self, data: str, exc: ValidationError) -> _ChunkT | None:
         """An event's data that is no chunk as bytes, tried as text (invalid UTF-8 replaced,
         as a text decoding does); else the decoding ends with its error (None)."""
         try:
-            return ChatCompletionChunk.model_validate_json(data)
+            return self._shape.chunk.model_validate_json(data)
         except ValidationError:
             pass
-        error = _not_a_chunk(data, self._response, exc)
+        error = _not_a_chunk(data, self._response, exc, self._shape.name)
         # A broken event after delivered text is a broken stream: hand over the text.
         self.failure = (
             interrupted(self.accumulator, error, self._request) if self.delivered else error
@@ -446,26 +513,27 @@ class StreamDecoder:
         if self.failure is not None:
             raise self.failure
 
-    def _chunks(self, events: list[bytes]) -> list[ChatCompletionChunk]:
+    def _chunks(self, events: list[bytes]) -> list[_ChunkT]:
         """The chunks of the events' data, each folded in; stops at [DONE] or a bad event.
 
         This loop runs once per streamed chunk, so the common chunk (no finish reason) is
         handled inline: one validation, the headers, the fold. The finishing chunk and a
         usage-only chunk go through :meth:`_take`.
         """
-        chunks: list[ChatCompletionChunk] = []
+        chunks: list[Any] = []
         if self.done or self.failure is not None:
             return chunks
         accumulator = self.accumulator
         headers = self._headers
         # Bound once: three lookups fewer per chunk.
         attach, add, append, done = attach_response_headers, accumulator.add, chunks.append, _DONE
+        parse = self._parse
         for data in events:
             if data == done:
                 self.done = True
                 break
             try:
-                chunk = _parse_chunk(data)
+                chunk: Any = parse(data)
             except ValidationError as exc:
                 parsed = self._parse_text(data.decode("utf-8", errors="replace"), exc)
                 if parsed is None:

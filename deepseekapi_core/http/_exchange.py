@@ -23,7 +23,7 @@ import httpx
 from ..accounting._limiter import Ticket
 from ..wire._models import ToolSpec
 from ._deadline import Deadline
-from ._decode import StreamDecoder, StreamEnded, interrupted, too_large
+from ._decode import CHAT_STREAM, StreamDecoder, StreamEnded, StreamShape, interrupted, too_large
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -72,6 +72,7 @@ class Exchange:
             ``max_sse_line_bytes``).
         beta: for a call to the beta endpoint, its URL, where that URL came from, and the
             features that needed it (a 404 then says so).
+        shape: what its stream's chunks are (chat's, or FIM's).
     """
 
     __slots__ = (
@@ -85,6 +86,7 @@ class Exchange:
         "doing",
         "recovery_tools",
         "request",
+        "shape",
         "terms",
         "ticket",
     )
@@ -97,8 +99,10 @@ class Exchange:
         recovery_tools: list[ToolSpec] | None = None,
         caps: tuple[int, int] = DEFAULT_CAPS,
         beta: BetaRoute | None = None,
+        shape: StreamShape[Any] = CHAT_STREAM,
     ) -> None:
         self._policy = policy
+        self.shape = shape
         self.beta = beta
         self.caps = caps
         """The longest whole body and the longest stream line accepted, in bytes."""
@@ -212,15 +216,15 @@ class Exchange:
 
     # Streams -----------------------------------------------------------------------------
 
-    def decoder(self, response: httpx.Response) -> StreamDecoder | None:
+    def decoder(self, response: httpx.Response) -> StreamDecoder[Any] | None:
         """The decoder of a successful stream response; None for an error status (read its
         body, then :meth:`rejected`)."""
         self.arrived(response)
         if not response.is_success:
             return None
-        return StreamDecoder(response, self.deadline, self.recovery_tools, self.caps)
+        return StreamDecoder(response, self.deadline, self.recovery_tools, self.caps, self.shape)
 
-    def broke(self, exc: Exception, decoder: StreamDecoder) -> Retry | None:
+    def broke(self, exc: Exception, decoder: StreamDecoder[Any]) -> Retry | None:
         """A stream's body ended early with ``exc`` (one of :data:`STREAM_BREAKS`).
 
         None when the reply was complete anyway (only ``[DONE]`` was lost); a retry when

@@ -22,6 +22,7 @@ from ._checks.eras import ERA_RULES
 from ._compose import Reply, compose, limit, scripted
 from ._effects import alter_on_wire, alter_reply, answer_at_gateway, delays
 from ._faults import Faults, FaultStage
+from ._fim import check_fim, fim_reply, render_fim
 from ._ids import Ids
 from ._in_flight import InFlight
 from ._render import Envelope, completion_response, stream_response, usage
@@ -65,9 +66,10 @@ class Emulator:
     """An offline, deterministic stand-in for the DeepSeek chat-completions service.
 
     It answers ``POST /v1/chat/completions`` (plain JSON and SSE), ``GET /v1/models`` and
-    ``GET /v1/user/balance`` (also without the ``/v1`` prefix), rejects what the service of
-    ``era`` rejects with the service's error bodies, and labels every generated reply as
-    emulated. Use :meth:`transport` for an in-process httpx transport, or
+    ``GET /v1/user/balance`` (also without the ``/v1`` prefix), and at the beta base URL
+    ``POST /beta/chat/completions`` and ``POST /beta/completions`` (FIM), rejects what the
+    service of ``era`` rejects with the service's error bodies, and labels every generated
+    reply as emulated. Use :meth:`transport` for an in-process httpx transport, or
     :class:`~deepseekapi_core.testing.EmulatorServer` to serve it on 127.0.0.1.
 
     Args:
@@ -138,6 +140,13 @@ class Emulator:
             r
             for r in self.requests
             if r.path.split("?", 1)[0].rstrip("/").endswith("/chat/completions")
+        ]
+
+    @property
+    def fim_requests(self) -> list[RecordedRequest]:
+        """The recorded FIM completion requests (``POST /beta/completions``)."""
+        return [
+            r for r in self.requests if r.path.split("?", 1)[0].rstrip("/") == "/beta/completions"
         ]
 
     def reset(self) -> None:
@@ -259,7 +268,36 @@ class Emulator:
             return self._json({"object": "list", "data": models})
         if route == "balance":
             return self._json(_BALANCE)
+        if route == "beta fim":
+            return self._fim(headers, body, parsed)
         return self._chat(headers, body, parsed, beta=route == "beta chat")
+
+    def _fim(self, headers: Mapping[str, str], body: bytes, parsed: Any) -> EmulatedResponse:
+        """``POST /beta/completions``: FIM completion (scripted text replies answer it too)."""
+        if "json" not in headers.get("content-type", "").lower():
+            return plain_error(415, "Expected request with `Content-Type: application/json`")
+        if parsed is None:
+            return _syntax_error(body)
+        call = check_fim(parsed, len(body), era=self.era, models=self._models)
+        item = self.script.take()
+        if isinstance(item, ScriptedError):
+            return status_error(
+                item.status,
+                trace_id=self._ids.trace_id(),
+                message=item.message,
+                error_type=item.error_type,
+                code=item.code,
+                headers=list(item.headers),
+            )
+        text, finish = fim_reply(call, item)
+        envelope = Envelope(
+            completion_id=self._ids.completion_id(),
+            created=int(time.time()),
+            model=call.response_model,
+            fingerprint=self._fingerprint,
+            trace_id=self._ids.trace_id(),
+        )
+        return render_fim(call, text, finish, envelope)
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         key = _bearer_key(headers)
@@ -341,8 +379,12 @@ class Emulator:
 
 _ROUTES = {"/chat/completions": "chat", "/models": "models", "/user/balance": "balance"}
 # DeepSeek's beta base URL serves the beta features; any other path under it is a 404.
-_BETA_ROUTES = {"/chat/completions": "beta chat", "/models": "models"}
-_POSTED = frozenset({"chat", "beta chat"})
+_BETA_ROUTES = {
+    "/chat/completions": "beta chat",
+    "/completions": "beta fim",
+    "/models": "models",
+}
+_POSTED = frozenset({"chat", "beta chat", "beta fim"})
 """The routes that take a JSON body by POST (the others are GETs)."""
 
 

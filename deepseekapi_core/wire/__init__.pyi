@@ -1,6 +1,14 @@
 # The public names of this package, one per line: type checkers read them here, and
 # the package serves them lazily from this same list (see deepseekapi_core._lazy).
 
+from ._fim import FIM_MAX_TOKENS as FIM_MAX_TOKENS
+from ._fim import FIMAccumulator as FIMAccumulator
+from ._fim import FIMChoice as FIMChoice
+from ._fim import FIMChunk as FIMChunk
+from ._fim import FIMCompletion as FIMCompletion
+from ._fim import FIMLogprobs as FIMLogprobs
+from ._fim import FIMRequest as FIMRequest
+from ._fim import fim_model_ids as fim_model_ids
 from ._images import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
 from ._images import SUPPORTED_IMAGE_TYPES as SUPPORTED_IMAGE_TYPES
 from ._images import ImageInfo as ImageInfo

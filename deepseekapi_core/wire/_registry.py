@@ -148,6 +148,10 @@ class ModelProfile:
     """Requests in flight per account that the service documents for the model answering this
     id (the rate-limit page, late 2026), or None when none is documented. Ids answered as the
     same model (:attr:`reply_model`) share one cap: the limiter counts them in one pool."""
+    supports_fim: bool = True
+    """Whether the id takes FIM completion (``POST <beta>/completions``): FIM is served in
+    non-thinking mode only ("FIM: Non-thinking mode only", the V4 pricing page), so never by a
+    thinking-only id such as ``deepseek-reasoner``."""
     explicit_thinking: bool = False
     """Send the thinking switch even when the caller leaves it unset.
 
@@ -221,6 +225,7 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             context_window=64 * _K,
             max_output_tokens=8 * _K,
             thinking=ThinkingSupport.ALWAYS,
+            supports_fim=False,
             supports_tools=False,
             supports_tools_when_thinking=False,
             supports_json_mode=False,
@@ -240,6 +245,7 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             context_window=128 * _K,
             max_output_tokens=64 * _K,
             thinking=ThinkingSupport.ALWAYS,
+            supports_fim=False,
             # Tools were accepted but silently served by deepseek-chat.
             supports_tools_when_thinking=False,
             era=Era.V3_1,
@@ -259,6 +265,7 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             context_window=128 * _K,
             max_output_tokens=64 * _K,
             thinking=ThinkingSupport.ALWAYS,
+            supports_fim=False,
             era=Era.V3_2,
         ),
     },
@@ -276,6 +283,7 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             _V4_FLASH,
             id="deepseek-reasoner",
             thinking=ThinkingSupport.ALWAYS,
+            supports_fim=False,
             accepts_thinking_parameter=False,
             answered_as="deepseek-v4-flash",
             listed=False,
@@ -314,6 +322,7 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
             _FLASH,
             id="deepseek-reasoner",
             thinking=ThinkingSupport.ALWAYS,
+            supports_fim=False,
             accepts_thinking_parameter=False,
             input_modalities=_TEXT_ONLY,
             explicit_thinking=True,
@@ -353,6 +362,7 @@ def get_model_profile(model: str, era: Era = DEFAULT_ERA) -> ModelProfile:
         context_window=64 * _K,
         max_output_tokens=8 * _K,
         thinking=ThinkingSupport.ALWAYS if reasons else ThinkingSupport.NEVER,
+        supports_fim=not reasons,
         era=era,
         known=False,
     )

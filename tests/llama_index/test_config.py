@@ -248,7 +248,9 @@ def test_importing_the_adapter_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout) < 10
+    # The adapter's own modules (_llm, _metadata, _tokens, _fim: the FIM dispatch of complete,
+    # which imports nothing llama_index.core.llms has not) and the core's lazy package.
+    assert int(result.stdout) < 11
 
 
 def test_make_llm_fixture_uses_the_emulator(make_llm: Callable[..., DeepSeekAPI]) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import annotated_types
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from ...wire._models import ChatRequest
@@ -112,12 +112,16 @@ def _bound(base: type, constraints: list[Any]) -> Bound | None:
     return Bound(integer=base is int, **values) if values else None
 
 
-def _derive() -> tuple[dict[str, str], dict[str, Bound], dict[str, TypeAdapter[Any]]]:
+def derive_checks(
+    model: type[BaseModel], skip: frozenset[str]
+) -> tuple[dict[str, str], dict[str, Bound], dict[str, TypeAdapter[Any]]]:
+    """Per wire field of the request ``model`` (those in ``skip`` aside): its JSON kind, its
+    bounds, or a validator of its type (chat's request here; FIM's in ``testing._fim``)."""
     kinds: dict[str, str] = {}
     bounds: dict[str, Bound] = {}
     objects: dict[str, TypeAdapter[Any]] = {}
-    for name, info in ChatRequest.model_fields.items():
-        if name in ChatRequest.NON_WIRE_FIELDS or name in OWN_CHECKS:
+    for name, info in model.model_fields.items():
+        if name in skip:
             continue
         base, constraints = _unwrap(info.annotation)
         constraints.extend(info.metadata)
@@ -131,7 +135,9 @@ def _derive() -> tuple[dict[str, str], dict[str, Bound], dict[str, TypeAdapter[A
     return kinds, bounds, objects
 
 
-SCALAR_KINDS, BOUNDS, OBJECT_FIELDS = _derive()
+SCALAR_KINDS, BOUNDS, OBJECT_FIELDS = derive_checks(
+    ChatRequest, ChatRequest.NON_WIRE_FIELDS | OWN_CHECKS
+)
 """Per scalar wire field its JSON kind in serde's words; per number field its bounds; per
 other wire field a validator of its type."""
 
