@@ -23,6 +23,7 @@ from ..wire._models import (
     ChatRequest,
     Model,
     ModelList,
+    ToolSpec,
     attach_response_headers,
 )
 from ..wire._prepare import build_request_body
@@ -192,7 +193,12 @@ class _BaseClient:
         """A chat call checked and encoded: its exchange, and how to build each attempt."""
         chat_request = coerce_chat_request(request, params)
         content = serialise(self.build_body(chat_request, stream=stream), self.era)
-        tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
+        tools = (
+            # Only function calls can leak into the text; built-in tools run on the service.
+            [tool for tool in chat_request.tools if isinstance(tool, ToolSpec)] or None
+            if self.recover_tool_calls and chat_request.tools
+            else None
+        )
         ticket = self.limits.ticket(chat_request.model, sleep)
         exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps)
         return exchange, lambda: self._build("POST", self._chat_url, options, content)

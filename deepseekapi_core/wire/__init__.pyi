@@ -1,6 +1,14 @@
 # The public names of this package, one per line: type checkers read them here, and
 # the package serves them lazily from this same list (see deepseekapi_core._lazy).
 
+from ._builtin_tools import BUILTIN_TOOL_TYPES as BUILTIN_TOOL_TYPES
+from ._builtin_tools import BuiltinToolCall as BuiltinToolCall
+from ._builtin_tools import BuiltinToolResult as BuiltinToolResult
+from ._builtin_tools import BuiltinToolSpec as BuiltinToolSpec
+from ._builtin_tools import builtin_tool_call_counts as builtin_tool_call_counts
+from ._builtin_tools import builtin_tool_calls as builtin_tool_calls
+from ._builtin_tools import builtin_tool_results as builtin_tool_results
+from ._builtin_tools import builtin_tool_spec as builtin_tool_spec
 from ._images import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
 from ._images import SUPPORTED_IMAGE_TYPES as SUPPORTED_IMAGE_TYPES
 from ._images import ImageInfo as ImageInfo

@@ -20,6 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from ._builtin_tools import (
+    BUILTIN_TOOL_TYPES,
+    BuiltinToolSpec,
+    split_server_calls,
+)
+
 Role = Literal["system", "user", "assistant", "tool"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 """Values the service documents; ``none`` means thinking off, the others are mapped onto the
@@ -177,6 +183,11 @@ class ChatMessage(_Request):
     tool_call_id: str | None = None
     reasoning_content: str | None = None
     prefix: bool | None = None
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """The service's own calls of built-in tools in an earlier reply (assistant messages
+    only), sent back exactly as they came (see :mod:`deepseekapi_core.wire._builtin_tools`)."""
+    server_tool_results: list[dict[str, Any]] | None = None
+    """Those calls' results, sent back exactly as they came."""
 
     @model_validator(mode="after")
     def _check_shape(self) -> ChatMessage:
@@ -196,6 +207,10 @@ class ChatMessage(_Request):
         elif self.tool_call_id is not None:
             raise ValueError(f"tool_call_id is only allowed on tool messages, not {self.role}")
         if self.role != "assistant":
+            if self.server_tool_calls or self.server_tool_results:
+                raise ValueError(
+                    f"server tool calls and results belong to assistant messages, not {self.role}"
+                )
             if self.tool_calls:
                 raise ValueError(
                     f"tool_calls are only allowed on assistant messages, not {self.role}"
@@ -206,7 +221,7 @@ class ChatMessage(_Request):
                 )
             if self.content is None:
                 raise ValueError(f"a {self.role} message needs content")
-        elif self.content is None and not self.tool_calls:
+        elif self.content is None and not self.tool_calls and not self.server_tool_calls:
             raise ValueError("an assistant message needs content or tool_calls")
         return self
 
@@ -233,6 +248,10 @@ class ChatMessage(_Request):
             wire["reasoning_content"] = self.reasoning_content
         if self.prefix is not None:
             wire["prefix"] = self.prefix
+        if self.server_tool_calls:
+            wire["server_tool_calls"] = self.server_tool_calls
+        if self.server_tool_results:
+            wire["server_tool_results"] = self.server_tool_results
         return wire
 
 
@@ -317,7 +336,9 @@ class ChatRequest(_Request):
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     response_format: ResponseFormat | None = None
-    tools: Annotated[list[ToolSpec], Field(max_length=128)] | None = None
+    tools: Annotated[list[ToolSpec | BuiltinToolSpec], Field(max_length=128)] | None = None
+    """Function tools, and the service's built-in tools (``{"type": "deepseek_web_search"}``,
+    ``deepseek-flash`` only; see :func:`deepseekapi_core.wire.web_search`)."""
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
@@ -352,16 +373,23 @@ class ChatRequest(_Request):
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
             raise ValueError("tool_choice needs tools")
         if isinstance(self.tool_choice, NamedToolChoice):
-            names = {tool.function.name for tool in self.tools or ()}
+            names = {tool.function.name for tool in self.tools or () if isinstance(tool, ToolSpec)}
             wanted = self.tool_choice.function.name
             if wanted not in names:
                 raise ValueError(f"tool_choice names {wanted!r}, which is not among the tools")
         if self.tools:
             seen: set[str] = set()
             for tool in self.tools:
-                if tool.function.name in seen:
-                    raise ValueError(f"two tools are named {tool.function.name!r}")
-                seen.add(tool.function.name)
+                name = tool.function.name if isinstance(tool, ToolSpec) else tool.type
+                if name in seen:
+                    raise ValueError(f"two tools are named {name!r}")
+                if isinstance(tool, ToolSpec) and name in BUILTIN_TOOL_TYPES:
+                    # A reply's call of this name is read as the service's own call.
+                    raise ValueError(
+                        f"a function tool may not be named {name!r}, the name of a built-in "
+                        "tool; offer the built-in one as {'type': " + repr(name) + "}"
+                    )
+                seen.add(name)
         _check_tool_call_ids(self.messages)
         return self
 
@@ -492,6 +520,17 @@ class AssistantMessage(_Response):
     content: str | None = None
     reasoning_content: str | None = None
     tool_calls: list[ToolCall] | None = None
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """The service's own calls of built-in tools, raw (see
+    :func:`deepseekapi_core.wire.builtin_tool_calls` for the typed view)."""
+    server_tool_results: list[dict[str, Any]] | None = None
+    """Their results, raw (see :func:`deepseekapi_core.wire.builtin_tool_results`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_server_calls(cls, data: Any) -> Any:
+        # Built-in tool calls that come in tool_calls must never reach an agent as functions.
+        return split_server_calls(data)
 
 
 class Choice(_Response):
@@ -567,7 +606,9 @@ class ToolCallDelta(_Response):
 
     index: int = 0
     id: str | None = None
-    type: Literal["function"] | None = None
+    type: str | None = None
+    """``"function"`` (or None after the first fragment); another type is a built-in tool's
+    call, which :class:`Delta` moves to ``server_tool_calls``."""
     function: FunctionCallDelta | None = None
 
 
@@ -578,6 +619,27 @@ class Delta(_Response):
     content: str | None = None
     reasoning_content: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """Entries of the service's own tool calls (see :class:`AssistantMessage`)."""
+    server_tool_results: list[dict[str, Any]] | None = None
+    """Entries of their results."""
+
+    @model_validator(mode="after")
+    def _split_server_calls(self) -> Delta:
+        # After, not before, validation: a before-validator would cost every chunk a dict.
+        calls = self.tool_calls
+        if calls is not None and any(_is_server_fragment(call) for call in calls):
+            moved = [c.model_dump(exclude_none=True) for c in calls if _is_server_fragment(c)]
+            self.tool_calls = [c for c in calls if not _is_server_fragment(c)] or None
+            self.server_tool_calls = [*(self.server_tool_calls or ()), *moved]
+        return self
+
+
+def _is_server_fragment(call: ToolCallDelta) -> bool:
+    if call.type is not None and call.type != "function":
+        return True
+    function = call.function
+    return function is not None and function.name in BUILTIN_TOOL_TYPES
 
 
 class ChunkChoice(_Response):

@@ -16,7 +16,8 @@ The reasoner rules live here, once, for the clients and both adapters:
   service default differs from this registry's promise (the V4.1 legacy names) always get the
   switch; ``reasoning_effort="none"`` is sent as ``thinking: {"type": "disabled"}``.
 * Image parts are checked (format, size, a model that can see them) by
-  :func:`deepseekapi_core.wire.check_request_images`.
+  :func:`deepseekapi_core.wire.check_request_images`; built-in tools (web search, URL
+  reading) offered to a model without them are refused (``_builtin_tools``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic import BaseModel
 
 from ..http._errors import UnsupportedParameterError
 from ..tools._specs import may_force_tool
+from ._builtin_tools import check_builtin_tools
 from ._images import check_request_images
 from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
@@ -204,6 +206,10 @@ def build_request_body(
     _apply_thinking_switch(body, profile, request, thinking=thinking)
     if request.response_format is not None:
         _apply_response_format(body, request.response_format)
+    if request.tools:
+        check_builtin_tools(
+            request.tools, model=profile.id, offered=profile.builtin_tools, known=profile.known
+        )
     if request.tools and thinking and not profile.supports_tools_when_thinking:
         raise UnsupportedParameterError(
             f"{request.model} does not support tools in thinking mode in the {era.value} era; "

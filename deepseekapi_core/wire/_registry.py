@@ -148,6 +148,11 @@ class ModelProfile:
     """Requests in flight per account that the service documents for the model answering this
     id (the rate-limit page, late 2026), or None when none is documented. Ids answered as the
     same model (:attr:`reply_model`) share one cap: the limiter counts them in one pool."""
+    builtin_tools: frozenset[str] = frozenset()
+    """The service's built-in tools the model runs (``deepseek_web_search``,
+    ``deepseek_read_url``): ``deepseek-flash`` only, from 2026-11-13 (web_tools guide: "use
+    the deepseek-flash model"). The ids routed to it get none: the docs name deepseek-flash
+    alone, so a request offering them to an alias is refused before sending."""
     explicit_thinking: bool = False
     """Send the thinking switch even when the caller leaves it unset.
 
@@ -285,7 +290,11 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
         "deepseek-v4-pro": replace(_V4_FLASH, id="deepseek-v4-pro"),
     },
     Era.V4_1: {
-        "deepseek-flash": _FLASH,
+        # The built-in web tools (2026-11-13) are newer than the era; the era describes the
+        # service as it is now, so deepseek-flash has them here.
+        "deepseek-flash": replace(
+            _FLASH, builtin_tools=frozenset({"deepseek_web_search", "deepseek_read_url"})
+        ),
         # Accepts image parts with a 200 but bills and reads only the text (deepseek-harness).
         "deepseek-v4-pro": replace(
             _FLASH,

@@ -27,6 +27,7 @@ from ...wire._registry import (
 )
 from .._vision import ImageRejected, SeenImage, inspect_request_images
 from .._wire import plain_error
+from .builtin import check_builtin_tools, check_server_entries
 from .context import check_context_length
 from .eras import ERA_RULES, check_mode, check_switches
 from .errors import Rejected, ShapeError, bad_request
@@ -56,6 +57,9 @@ class ChatRequest:
     prompt_tokens: int
     images: tuple[SeenImage, ...] = ()
     """The images the model sees (V4.1 vision models), with their token counts."""
+    builtin_tools: tuple[str, ...] = ()
+    """The built-in tools offered (``deepseek_web_search``, ``deepseek_read_url``); ``tools``
+    holds the function tools alone."""
 
 
 def check_chat(body: object, size: int, *, era: Era, models: Collection[str]) -> ChatRequest:
@@ -88,8 +92,10 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
     if not messages:
         raise bad_request("Empty input messages")
     check_ranges(request, profile)
-    tools = check_tools(request.get("tools"), request.get("tool_choice"))
+    builtin, functions = check_builtin_tools(request.get("tools"), rules, profile)
+    tools = check_tools(functions, request.get("tool_choice"), builtin)
     check_tool_sequence(messages)
+    check_server_entries(messages)
     mode = check_mode(request, era, profile, thinking_switch, tools)
     try:
         images = tuple(inspect_request_images(messages, profile, era))
@@ -117,6 +123,7 @@ def _check(body: object, era: Era, models: Collection[str]) -> ChatRequest:
             messages, tools, max_tokens, profile, sum(image.tokens for image in images)
         ),
         images=images,
+        builtin_tools=builtin,
     )
 
 

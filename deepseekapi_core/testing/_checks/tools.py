@@ -12,8 +12,11 @@ __all__ = ["check_tool_sequence", "check_tools"]
 _MAX_TOOLS = 128
 
 
-def check_tools(tools: list[dict[str, Any]] | None, tool_choice: object) -> list[dict[str, Any]]:
-    """The offered tools (maybe none), with valid names; ``tool_choice`` must name one of them."""
+def check_tools(
+    tools: list[dict[str, Any]] | None, tool_choice: object, builtin: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The offered function tools (maybe none), with valid names; ``tool_choice`` must name
+    one of them. ``builtin`` are the built-in tools offered beside them."""
     offered: list[dict[str, Any]] = list(tools or [])
     if len(offered) > _MAX_TOOLS:
         raise bad_request(f"Invalid tools: a maximum of {_MAX_TOOLS} functions are supported")
@@ -26,7 +29,7 @@ def check_tools(tools: list[dict[str, Any]] | None, tool_choice: object) -> list
                 "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."
             )
         names.add(name)
-    if tool_choice is not None and tool_choice != "none" and not offered:
+    if tool_choice is not None and tool_choice != "none" and not offered and not builtin:
         raise bad_request("tool_choice is only allowed when tools are specified")
     if isinstance(tool_choice, dict) and tool_choice["function"]["name"] not in names:
         raise bad_request(
