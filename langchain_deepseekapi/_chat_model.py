@@ -649,7 +649,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # `if tool_choice:` skips it); "none" is how to switch tools off.
         choice = resolve_tool_choice(
             None if tool_choice is False else tool_choice,
-            [tool["function"]["name"] for tool in formatted],
+            [tool["function"]["name"] for tool in formatted if "function" in tool],
         )
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()

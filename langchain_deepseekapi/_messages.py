@@ -54,6 +54,8 @@ from deepseekapi_core.wire._convert import (
 from deepseekapi_core.wire._images import content_from_blocks
 from deepseekapi_core.wire._replies import ReplySummary
 
+from ._server_tools import server_blocks, server_fields, unindexed, with_server_blocks
+
 __all__ = [
     "MODEL_PROVIDER",
     "ai_message_from_completion",
@@ -139,6 +141,7 @@ def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
         reasoning_content=reasoning_from(
             reasoning_block_texts(blocks), message.additional_kwargs.get("reasoning_content")
         ),
+        **server_fields(message),
     )
 
 
@@ -182,6 +185,10 @@ def ai_message_from_completion(
     additional: dict[str, Any] = {}
     if message.reasoning_content is not None:
         additional["reasoning_content"] = message.reasoning_content
+    server = server_blocks(message.server_tool_calls, message.server_tool_results)
+    if server:
+        additional.update(server_tool_calls=message.server_tool_calls or [])
+        additional.update(server_tool_results=message.server_tool_results or [])
     valid: list[LCToolCall] = []
     invalid: list[InvalidToolCall] = []
     for call in parse_tool_calls(message.tool_calls) if message.tool_calls else ():
@@ -200,7 +207,7 @@ def ai_message_from_completion(
             token_usage = completion.usage.model_dump(exclude_none=True)
         metadata["token_usage"] = token_usage
     return AIMessage(
-        content=message.content or "",
+        content=with_server_blocks(message.content or "", server),
         additional_kwargs=additional,
         tool_calls=valid,
         invalid_tool_calls=invalid,
@@ -224,7 +231,12 @@ def chunk_message(chunk: ChatCompletionChunk) -> AIMessageChunk | None:
     content = delta.content or ""
     reasoning = delta.reasoning_content
     fragments = delta.tool_calls
-    if not content and not reasoning and not fragments:
+    server = (
+        server_blocks(unindexed(delta.server_tool_calls), unindexed(delta.server_tool_results))
+        if delta.server_tool_calls or delta.server_tool_results
+        else None
+    )
+    if not content and not reasoning and not fragments and not server:
         return None
     tool_chunks: list[ToolCallChunk] = []
     if fragments:
@@ -239,7 +251,7 @@ def chunk_message(chunk: ChatCompletionChunk) -> AIMessageChunk | None:
                 )
             )
     return AIMessageChunk(
-        content=content,
+        content=with_server_blocks(content, server) if server else content,
         additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
         tool_call_chunks=tool_chunks,
         response_metadata=dict(_PROVIDER_ONLY),

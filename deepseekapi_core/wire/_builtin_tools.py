@@ -161,6 +161,14 @@ class BuiltinToolResult:
     raw: dict[str, Any] = field(repr=False)
 
     @property
+    def status(self) -> Literal["success", "error"]:
+        """``"error"`` when the entry says the tool failed (``is_error``, an ``error`` or a
+        ``status`` of error/failed), else ``"success"``."""
+        raw = self.raw
+        failed = raw.get("is_error") or raw.get("error") or raw.get("status") in ("error", "failed")
+        return "error" if failed else "success"
+
+    @property
     def sources(self) -> list[dict[str, Any]]:
         """The pages in the result that have a ``url`` (search hits, the page read)."""
         items = self.content if isinstance(self.content, list) else [self.content]
@@ -245,6 +253,28 @@ def _call_input(raw: Mapping[str, Any], function: Mapping[str, Any], kind: str) 
             except ValueError:
                 return {}
     return {}
+
+
+def server_entries_of(
+    blocks: Iterable[object],
+) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """The raw server tool calls and results kept in content blocks' ``extras["raw"]`` (as
+    the adapters put them on ``server_tool_call``/``server_tool_result`` blocks), for a
+    history that kept the blocks but not the raw lists."""
+    calls: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        extras = block.get("extras")
+        raw = extras.get("raw") if isinstance(extras, Mapping) else None
+        if not isinstance(raw, dict):
+            continue
+        if block.get("type") == "server_tool_call":
+            calls.append(raw)
+        elif block.get("type") == "server_tool_result":
+            results.append(raw)
+    return calls or None, results or None
 
 
 # --------------------------------------------------------------------------------------------
