@@ -110,10 +110,8 @@ def test_streaming_gives_the_same_message(make_llm: MakeLLM, emulator: Emulator)
     llm = _flash(make_llm)
     tools = [DeepSeekWebSearchTool()]
     whole = llm.chat_with_tools(tools, user_msg="Any news?")
-    last = None
-    for last in llm.stream_chat_with_tools(tools, user_msg="Any news?"):
-        pass
-    assert last is not None
+    responses = list(llm.stream_chat_with_tools(tools, user_msg="Any news?"))
+    last = responses[-1]
     streamed, expected = last.message, whole.message
     assert streamed.content == expected.content
     assert [b.source for b in streamed.blocks if isinstance(b, CitationBlock)] == [
