@@ -206,3 +206,24 @@ def test_server_entries_on_a_user_message_are_refused() -> None:
 def test_entries_that_are_not_maps_are_unreadable() -> None:
     response = _post(Emulator(), _history(["not a map"], []))
     assert response.status_code == 422
+
+
+# --------------------------------------------------------------------------------------------
+# The demo
+
+
+def test_the_demo_shows_the_service_searching_through_both_adapters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("langchain_core")
+    pytest.importorskip("llama_index.core")
+    from deepseekapi_core import cli
+
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    step = "Built-in web search (deepseek-flash: the service searches, the answer cites)"
+    assert out.count(step) == 2
+    call = "tool call: deepseek_web_search (run by the service)({'query': 'What did DeepSeek"
+    assert out.count(call) == 2
+    assert "found: https://example.com/what-did-deepseek-release-this-month/1" in out
+    assert "cited: https://example.com/what-did-deepseek-release-this-month/1" in out
