@@ -43,6 +43,7 @@ from deepseekapi_core import (
 )
 from deepseekapi_core.tools._calls import parse_tool_calls, tool_calls_from
 from deepseekapi_core.tools._recovery import TOOL_CALLS_RECOVERED
+from deepseekapi_core.wire._builtin_tools import PASSTHROUGH, unmodelled_fields
 from deepseekapi_core.wire._convert import (
     SKIPPED_BLOCK_TYPES,
     core_message,
@@ -185,6 +186,9 @@ def ai_message_from_completion(
     additional: dict[str, Any] = {}
     if message.reasoning_content is not None:
         additional["reasoning_content"] = message.reasoning_content
+    unmodelled = unmodelled_fields(message)
+    if unmodelled:
+        additional[PASSTHROUGH] = unmodelled
     server = server_blocks(message.server_tool_calls, message.server_tool_results)
     if server:
         additional.update(server_tool_calls=message.server_tool_calls or [])

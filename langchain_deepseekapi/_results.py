@@ -11,6 +11,7 @@ from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from deepseekapi_core import ChatCompletion, ChatCompletionChunk
+from deepseekapi_core.wire._builtin_tools import PASSTHROUGH
 from deepseekapi_core.wire._replies import BlockNumbering
 from deepseekapi_core.wire._stream import StreamAccumulator
 
@@ -156,6 +157,8 @@ class StreamFolder:
         if reply.server_calls or reply.server_results:
             additional["server_tool_calls"] = reply.server_tool_calls or []
             additional["server_tool_results"] = reply.server_tool_results or []
+        if reply.unmodelled:
+            additional[PASSTHROUGH] = dict(reply.unmodelled)
         message = AIMessageChunk(
             content=(
                 self._blocks(content, reasoning, self.tool_chunks, self.server)

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from deepseekapi_core.wire._builtin_tools import (
+    PASSTHROUGH,
     SERVER_TOOL_CALLS,
     SERVER_TOOL_RESULTS,
     builtin_tool_calls,
@@ -96,8 +97,9 @@ def split_content(content: str | list[str | dict[Any, Any]]) -> tuple[str, list[
 
 
 def server_fields(message: AIMessage) -> dict[str, Any]:
-    """The server entries an ``AIMessage`` sends back: its raw lists in
-    ``additional_kwargs``, else the raw entries kept on its server blocks."""
+    """What an ``AIMessage`` sends back beside its text: the server entries (its raw lists in
+    ``additional_kwargs``, else the raw entries kept on its server blocks) and the reply's
+    unmodelled fields (``additional_kwargs["extra_message_fields"]``)."""
     extra = message.additional_kwargs
     calls = extra.get(SERVER_TOOL_CALLS)
     results = extra.get(SERVER_TOOL_RESULTS)
@@ -108,6 +110,9 @@ def server_fields(message: AIMessage) -> dict[str, Any]:
         fields[SERVER_TOOL_CALLS] = _raw_list(calls)
     if results:
         fields[SERVER_TOOL_RESULTS] = _raw_list(results)
+    passthrough = extra.get(PASSTHROUGH)
+    if passthrough:
+        fields["passthrough"] = passthrough
     return fields
 
 

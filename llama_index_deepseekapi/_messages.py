@@ -61,7 +61,13 @@ from deepseekapi_core.wire._replies import ReplySummary
 from deepseekapi_core.wire._stream import StreamAccumulator
 
 from ._images import image_blocks_from_documents, image_part_from_block, prompt_with_images
-from ._server_tools import call_counts, citation_blocks, server_extra, server_fields
+from ._server_tools import (
+    call_counts,
+    citation_blocks,
+    passthrough_extra,
+    server_extra,
+    server_fields,
+)
 
 __all__ = [
     "StreamFolder",
@@ -266,6 +272,7 @@ def _assistant(
     tool_dicts: list[dict[str, Any]],
     reasoning_tokens: int | None = None,
     server: tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None] = (None, None),
+    unmodelled: dict[str, Any] | None = None,
 ) -> LIChatMessage:
     blocks: list[Any] = []
     extra: dict[str, Any] = {}
@@ -275,6 +282,8 @@ def _assistant(
     if server[0] or server[1]:
         blocks.extend(citation_blocks(*server))
         extra.update(server_extra(*server))
+    if unmodelled:
+        extra.update(passthrough_extra(unmodelled))
     blocks.append(_new_text_block({"block_type": "text", "text": text}))
     if tool_blocks:
         blocks.extend(tool_blocks)
@@ -330,6 +339,7 @@ def chat_response(completion: ChatCompletion) -> ChatResponse:
             tool_dicts,
             reply.reasoning_tokens,
             (message.server_tool_calls, message.server_tool_results),
+            message.model_extra,
         ),
         raw=completion,
         additional_kwargs={**reply.counts(), **call_counts(message.server_tool_calls)},
@@ -435,6 +445,8 @@ class StreamFolder:
             calls, results = reply.server_tool_calls, reply.server_tool_results
             blocks.extend(citation_blocks(calls, results))
             extra.update(server_extra(calls, results))
+        if reply.unmodelled:
+            extra.update(passthrough_extra(reply.unmodelled))
         text_block = self._text_block
         if text_block is None or text_block.text is not self._text:
             text_block = self._text_block = _new_text_block(

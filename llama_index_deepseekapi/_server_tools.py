@@ -22,6 +22,7 @@ from llama_index.core.base.llms.types import CitationBlock, TextBlock
 from llama_index.core.tools.types import AsyncBaseTool, ToolMetadata, ToolOutput
 
 from deepseekapi_core.wire._builtin_tools import (
+    PASSTHROUGH,
     READ_URL,
     SERVER_TOOL_CALLS,
     SERVER_TOOL_RESULTS,
@@ -137,12 +138,21 @@ def call_counts(calls: list[dict[str, Any]] | None) -> dict[str, Any]:
 
 
 def server_fields(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The server entries an assistant message sends back (from its ``additional_kwargs``)."""
+    """What an assistant message sends back from its ``additional_kwargs``: the server entries
+    and the reply's unmodelled fields (``extra_message_fields``)."""
     fields: dict[str, Any] = {}
     for name in (SERVER_TOOL_CALLS, SERVER_TOOL_RESULTS):
         if extra.get(name):
             fields[name] = extra[name]
+    if extra.get(PASSTHROUGH):
+        fields["passthrough"] = extra[PASSTHROUGH]
     return fields
+
+
+def passthrough_extra(unmodelled: Mapping[str, Any]) -> dict[str, Any]:
+    """A reply message's unmodelled fields for its ``additional_kwargs`` (empty when none)."""
+    kept = {key: value for key, value in unmodelled.items() if value is not None}
+    return {PASSTHROUGH: kept} if kept else {}
 
 
 def _of(

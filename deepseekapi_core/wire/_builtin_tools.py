@@ -61,6 +61,9 @@ SERVER_TOOL_CALLS = "server_tool_calls"
 """The assistant message's list of the service's own tool calls (raw dicts)."""
 SERVER_TOOL_RESULTS = "server_tool_results"
 """The assistant message's list of those calls' results (raw dicts)."""
+PASSTHROUGH = "extra_message_fields"
+"""Where both adapters keep a reply message's unmodelled fields (their messages'
+``additional_kwargs``), to send them back as they came."""
 
 _SINCE = "2026-11-13"
 
@@ -278,6 +281,60 @@ def server_entries_of(
 
 
 # --------------------------------------------------------------------------------------------
+# The assistant message that goes back
+
+
+def assistant_extras_problem(message: Any) -> str | None:
+    """Why a ``ChatMessage``'s server entries or passthrough fields are not allowed, or None:
+    they belong to assistant messages, and passthrough fields may not shadow modelled ones."""
+    extras = message.server_tool_calls or message.server_tool_results or message.passthrough
+    if extras and message.role != "assistant":
+        return (
+            "server tool calls, results and passthrough fields belong to assistant messages, "
+            f"not {message.role}"
+        )
+    clash = sorted(set(message.passthrough or ()) & set(type(message).model_fields))
+    if clash:
+        return f"passthrough fields may not shadow the message's own fields: {', '.join(clash)}"
+    return None
+
+
+def add_assistant_extras(wire: dict[str, Any], message: Any) -> None:
+    """Put a ``ChatMessage``'s server entries and passthrough fields on its wire dict, as
+    they came."""
+    if message.server_tool_calls:
+        wire[SERVER_TOOL_CALLS] = message.server_tool_calls
+    if message.server_tool_results:
+        wire[SERVER_TOOL_RESULTS] = message.server_tool_results
+    if message.passthrough:
+        wire.update(message.passthrough)
+
+
+def unmodelled_fields(message: Any) -> dict[str, Any]:
+    """The fields of a reply's message (or a folded stream) this library does not model, with
+    a value: what goes back in ``ChatMessage.passthrough``."""
+    extra = getattr(message, "model_extra", None) or {}
+    return {key: value for key, value in extra.items() if value is not None}
+
+
+def fold_unmodelled(folded: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Fold a delta's unmodelled fields: strings and lists appended, objects merged, anything
+    else replaced (the service's own rules for them are unknown)."""
+    for key, value in extra.items():
+        if value is None:
+            continue
+        old = folded.get(key)
+        if isinstance(old, str) and isinstance(value, str):
+            folded[key] = old + value
+        elif isinstance(old, list) and isinstance(value, list):
+            folded[key] = [*old, *value]
+        elif isinstance(old, dict) and isinstance(value, dict):
+            folded[key] = {**old, **value}
+        else:
+            folded[key] = value
+
+
+# --------------------------------------------------------------------------------------------
 # Normalising a reply's message, and folding a stream's deltas
 
 
@@ -291,6 +348,14 @@ def is_server_call(call: object) -> bool:
         return True
     function = call.get("function")
     return isinstance(function, Mapping) and function.get("name") in BUILTIN_TOOL_TYPES
+
+
+def is_server_fragment(call: Any) -> bool:
+    """Whether a parsed stream ``ToolCallDelta`` is a fragment of the service's own call."""
+    if call.type is not None and call.type != "function":
+        return True
+    function = call.function
+    return function is not None and function.name in BUILTIN_TOOL_TYPES
 
 
 def split_server_calls(data: Any) -> Any:

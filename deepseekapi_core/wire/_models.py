@@ -23,6 +23,9 @@ from pydantic import (
 from ._builtin_tools import (
     BUILTIN_TOOL_TYPES,
     BuiltinToolSpec,
+    add_assistant_extras,
+    assistant_extras_problem,
+    is_server_fragment,
     split_server_calls,
 )
 
@@ -188,6 +191,9 @@ class ChatMessage(_Request):
     only), sent back exactly as they came (see :mod:`deepseekapi_core.wire._builtin_tools`)."""
     server_tool_results: list[dict[str, Any]] | None = None
     """Those calls' results, sent back exactly as they came."""
+    passthrough: dict[str, Any] | None = None
+    """Fields of an earlier reply's message this library does not model (assistant messages
+    only), sent back as they came: the service may add some (see ``docs/web_tools.md``)."""
 
     @model_validator(mode="after")
     def _check_shape(self) -> ChatMessage:
@@ -206,11 +212,10 @@ class ChatMessage(_Request):
                 raise ValueError("a tool message needs content (the tool's result)")
         elif self.tool_call_id is not None:
             raise ValueError(f"tool_call_id is only allowed on tool messages, not {self.role}")
+        problem = assistant_extras_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
         if self.role != "assistant":
-            if self.server_tool_calls or self.server_tool_results:
-                raise ValueError(
-                    f"server tool calls and results belong to assistant messages, not {self.role}"
-                )
             if self.tool_calls:
                 raise ValueError(
                     f"tool_calls are only allowed on assistant messages, not {self.role}"
@@ -248,10 +253,8 @@ class ChatMessage(_Request):
             wire["reasoning_content"] = self.reasoning_content
         if self.prefix is not None:
             wire["prefix"] = self.prefix
-        if self.server_tool_calls:
-            wire["server_tool_calls"] = self.server_tool_calls
-        if self.server_tool_results:
-            wire["server_tool_results"] = self.server_tool_results
+        if self.server_tool_calls or self.server_tool_results or self.passthrough:
+            add_assistant_extras(wire, self)
         return wire
 
 
@@ -628,18 +631,11 @@ class Delta(_Response):
     def _split_server_calls(self) -> Delta:
         # After, not before, validation: a before-validator would cost every chunk a dict.
         calls = self.tool_calls
-        if calls is not None and any(_is_server_fragment(call) for call in calls):
-            moved = [c.model_dump(exclude_none=True) for c in calls if _is_server_fragment(c)]
-            self.tool_calls = [c for c in calls if not _is_server_fragment(c)] or None
+        if calls is not None and any(is_server_fragment(call) for call in calls):
+            moved = [c.model_dump(exclude_none=True) for c in calls if is_server_fragment(c)]
+            self.tool_calls = [c for c in calls if not is_server_fragment(c)] or None
             self.server_tool_calls = [*(self.server_tool_calls or ()), *moved]
         return self
-
-
-def _is_server_fragment(call: ToolCallDelta) -> bool:
-    if call.type is not None and call.type != "function":
-        return True
-    function = call.function
-    return function is not None and function.name in BUILTIN_TOOL_TYPES
 
 
 class ChunkChoice(_Response):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tools._calls import ToolCallBuilder, add_tool_fragments
-from ._builtin_tools import fold_server_entries, folded_list
+from ._builtin_tools import fold_server_entries, fold_unmodelled, folded_list
 from ._models import (
     AssistantMessage,
     ChatCompletion,
@@ -48,6 +48,8 @@ class StreamAccumulator:
     """The service's own built-in tool calls, folded by stream index (raw dicts)."""
     server_results: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Their results, folded by stream index (raw dicts)."""
+    unmodelled: dict[str, Any] = field(default_factory=dict)
+    """Delta fields this library does not model, folded (kept for the round trip)."""
 
     def add(self, chunk: ChatCompletionChunk) -> bool:
         """Fold ``chunk`` in; return whether it carried anything a caller would see."""
@@ -88,6 +90,9 @@ class StreamAccumulator:
         if delta.server_tool_results:
             fold_server_entries(self.server_results, delta.server_tool_results)
             visible = True
+        extra = delta.__pydantic_extra__
+        if extra:
+            fold_unmodelled(self.unmodelled, extra)
         return visible
 
     @property
@@ -138,6 +143,7 @@ class StreamAccumulator:
             tool_calls=tool_calls or None,
             server_tool_calls=self.server_tool_calls,
             server_tool_results=self.server_tool_results,
+            **self.unmodelled,
         )
         return ChatCompletion(
             id=self.id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from deepseekapi_core import (
@@ -367,3 +368,70 @@ def test_a_builtin_tool_is_not_a_function_spec_error() -> None:
         from deepseekapi_core.tools import tool_spec_from
 
         tool_spec_from({"type": "web_search"})
+
+
+# --------------------------------------------------------------------------------------------
+# Fields this library does not model: kept and sent back (the shape may differ from ours)
+
+
+UNKNOWN = {"search_results": [{"url": "https://example.com/x", "title": "X"}], "cite_map": {"1": 0}}
+
+
+def _service(sent: list[dict[str, Any]]) -> httpx.MockTransport:
+    """A service whose reply's message carries fields no model of ours declares."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        stream = sent[-1].get("stream", False)
+        message = {"role": "assistant", "content": "Found it [1].", **UNKNOWN}
+        if not stream:
+            body = {
+                "id": "c",
+                "model": "deepseek-flash",
+                "choices": [{"index": 0, "message": message}],
+            }
+            return httpx.Response(200, json=body)
+        deltas = [
+            {"role": "assistant", "content": "Found "},
+            {"search_results": UNKNOWN["search_results"][:1], "cite_map": {"1": 0}},
+            {"content": "it [1]."},
+        ]
+        frames = [
+            {"id": "c", "choices": [{"index": 0, "delta": d, "finish_reason": None}]}
+            for d in deltas
+        ]
+        frames.append({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        text = "".join(f"data: {json.dumps(f)}\n\n" for f in frames) + "data: [DONE]\n\n"
+        return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unmodelled_reply_fields_are_kept_and_sent_back(stream: bool) -> None:
+    from deepseekapi_core.wire._builtin_tools import unmodelled_fields
+
+    sent: list[dict[str, Any]] = []
+    transport = _service(sent)
+    with DeepSeekClient(api_key=API_KEY, base_url=BASE_URL, transport=transport) as client:
+        if stream:
+            folded = StreamAccumulator()
+            for chunk in client.stream_chat(model="deepseek-flash", messages=ASK):
+                folded.add(chunk)
+            message = folded.to_completion().message
+        else:
+            message = client.chat(model="deepseek-flash", messages=ASK).message
+        kept = unmodelled_fields(message)
+        assert kept == UNKNOWN
+        history = [
+            *ASK,
+            ChatMessage(role="assistant", content=message.content, passthrough=kept),
+            {"role": "user", "content": "More?"},
+        ]
+        client.chat(model="deepseek-flash", messages=history)
+    assert sent[-1]["messages"][1] == {"role": "assistant", "content": "Found it [1].", **UNKNOWN}
+
+
+def test_passthrough_may_not_shadow_a_modelled_field() -> None:
+    with pytest.raises(ValueError, match="may not shadow"):
+        ChatMessage(role="assistant", content="x", passthrough={"content": "y"})

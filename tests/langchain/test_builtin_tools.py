@@ -150,3 +150,22 @@ def test_an_agent_loop_with_a_search_and_a_function_tool(
     assert [c["function"]["name"] for c in turn["tool_calls"]] == ["get_weather"]
     assert turn["server_tool_calls"][0]["type"] == "deepseek_web_search"
     assert turn["server_tool_results"][0]["content"] == HITS
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unmodelled_reply_fields_go_back_as_they_came(stream: bool) -> None:
+    from langchain_deepseekapi import ChatDeepSeekAPI
+    from tests.core.test_builtin_tools import UNKNOWN, _service
+
+    sent: list[dict[str, Any]] = []
+    llm = ChatDeepSeekAPI(model="deepseek-flash", api_key="sk-test", transport=_service(sent))
+    if stream:
+        merged: Any = None
+        for chunk in llm.stream("Find it"):
+            merged = chunk if merged is None else merged + chunk
+        first = AIMessage(content=merged.content, additional_kwargs=merged.additional_kwargs)
+    else:
+        first = llm.invoke("Find it")
+    assert first.additional_kwargs["extra_message_fields"] == UNKNOWN
+    llm.invoke([HumanMessage("Find it"), first, HumanMessage("More?")])
+    assert sent[-1]["messages"][1] == {"role": "assistant", "content": "Found it [1].", **UNKNOWN}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import CitationBlock, TextBlock, ToolCallBlock
@@ -150,3 +151,16 @@ def test_a_function_agent_runs_with_a_search_and_a_function(
         "content": "It is sunny in Paris.",
         "tool_call_id": turn["tool_calls"][0]["id"],
     }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_unmodelled_reply_fields_go_back_as_they_came(stream: bool) -> None:
+    from tests.core.test_builtin_tools import UNKNOWN, _service
+
+    sent: list[dict[str, Any]] = []
+    llm = DeepSeekAPI(model="deepseek-flash", api_key="sk-test", transport=_service(sent))
+    ask = ChatMessage(role="user", content="Find it")
+    first = list(llm.stream_chat([ask]))[-1].message if stream else llm.chat([ask]).message
+    assert first.additional_kwargs["extra_message_fields"] == UNKNOWN
+    llm.chat([ask, first, ChatMessage(role="user", content="More?")])
+    assert sent[-1]["messages"][1] == {"role": "assistant", "content": "Found it [1].", **UNKNOWN}
