@@ -169,3 +169,27 @@ def test_unmodelled_reply_fields_go_back_as_they_came(stream: bool) -> None:
     assert first.additional_kwargs["extra_message_fields"] == UNKNOWN
     llm.invoke([HumanMessage("Find it"), first, HumanMessage("More?")])
     assert sent[-1]["messages"][1] == {"role": "assistant", "content": "Found it [1].", **UNKNOWN}
+
+
+def test_async_calls_give_the_same_blocks(make_llm: ModelFactory, emulator: Emulator) -> None:
+    import asyncio
+
+    emulator.script.reply_web_search("news", HITS, answer="Big news [1].")
+    emulator.script.reply_web_search("news", HITS, answer="Big news [1].")
+    llm = _flash(make_llm).bind_tools([web_search()])
+
+    async def run() -> tuple[Any, Any]:
+        whole = await llm.ainvoke("Any news?")
+        merged: Any = None
+        async for chunk in llm.astream("Any news?"):
+            merged = chunk if merged is None else merged + chunk
+        return whole, merged
+
+    whole, merged = asyncio.run(run())
+    for message in (whole, merged):
+        assert [b["type"] for b in message.content_blocks] == [
+            "server_tool_call",
+            "server_tool_result",
+            "text",
+        ]
+        assert message.text == "Big news [1]."
