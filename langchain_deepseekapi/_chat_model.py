@@ -630,9 +630,9 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         """Offer tools to the model.
 
         Args:
-            tools: functions, pydantic models, TypedDicts, LangChain tools, or OpenAI-style
-                tool dicts; each is converted with LangChain's ``convert_to_openai_tool`` and
-                validated by the core (a bad name or schema fails here, naming the tool).
+            tools: functions, pydantic models, TypedDicts, LangChain tools, OpenAI-style tool
+                dicts (converted by ``convert_to_openai_tool``, validated by the core), and the
+                service's own ``{"type": "deepseek_web_search" | "deepseek_read_url"}``.
             tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call
                 a tool; ``True`` with a single tool forces that tool), ``None`` or ``False``
                 (no effect: the service's default, as in ``ChatOpenAI``), a tool's name, or a
@@ -651,7 +651,7 @@ class ChatDeepSeekAPI(HoldsClients, BaseChatModel):
         # `if tool_choice:` skips it); "none" is how to switch tools off.
         choice = resolve_tool_choice(
             None if tool_choice is False else tool_choice,
-            [tool["function"]["name"] for tool in formatted],
+            [tool["function"]["name"] for tool in formatted if "function" in tool],
         )
         if choice is not None:
             kwargs["tool_choice"] = choice if isinstance(choice, str) else choice.model_dump()

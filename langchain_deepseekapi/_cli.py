@@ -16,6 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from langchain_core.tools import tool
 
+from deepseekapi_core import DeepSeekAPIError
 from deepseekapi_core.cli import HookContext, ReplyPart, demo
 
 from ._chat_model import ChatDeepSeekAPI
@@ -71,6 +72,26 @@ def run_demo(context: HookContext) -> None:
     sources = [doc.source for doc in demo.embedding_retrieve(demo.RAG_QUESTION)]
     context.show("retrieved", ", ".join(sources))
     context.show("answer", rag.invoke(demo.RAG_QUESTION))
+
+    context.step("Built-in web search (deepseek-flash: the service searches, the answer cites)")
+    _web_search(context)
+
+
+def _web_search(context: HookContext) -> None:
+    searcher = ChatDeepSeekAPI(model="deepseek-flash", thinking=False, **context.model_options())
+    try:
+        message = searcher.bind_tools([{"type": "deepseek_web_search"}]).invoke(demo.WEB_QUESTION)
+    except DeepSeekAPIError as error:  # a proxy or key without the built-in tools
+        context.show("skipped", str(error))
+        return
+    for block in message.content_blocks:
+        if block["type"] == "server_tool_call":
+            context.tool_call(f"{block['name']} (run by the service)", block["args"])
+        elif block["type"] == "server_tool_result":
+            found = block.get("output") or []
+            urls = [item["url"] for item in found if isinstance(item, dict) and "url" in item]
+            context.show("found", ", ".join(urls))
+    context.show("answer", message.text)
 
 
 def _parts(llm: ChatDeepSeekAPI, prompt: str) -> Iterator[ReplyPart]:

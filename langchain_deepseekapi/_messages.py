@@ -45,6 +45,7 @@ from deepseekapi_core import (
 )
 from deepseekapi_core.tools._calls import parse_tool_calls, tool_calls_from
 from deepseekapi_core.tools._recovery import TOOL_CALLS_RECOVERED
+from deepseekapi_core.wire._builtin_tools import PASSTHROUGH, unmodelled_fields
 from deepseekapi_core.wire._convert import (
     SKIPPED_BLOCK_TYPES,
     core_message,
@@ -55,6 +56,8 @@ from deepseekapi_core.wire._convert import (
 )
 from deepseekapi_core.wire._images import content_from_blocks
 from deepseekapi_core.wire._replies import ReplySummary
+
+from ._server_tools import server_blocks, server_fields, unindexed, with_server_blocks
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -144,6 +147,7 @@ def _assistant(message: AIMessage, index: int, where: str) -> ChatMessage:
         ),
         # Chat prefix completion: ChatMistralAI's spelling, additional_kwargs={"prefix": True}.
         prefix=message.additional_kwargs.get("prefix"),
+        **server_fields(message),
     )
 
 
@@ -187,6 +191,13 @@ def ai_message_from_completion(
     additional: dict[str, Any] = {}
     if message.reasoning_content is not None:
         additional["reasoning_content"] = message.reasoning_content
+    unmodelled = unmodelled_fields(message)
+    if unmodelled:
+        additional[PASSTHROUGH] = unmodelled
+    server = server_blocks(message.server_tool_calls, message.server_tool_results)
+    if server:
+        additional.update(server_tool_calls=message.server_tool_calls or [])
+        additional.update(server_tool_results=message.server_tool_results or [])
     valid: list[LCToolCall] = []
     invalid: list[InvalidToolCall] = []
     for call in parse_tool_calls(message.tool_calls) if message.tool_calls else ():
@@ -205,7 +216,7 @@ def ai_message_from_completion(
             token_usage = completion.usage.model_dump(exclude_none=True)
         metadata["token_usage"] = token_usage
     return AIMessage(
-        content=message.content or "",
+        content=with_server_blocks(message.content or "", server),
         additional_kwargs=additional,
         tool_calls=valid,
         invalid_tool_calls=invalid,
@@ -229,7 +240,12 @@ def chunk_message(chunk: ChatCompletionChunk) -> AIMessageChunk | None:
     content = delta.content or ""
     reasoning = delta.reasoning_content
     fragments = delta.tool_calls
-    if not content and not reasoning and not fragments:
+    server = (
+        server_blocks(unindexed(delta.server_tool_calls), unindexed(delta.server_tool_results))
+        if delta.server_tool_calls or delta.server_tool_results
+        else None
+    )
+    if not content and not reasoning and not fragments and not server:
         return None
     tool_chunks: list[ToolCallChunk] = []
     if fragments:
@@ -244,7 +260,7 @@ def chunk_message(chunk: ChatCompletionChunk) -> AIMessageChunk | None:
                 )
             )
     return AIMessageChunk(
-        content=content,
+        content=with_server_blocks(content, server) if server else content,
         additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
         tool_call_chunks=tool_chunks,
         response_metadata=dict(_PROVIDER_ONLY),

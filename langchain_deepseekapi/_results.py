@@ -3,13 +3,15 @@ LangChain's (the metadata once, on the last chunk)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from deepseekapi_core import ChatCompletion, ChatCompletionChunk
+from deepseekapi_core.wire._builtin_tools import PASSTHROUGH
 from deepseekapi_core.wire._replies import BlockNumbering
 from deepseekapi_core.wire._stream import StreamAccumulator
 
@@ -19,6 +21,7 @@ from ._messages import (
     response_metadata_from,
     usage_metadata_from,
 )
+from ._server_tools import split_content, with_server_blocks
 
 __all__ = ["StreamFolder", "chat_result"]
 
@@ -62,7 +65,16 @@ class StreamFolder:
     tool call apart), so merged blocks never collide.
     """
 
-    __slots__ = ("content", "headers", "numbering", "reasoning", "reply", "tool_chunks", "v1")
+    __slots__ = (
+        "content",
+        "headers",
+        "numbering",
+        "reasoning",
+        "reply",
+        "server",
+        "tool_chunks",
+        "v1",
+    )
 
     def __init__(self, *, v1: bool = False, headers: bool = False) -> None:
         self.v1 = v1
@@ -72,6 +84,7 @@ class StreamFolder:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.tool_chunks: list[ToolCallChunk] = []
+        self.server: list[dict[str, Any]] = []
         self.numbering = BlockNumbering()
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
@@ -81,29 +94,41 @@ class StreamFolder:
         message = chunk_message(chunk) if visible else None
         if self.reply.finished:
             if message is not None:
-                self.content.append(cast("str", message.content))
+                text, server = split_content(message.content)
+                self.content.append(text)
+                self.server.extend(server)
                 self.reasoning.append(message.additional_kwargs.get("reasoning_content", ""))
                 self.tool_chunks.extend(message.tool_call_chunks)
             return None
         if message is None:
             return None
         if self.v1:
+            text, server = split_content(message.content)
             message.content = self._blocks(
-                cast("str", message.content),
+                text,
                 message.additional_kwargs.get("reasoning_content", ""),
                 message.tool_call_chunks,
+                server,
             )
             message.response_metadata["output_version"] = "v1"
         return ChatGenerationChunk(message=message)
 
     def _blocks(
-        self, content: str, reasoning: str, tool_chunks: list[ToolCallChunk]
+        self,
+        content: str,
+        reasoning: str,
+        tool_chunks: list[ToolCallChunk],
+        server: Sequence[dict[str, Any]] = (),
     ) -> list[str | dict[str, Any]]:
         numbering = self.numbering
         blocks: list[str | dict[str, Any]] = []
         if reasoning:
             index = numbering.block("reasoning")
             blocks.append({"type": "reasoning", "reasoning": reasoning, "index": index})
+        for block in server:
+            # Each server block is whole: a number of its own, never merged with another.
+            kind = f"{block['type']}:{block.get('id') or block.get('tool_call_id')}"
+            blocks.append({**block, "index": numbering.block(kind)})
         if content:
             blocks.append({"type": "text", "text": content, "index": numbering.block("text")})
         for tool_chunk in tool_chunks:
@@ -127,9 +152,20 @@ class StreamFolder:
             metadata["output_version"] = "v1"
         if self.headers is not None:
             metadata["headers"] = self.headers
+        additional: dict[str, Any] = {"reasoning_content": reasoning} if reasoning else {}
+        # The raw entries once, folded by the core: what goes back in the next request.
+        if reply.server_calls or reply.server_results:
+            additional["server_tool_calls"] = reply.server_tool_calls or []
+            additional["server_tool_results"] = reply.server_tool_results or []
+        if reply.unmodelled:
+            additional[PASSTHROUGH] = dict(reply.unmodelled)
         message = AIMessageChunk(
-            content=self._blocks(content, reasoning, self.tool_chunks) if self.v1 else content,
-            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+            content=(
+                self._blocks(content, reasoning, self.tool_chunks, self.server)
+                if self.v1
+                else with_server_blocks(content, self.server)
+            ),
+            additional_kwargs=additional,
             tool_call_chunks=self.tool_chunks,
             usage_metadata=usage_metadata_from(reply.usage) if reply.usage is not None else None,
             response_metadata=metadata,

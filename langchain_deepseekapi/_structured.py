@@ -21,14 +21,14 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 
-from deepseekapi_core import ToolSpec
-from deepseekapi_core.http._errors import InvalidRequestError
+from deepseekapi_core import InvalidRequestError, ToolSpec
 from deepseekapi_core.tools._specs import (
     forced_tool_choice_allowed,
     json_schema_format,
     tool_specs_from,
 )
 from deepseekapi_core.tools._structured import parse_json_reply
+from deepseekapi_core.wire._builtin_tools import BuiltinToolSpec
 
 from ._compat import (
     RequiredJsonToolParser,
@@ -46,11 +46,23 @@ Method = Literal["function_calling", "json_mode", "json_schema"]
 _Pair = tuple[Runnable[LanguageModelInput, BaseMessage], Runnable[Any, Any]]
 
 
-def tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec]:
+def tool_wire(tools: Sequence[Any], strict: bool | None) -> list[ToolSpec | BuiltinToolSpec]:
     """The tools converted by LangChain and validated by the core; ``strict`` is applied by
     the core, which closes strict schemas (LangChain's own closing would make optional
-    fields required without letting them be null) or refuses them naming the part."""
+    fields required without letting them be null) or refuses them naming the part. The
+    service's built-in tools (``{"type": "deepseek_web_search"}``) pass as they are."""
     return tool_specs_from(tools, strict=strict, convert=partial(convert_to_openai_tool))
+
+
+def _schema_tool(schema: Any, strict: bool | None) -> ToolSpec:
+    """The function tool shaped like a structured-output ``schema``."""
+    spec = tool_wire([schema], strict)[0]
+    if not isinstance(spec, ToolSpec):
+        raise InvalidRequestError(
+            f"a built-in tool ({spec.type}) is not a schema for structured output",
+            param="schema",
+        )
+    return spec
 
 
 def structured_output(
@@ -103,7 +115,7 @@ def _is_pydantic(schema: object) -> bool:
 def _by_tool(
     llm: ChatDeepSeekAPI, schema: dict[str, Any] | type, strict: bool | None, *, forced: bool
 ) -> _Pair:
-    tool = tool_wire([schema], strict)[0].model_dump(exclude_none=True)
+    tool = _schema_tool(schema, strict).model_dump(exclude_none=True)
     name = tool["function"]["name"]
     model: Runnable[LanguageModelInput, BaseMessage] = llm.bind_tools(
         [tool],
@@ -168,7 +180,7 @@ def _by_json_schema(
     llm: ChatDeepSeekAPI, schema: dict[str, Any] | type, strict: bool | None
 ) -> _Pair:
     model = llm.bind(
-        response_format=json_schema_format(tool_wire([schema], strict)[0]),
+        response_format=json_schema_format(_schema_tool(schema, strict)),
         ls_structured_output_format={
             "kwargs": {"method": "json_schema", "strict": strict},
             "schema": schema,

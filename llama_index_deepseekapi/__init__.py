@@ -17,7 +17,30 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         'pip install "deepseekapi-integrations[llama-index]"'
     ) from exc
 
+from typing import TYPE_CHECKING, Any
+
 from ._llm import DeepSeekAPI
 from ._tokens import DeepSeekCostHandler, deepseek_tokenizer
 
-__all__ = ["DeepSeekAPI", "DeepSeekCostHandler", "deepseek_tokenizer"]
+if TYPE_CHECKING:
+    from ._server_tools import DeepSeekReadURLTool, DeepSeekWebSearchTool
+
+_SERVER_TOOLS = ("DeepSeekReadURLTool", "DeepSeekWebSearchTool")
+
+__all__ = [
+    "DeepSeekAPI",
+    "DeepSeekCostHandler",
+    "DeepSeekReadURLTool",
+    "DeepSeekWebSearchTool",
+    "deepseek_tokenizer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The built-in tools need the core's wire models: imported on first use, so importing the
+    # adapter stays as light as llama-index itself.
+    if name in _SERVER_TOOLS:
+        from . import _server_tools
+
+        return getattr(_server_tools, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -103,6 +103,30 @@ def run_demo(context: HookContext) -> None:
     context.step("Streamed reasoner (deepseek-reasoner: reasoning shown apart from the answer)")
     context.reply(_parts(reasoner, demo.REASONER_PROMPT))
 
+    context.step("Built-in web search (deepseek-flash: the service searches, the answer cites)")
+    _web_search(context)
+
+
+def _web_search(context: HookContext) -> None:
+    from llama_index.core.base.llms.types import CitationBlock
+
+    from deepseekapi_core import DeepSeekAPIError
+    from deepseekapi_core.wire import builtin_tool_calls
+
+    from ._server_tools import DeepSeekWebSearchTool
+
+    llm = DeepSeekAPI(model="deepseek-flash", thinking=False, **context.model_options())
+    try:
+        response = llm.chat_with_tools([DeepSeekWebSearchTool()], user_msg=demo.WEB_QUESTION)
+    except DeepSeekAPIError as error:  # a proxy or key without the built-in tools
+        context.show("skipped", str(error))
+        return
+    for call in builtin_tool_calls(response.message.additional_kwargs):
+        context.tool_call(f"{call.type} (run by the service)", call.args)
+    sources = [b.source for b in response.message.blocks if isinstance(b, CitationBlock)]
+    context.show("cited", ", ".join(sources))
+    context.show("answer", response.message.content or "")
+
 
 def _parts(llm: DeepSeekAPI, prompt: str) -> Iterator[ReplyPart]:
     """The streamed reply as (reasoning, answer, usage) pieces."""

@@ -642,7 +642,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         """
         from deepseekapi_core.tools._specs import forced_tool_choice_allowed, resolve_tool_choice
 
-        from ._messages import tool_specs
+        from ._messages import function_names, tool_specs
 
         messages = list(chat_history or [])
         if user_msg is not None:
@@ -660,7 +660,7 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
             )
             choice = resolve_tool_choice(
                 tool_choice,
-                [spec.function.name for spec in specs],
+                function_names(specs),
                 tool_required=tool_required,
                 forcing_allowed=forcing_allowed,
             )

@@ -49,6 +49,7 @@ from deepseekapi_core.tools._calls import (
 )
 from deepseekapi_core.tools._specs import tool_specs_from
 from deepseekapi_core.tools._structured import missing_tool_call_error
+from deepseekapi_core.wire._builtin_tools import BuiltinToolSpec
 from deepseekapi_core.wire._convert import (
     SKIPPED_BLOCK_TYPES,
     core_role,
@@ -60,6 +61,13 @@ from deepseekapi_core.wire._replies import ReplySummary
 from deepseekapi_core.wire._stream import StreamAccumulator
 
 from ._images import image_blocks_from_documents, image_part_from_block, prompt_with_images
+from ._server_tools import (
+    call_counts,
+    citation_blocks,
+    passthrough_extra,
+    server_extra,
+    server_fields,
+)
 
 __all__ = [
     "StreamFolder",
@@ -102,6 +110,10 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
         if role == "tool":
             _tool_call_id(extra, index)  # raises: a tool result needs its call's id
         return ChatMessage(role=role, content=blocks[0].text)
+    server = server_fields(extra) if role == "assistant" else {}
+    if server:
+        # The citations show what the service's calls found; they are not the answer's text.
+        blocks = [block for block in blocks if not isinstance(block, CitationBlock)]
     content = _text_of(blocks, index)
     if role == "assistant":
         # The exact argument strings of additional_kwargs["tool_calls"], else the blocks.
@@ -127,6 +139,7 @@ def _to_core(message: LIChatMessage, index: int) -> ChatMessage:
             reasoning_content=reasoning_from(thoughts, extra.get("reasoning_content")),
             # Chat prefix completion: the message the model continues.
             prefix=extra.get("prefix"),
+            **server,
         )
     if role == "tool":
         return ChatMessage(role="tool", content=content, tool_call_id=_tool_call_id(extra, index))
@@ -191,14 +204,22 @@ def _parts(blocks: Iterable[Any]) -> Iterable[object]:
 # Tools
 
 
-def tool_specs(tools: Sequence[Any], *, strict: bool | None = None) -> list[ToolSpec]:
-    """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions.
+def tool_specs(
+    tools: Sequence[Any], *, strict: bool | None = None
+) -> list[ToolSpec | BuiltinToolSpec]:
+    """Core tool specs from llama-index tools, OpenAI-style dicts, pydantic classes or functions,
+    and the service's built-in tools (:class:`DeepSeekWebSearchTool`, ``{"type": ...}`` dicts).
 
     ``strict`` (when not None) is set on every function that does not say itself; a call's
     ``strict=False`` thus sticks to its tools when the LLM's ``strict`` is True. Strict schemas
     are closed by the core (the service honours them on its beta URL).
     """
     return tool_specs_from(tools, strict=strict, convert=_openai_tool)
+
+
+def function_names(specs: Sequence[ToolSpec | BuiltinToolSpec]) -> list[str]:
+    """The names of the function tools among ``specs`` (what a ``tool_choice`` may name)."""
+    return [spec.function.name for spec in specs if isinstance(spec, ToolSpec)]
 
 
 def _openai_tool(tool: Any) -> Any:
@@ -257,12 +278,19 @@ def _assistant(
     tool_blocks: list[ToolCallBlock],
     tool_dicts: list[dict[str, Any]],
     reasoning_tokens: int | None = None,
+    server: tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None] = (None, None),
+    unmodelled: dict[str, Any] | None = None,
 ) -> LIChatMessage:
     blocks: list[Any] = []
     extra: dict[str, Any] = {}
     if reasoning:
         blocks.append(_thinking_block(reasoning, reasoning_tokens))
         extra["reasoning_content"] = reasoning
+    if server[0] or server[1]:
+        blocks.extend(citation_blocks(*server))
+        extra.update(server_extra(*server))
+    if unmodelled:
+        extra.update(passthrough_extra(unmodelled))
     blocks.append(_new_text_block({"block_type": "text", "text": text}))
     if tool_blocks:
         blocks.extend(tool_blocks)
@@ -317,9 +345,11 @@ def chat_response(completion: ChatCompletion) -> ChatResponse:
             tool_blocks,
             tool_dicts,
             reply.reasoning_tokens,
+            (message.server_tool_calls, message.server_tool_results),
+            message.model_extra,
         ),
         raw=completion,
-        additional_kwargs=reply.counts(),
+        additional_kwargs={**reply.counts(), **call_counts(message.server_tool_calls)},
     )
 
 
@@ -394,6 +424,8 @@ class StreamFolder:
         choices = chunk.choices
         if (choices and choices[0].finish_reason is not None) or chunk.usage is not None:
             extra = reply.summary().counts()
+            if reply.server_calls:
+                extra.update(call_counts(reply.server_tool_calls))
             if self._tool_blocks and not self._final_tools:
                 self._tool_blocks, self._tool_dicts = _tool_parts(
                     parse_tool_calls(reply.completed_tool_calls())
@@ -415,6 +447,13 @@ class StreamFolder:
                 thinking = self._thinking_block = _thinking_block(reasoning, reasoning_tokens)
             blocks.append(thinking)
             extra["reasoning_content"] = reasoning
+        reply = self._reply
+        if reply.server_calls or reply.server_results:
+            calls, results = reply.server_tool_calls, reply.server_tool_results
+            blocks.extend(citation_blocks(calls, results))
+            extra.update(server_extra(calls, results))
+        if reply.unmodelled:
+            extra.update(passthrough_extra(reply.unmodelled))
         text_block = self._text_block
         if text_block is None or text_block.text is not self._text:
             text_block = self._text_block = _new_text_block(

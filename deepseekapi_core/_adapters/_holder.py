@@ -27,7 +27,8 @@ from ..http._options import ClientOptions, RequestOptions
 
 if TYPE_CHECKING:
     from ..wire._fim import FIMChunk, FIMCompletion, FIMRequest
-    from ..wire._models import ChatCompletion, ChatCompletionChunk, ChatRequest
+    from ..wire._models import ChatRequest
+from ..wire._responses import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["ClientHolder", "ClientOptions"]
 

@@ -25,8 +25,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ..http._errors import InvalidRequestError
-from ..wire._models import Usage
 from ..wire._registry import DEFAULT_ERA, Era
+from ..wire._responses import Usage
 from ._price_defaults import DEEPSEEK_PRICES_SOURCE, DEFAULT_SCHEDULES, PEAK_HOURS
 from ._price_schedule import ModelPrice, PriceSchedule, PriceWindow, utc_moment
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ..wire._models import Usage
     from ..wire._registry import Era
+    from ..wire._responses import Usage
     from ._pricing import PriceTable
 
 TOKEN_COUNT_NAMES = (

@@ -63,6 +63,8 @@ REASONER_PROMPT = "Is 91 a prime number?"
 AGENT_SYSTEM_PROMPT = "Use tools when they help."
 WEATHER_QUESTION = "What is the weather in Lisbon?"
 MATH_QUESTION = "What is 12.5 times 4?"
+WEB_QUESTION = "What did DeepSeek release this month?"
+"""Asked of deepseek-flash with its built-in web search (the service searches and cites)."""
 RAG_SYSTEM_PROMPT = "Answer from the context only.\n\nContext:\n{context}"
 RAG_QUESTION = "Why must reasoning_content be sent back when tools are used?"
 RAG_QUESTIONS = (

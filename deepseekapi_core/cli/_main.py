@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ..testing import Emulator
-    from ..wire._models import ChatCompletionChunk
+    from ..wire._responses import ChatCompletionChunk
 
 
 _EMULATOR_KEY = "sk-emulator"

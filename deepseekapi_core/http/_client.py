@@ -18,15 +18,15 @@ from .._loop_end import close_with_loop
 from .._version import __version__
 from ..accounting._limiter import AccountGate
 from ..wire._fim import FIMChunk, FIMCompletion, FIMRequest
-from ..wire._models import (
+from ..wire._models import ChatRequest
+from ..wire._prepare import build_request_body
+from ..wire._responses import (
     ChatCompletion,
     ChatCompletionChunk,
-    ChatRequest,
     Model,
     ModelList,
     attach_response_headers,
 )
-from ..wire._prepare import build_request_body
 from ._clamp import abounded, bounded, clamp_network, within
 from ._config import (
     check_header_values,
@@ -202,7 +202,8 @@ class _BaseClient(FIMCalls):
         """A chat call checked and encoded: its exchange, and how to build each attempt."""
         chat_request = coerce_chat_request(request, params)
         content = serialise(self.build_body(chat_request, stream=stream), self.era)
-        tools = chat_request.tools if self.recover_tool_calls and chat_request.tools else None
+        # Only function calls can leak into the text; built-in tools run on the service.
+        tools = chat_request.function_tools or None if self.recover_tool_calls else None
         ticket = self.limits.ticket(chat_request.model, sleep)
         url, beta = self._route(chat_request.beta_features, self._chat_url, self._beta_chat_url)
         exchange = Exchange(self.retry_policy, self.deadline, ticket, tools, self._caps, beta)

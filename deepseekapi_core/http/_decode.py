@@ -16,12 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from ..tools._recovery import recover_tool_calls
 from ..wire._fim import FIMAccumulator, FIMChunk, FIMCompletion, fim_chunks_from_completion
-from ..wire._models import (
+from ..wire._models import ToolSpec
+from ..wire._responses import (
     ChatCompletion,
     ChatCompletionChunk,
     FunctionCallDelta,
     ToolCallDelta,
-    ToolSpec,
     attach_response_headers,
 )
 from ..wire._stream import StreamAccumulator, chunks_from_completion

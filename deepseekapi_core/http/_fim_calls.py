@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from ..accounting._limiter import AccountGate
 from ..wire._fim import FIM_MAX_TOKENS, FIMCompletion, FIMRequest, build_fim_body
-from ..wire._models import attach_response_headers
 from ..wire._registry import Era
+from ..wire._responses import attach_response_headers
 from ._decode import FIM_STREAM, finish_fim, parse_body
 from ._encode import invalid_request_from, serialise
 from ._errors import InvalidRequestError

@@ -12,6 +12,7 @@ from ._in_flight import InFlight as InFlight
 from ._script import Script as Script
 from ._script import ScriptedError as ScriptedError
 from ._script import ScriptedReply as ScriptedReply
+from ._script import ScriptedServerCall as ScriptedServerCall
 from ._script import ScriptedToolCall as ScriptedToolCall
 from ._server import EmulatorServer as EmulatorServer
 from ._transport import EmulatorTransport as EmulatorTransport

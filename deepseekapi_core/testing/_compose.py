@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ._builtin import ServerCall, answer_citing, compose_server_calls
 from ._checks import ChatRequest
 from ._checks.context import content_text
 from ._replies import (
@@ -51,6 +52,8 @@ class Reply:
     reasoning: str | None
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str = "stop"
+    server_calls: list[ServerCall] = field(default_factory=list)
+    """The service's own built-in tool calls (web search, URL reading), with their results."""
 
 
 def scripted(item: ScriptedReply, chat: ChatRequest, call_id: CallIds) -> Reply:
@@ -64,7 +67,11 @@ def scripted(item: ScriptedReply, chat: ChatRequest, call_id: CallIds) -> Reply:
         if reasoning is None:
             reasoning = _reasoning(_last_user_text(chat.messages), calls, chat.messages)
     finish = item.finish_reason or ("tool_calls" if calls else "stop")
-    return Reply(item.content, reasoning, calls, finish)
+    server = [
+        ServerCall("srv" + call_id(len(calls) + i), call.tool, call.arguments, call.result)
+        for i, call in enumerate(item.server_calls)
+    ]
+    return Reply(item.content, reasoning, calls, finish, server)
 
 
 def compose(chat: ChatRequest, call_id: CallIds) -> Reply:
@@ -72,11 +79,14 @@ def compose(chat: ChatRequest, call_id: CallIds) -> Reply:
     messages = chat.messages
     user_text = _last_user_text(messages)
     calls: list[ToolCall] = []
+    server = compose_server_calls(chat.builtin_tools, messages, call_id)
     if _calls_a_tool(chat):
         calls.append(_tool_call(chat, user_text, call_id(0)))
         content = ""
     elif messages[-1]["role"] == "tool":
         content = _tool_summary(chat)
+    elif server:
+        content = answer_citing(server, _label(chat))
     elif chat.continued is not None:
         content = _continuation(chat, content_text(chat.continued.get("content")), user_text)
     else:
@@ -85,7 +95,7 @@ def compose(chat: ChatRequest, call_id: CallIds) -> Reply:
     if reasoning is not None and chat.continued is not None:
         given = chat.continued.get("reasoning_content")
         reasoning = _continued_reasoning(given, user_text) or reasoning
-    return Reply(content, reasoning, calls, "tool_calls" if calls else "stop")
+    return Reply(content, reasoning, calls, "tool_calls" if calls else "stop", server)
 
 
 def limit(reply: Reply, chat: ChatRequest) -> Reply:

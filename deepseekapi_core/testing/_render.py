@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._builtin import render_server_calls, render_server_results, server_call_tokens
 from ._checks import ChatRequest
 from ._compose import Reply
 from ._replies import count_tokens
@@ -40,6 +41,7 @@ def usage(chat: ChatRequest, reply: Reply, cache_hit: int) -> dict[str, Any]:
     completion = count_tokens(reply.content) + reasoning_tokens
     for call in reply.tool_calls:
         completion += count_tokens(call.arguments) + 3
+    completion += server_call_tokens(reply.server_calls, count_tokens)
     result: dict[str, Any] = {
         "prompt_tokens": chat.prompt_tokens,
         "completion_tokens": completion,
@@ -60,6 +62,9 @@ def completion_response(
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
     if reply.reasoning is not None:
         message["reasoning_content"] = reply.reasoning
+    if reply.server_calls:
+        message["server_tool_calls"] = render_server_calls(reply.server_calls)
+        message["server_tool_results"] = render_server_results(reply.server_calls)
     if reply.tool_calls:
         message["tool_calls"] = [
             {
@@ -114,11 +119,13 @@ def stream_response(
         events.extend(KEEP_ALIVE_FRAME for _ in range(keep_alive_comments))
         for piece in text_pieces(reply.reasoning or ""):
             events.append(chunks.delta({"content": None, "reasoning_content": piece}))
+        events.extend(_server_events(chunks, reply))
         for piece in text_pieces(reply.content):
             events.append(chunks.delta({"content": piece, "reasoning_content": None}))
         final_delta: dict[str, Any] = {"content": "", "reasoning_content": None}
     else:
         events.append(chunks.delta({"role": "assistant", "content": ""}))
+        events.extend(_server_events(chunks, reply))
         for piece in text_pieces(reply.content):
             events.append(chunks.delta({"content": piece}))
         final_delta = {"content": ""}
@@ -148,6 +155,18 @@ def stream_response(
         ],
         events=events,
     )
+
+
+def _server_events(chunks: _Chunks, reply: Reply) -> list[bytes]:
+    """Each server tool call, then its result, as whole entries keyed by stream index: the
+    service runs the tool before the answer that cites it goes on."""
+    events: list[bytes] = []
+    calls = render_server_calls(reply.server_calls)
+    results = render_server_results(reply.server_calls)
+    for index, (call, result) in enumerate(zip(calls, results, strict=True)):
+        events.append(chunks.delta({"server_tool_calls": [{"index": index, **call}]}))
+        events.append(chunks.delta({"server_tool_results": [{"index": index, **result}]}))
+    return events
 
 
 class _Chunks:

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Script", "ScriptedError", "ScriptedReply", "ScriptedToolCall"]
+__all__ = ["Script", "ScriptedError", "ScriptedReply", "ScriptedServerCall", "ScriptedToolCall"]
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,25 @@ class ScriptedToolCall:
 
 
 @dataclass(frozen=True)
+class ScriptedServerCall:
+    """A call the service makes of a built-in tool (``deepseek_web_search``,
+    ``deepseek_read_url``): its input as a JSON string, and what it returned."""
+
+    tool: str
+    arguments: str
+    result: object
+
+
+@dataclass(frozen=True)
 class ScriptedReply:
-    """A scripted assistant reply: text, or tool calls (then ``content`` is usually "")."""
+    """A scripted assistant reply: text, or tool calls (then ``content`` is usually "");
+    ``server_calls`` are the service's own built-in tool calls made before it."""
 
     content: str
     reasoning: str | None = None
     tool_calls: tuple[ScriptedToolCall, ...] = ()
     finish_reason: str | None = None
+    server_calls: tuple[ScriptedServerCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,59 @@ class Script:
                 reasoning=reasoning,
                 tool_calls=tuple(ScriptedToolCall(name, _arguments(args)) for name, args in calls),
                 finish_reason="tool_calls",
+            )
+        )
+
+    def reply_web_search(
+        self,
+        query: str,
+        results: Sequence[Mapping[str, object]] | None = None,
+        *,
+        answer: str = "",
+        reasoning: str | None = None,
+        tool_calls: Sequence[tuple[str, Mapping[str, object] | str | None]] = (),
+    ) -> Script:
+        """Queue a reply in which the service searched the web for ``query`` (built-in
+        ``deepseek_web_search``) and found ``results`` (default: two ``example.com`` hits),
+        then answers ``answer`` or, with ``tool_calls``, calls function tools."""
+        from ._builtin import search_results
+
+        found = list(results) if results is not None else search_results(query)
+        call = ScriptedServerCall("deepseek_web_search", _arguments({"query": query}), found)
+        return self._server_reply(call, answer, reasoning, tool_calls)
+
+    def reply_read_url(
+        self,
+        url: str,
+        page: Mapping[str, object] | None = None,
+        *,
+        answer: str = "",
+        reasoning: str | None = None,
+        tool_calls: Sequence[tuple[str, Mapping[str, object] | str | None]] = (),
+    ) -> Script:
+        """Queue a reply in which the service read ``url`` (built-in ``deepseek_read_url``)
+        and got ``page``, then answers ``answer`` or calls function tools."""
+        from ._builtin import page_for
+
+        read = dict(page) if page is not None else page_for(url)
+        call = ScriptedServerCall("deepseek_read_url", _arguments({"url": url}), [read])
+        return self._server_reply(call, answer, reasoning, tool_calls)
+
+    def _server_reply(
+        self,
+        call: ScriptedServerCall,
+        answer: str,
+        reasoning: str | None,
+        tool_calls: Sequence[tuple[str, Mapping[str, object] | str | None]],
+    ) -> Script:
+        calls = tuple(ScriptedToolCall(name, _arguments(args)) for name, args in tool_calls)
+        return self.add(
+            ScriptedReply(
+                answer,
+                reasoning=reasoning,
+                tool_calls=calls,
+                finish_reason="tool_calls" if calls else "stop",
+                server_calls=(call,),
             )
         )
 

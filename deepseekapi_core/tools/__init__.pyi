@@ -1,6 +1,8 @@
 # The public names of this package, one per line: type checkers read them here, and
 # the package serves them lazily from this same list (see deepseekapi_core._lazy).
 
+from ..wire._builtin_tools import read_url as read_url
+from ..wire._builtin_tools import web_search as web_search
 from ._calls import ParsedToolCall as ParsedToolCall
 from ._calls import ToolCallBuilder as ToolCallBuilder
 from ._calls import parse_partial_arguments as parse_partial_arguments

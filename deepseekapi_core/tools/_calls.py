@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..http._errors import InvalidRequestError, json_deeper_than
-from ..wire._models import FunctionCall, ToolCall, ToolCallDelta
+from ..wire._models import FunctionCall, ToolCall
+from ..wire._responses import ToolCallDelta
 
 _T = TypeVar("_T")
 

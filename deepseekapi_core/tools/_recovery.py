@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..wire._builtin_tools import BuiltinToolSpec
 from ..wire._models import FunctionCall, ToolCall, ToolSpec
 from ._calls import loads_json
 
@@ -77,12 +78,13 @@ class RecoveredToolCalls:
 
 
 def recover_tool_calls(
-    content: str | None, tools: Sequence[ToolSpec] | None
+    content: str | None, tools: Sequence[ToolSpec | BuiltinToolSpec] | None
 ) -> RecoveredToolCalls | None:
     """The tool calls leaked into ``content``, or None to leave the text alone."""
     if not content or not tools:
         return None
-    offered = {tool.function.name: tool for tool in tools}
+    # Built-in tools run on the service: a leaked call is only ever of a function tool.
+    offered = {tool.function.name: tool for tool in tools if isinstance(tool, ToolSpec)}
     for shape, finder in _FINDERS:
         found = finder(content)
         if found is None:

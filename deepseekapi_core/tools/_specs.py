@@ -10,6 +10,7 @@ from typing import Any, Literal, get_type_hints, is_typeddict
 from pydantic import BaseModel, ValidationError, create_model
 
 from ..http._errors import InvalidRequestError
+from ..wire._builtin_tools import BuiltinToolSpec, builtin_tool_spec
 from ..wire._models import NamedToolChoice, ToolSpec
 from ..wire._registry import DEFAULT_ERA, Era, ModelProfile, get_model_profile
 from ._strict import strict_tool
@@ -61,8 +62,10 @@ def tool_specs_from(
     *,
     strict: bool | None = None,
     convert: Callable[[Any], Any] | None = None,
-) -> list[ToolSpec]:
-    """Core tool specs for a list of tools in any form :func:`tool_spec_from` takes.
+) -> list[ToolSpec | BuiltinToolSpec]:
+    """Core tool specs for a list of tools in any form :func:`tool_spec_from` takes, and the
+    service's built-in tools (``{"type": "deepseek_web_search"}``, see
+    :func:`~deepseekapi_core.wire.builtin_tool_spec`), which are kept as they are.
 
     ``convert`` is the framework's own conversion, applied to each tool first (its
     ``ValueError``/``TypeError`` is raised as :class:`InvalidRequestError` naming the tool);
@@ -75,8 +78,12 @@ def tool_specs_from(
         raise InvalidRequestError(
             f"tools must be a list of tools, not {type(tools).__name__}", param="tools"
         )
-    specs: list[ToolSpec] = []
+    specs: list[ToolSpec | BuiltinToolSpec] = []
     for tool in tools:
+        builtin = builtin_tool_spec(tool)
+        if builtin is not None:
+            specs.append(builtin)
+            continue
         if convert is not None:
             try:
                 tool = convert(tool)

@@ -1,6 +1,14 @@
 # The public names of this package, one per line: type checkers read them here, and
 # the package serves them lazily from this same list (see deepseekapi_core._lazy).
 
+from ._builtin_tools import BUILTIN_TOOL_TYPES as BUILTIN_TOOL_TYPES
+from ._builtin_tools import BuiltinToolCall as BuiltinToolCall
+from ._builtin_tools import BuiltinToolResult as BuiltinToolResult
+from ._builtin_tools import BuiltinToolSpec as BuiltinToolSpec
+from ._builtin_tools import builtin_tool_call_counts as builtin_tool_call_counts
+from ._builtin_tools import builtin_tool_calls as builtin_tool_calls
+from ._builtin_tools import builtin_tool_results as builtin_tool_results
+from ._builtin_tools import builtin_tool_spec as builtin_tool_spec
 from ._fim import FIM_MAX_TOKENS as FIM_MAX_TOKENS
 from ._fim import FIMAccumulator as FIMAccumulator
 from ._fim import FIMChoice as FIMChoice
@@ -17,25 +25,14 @@ from ._images import image_part_from_path as image_part_from_path
 from ._images import image_part_from_url as image_part_from_url
 from ._images import image_tokens as image_tokens
 from ._images import inspect_image as inspect_image
-from ._models import AssistantMessage as AssistantMessage
-from ._models import ChatCompletion as ChatCompletion
-from ._models import ChatCompletionChunk as ChatCompletionChunk
 from ._models import ChatMessage as ChatMessage
 from ._models import ChatRequest as ChatRequest
-from ._models import Choice as Choice
-from ._models import ChunkChoice as ChunkChoice
-from ._models import CompletionTokensDetails as CompletionTokensDetails
 from ._models import ContentPart as ContentPart
-from ._models import Delta as Delta
 from ._models import FunctionCall as FunctionCall
-from ._models import FunctionCallDelta as FunctionCallDelta
 from ._models import FunctionSpec as FunctionSpec
 from ._models import ImagePart as ImagePart
 from ._models import ImageURL as ImageURL
-from ._models import Model as Model
-from ._models import ModelList as ModelList
 from ._models import NamedToolChoice as NamedToolChoice
-from ._models import PromptTokensDetails as PromptTokensDetails
 from ._models import ReasoningEffort as ReasoningEffort
 from ._models import ResponseFormat as ResponseFormat
 from ._models import Role as Role
@@ -43,9 +40,7 @@ from ._models import StreamOptions as StreamOptions
 from ._models import TextPart as TextPart
 from ._models import ThinkingConfig as ThinkingConfig
 from ._models import ToolCall as ToolCall
-from ._models import ToolCallDelta as ToolCallDelta
 from ._models import ToolSpec as ToolSpec
-from ._models import Usage as Usage
 from ._prepare import IgnoredParameterWarning as IgnoredParameterWarning
 from ._prepare import ReasoningReplay as ReasoningReplay
 from ._prepare import build_request_body as build_request_body
@@ -56,4 +51,17 @@ from ._registry import ModelProfile as ModelProfile
 from ._registry import ThinkingSupport as ThinkingSupport
 from ._registry import get_model_profile as get_model_profile
 from ._registry import listed_model_ids as listed_model_ids
+from ._responses import AssistantMessage as AssistantMessage
+from ._responses import ChatCompletion as ChatCompletion
+from ._responses import ChatCompletionChunk as ChatCompletionChunk
+from ._responses import Choice as Choice
+from ._responses import ChunkChoice as ChunkChoice
+from ._responses import CompletionTokensDetails as CompletionTokensDetails
+from ._responses import Delta as Delta
+from ._responses import FunctionCallDelta as FunctionCallDelta
+from ._responses import Model as Model
+from ._responses import ModelList as ModelList
+from ._responses import PromptTokensDetails as PromptTokensDetails
+from ._responses import ToolCallDelta as ToolCallDelta
+from ._responses import Usage as Usage
 from ._stream import StreamAccumulator as StreamAccumulator

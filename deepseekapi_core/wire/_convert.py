@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..http._errors import InvalidRequestError
-from ._models import ChatMessage, Role, Usage
+from ._models import ChatMessage, Role
+from ._responses import Usage
 
 ROLE_ALIASES: Mapping[str, Role] = {
     "system": "system",

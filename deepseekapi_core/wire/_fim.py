@@ -15,8 +15,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, model_validator
 
 from ..http._errors import UnsupportedParameterError
-from ._models import StreamOptions, Usage, _Request, _Response, _WithHeaders
+from ._models import StreamOptions, _Request, _Response
 from ._registry import DEFAULT_ERA, Era, get_model_profile, known_model_ids
+from ._responses import Usage, _WithHeaders
 
 __all__ = [
     "FIM_MAX_TOKENS",

@@ -1,4 +1,5 @@
-"""Typed wire models of the chat-completions API (pydantic v2).
+"""Typed wire models of chat-completions requests (pydantic v2), and the tool-call models
+requests and replies share (the replies themselves are in :mod:`._responses`).
 
 Request models forbid unknown fields and validate before anything is sent, so a typo or an
 out-of-range value fails locally with the field named. Response models keep unknown fields
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -21,6 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from ._builtin_tools import (
+    BUILTIN_TOOL_TYPES,
+    BuiltinToolSpec,
+    add_assistant_extras,
+    assistant_extras_problem,
+)
 from ._prefix import prefix_position_problem, prefix_problem, with_prefix
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -180,6 +186,14 @@ class ChatMessage(_Request):
     tool_call_id: str | None = None
     reasoning_content: str | None = None
     prefix: bool | None = None
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """The service's own calls of built-in tools in an earlier reply (assistant messages
+    only), sent back exactly as they came (see :mod:`deepseekapi_core.wire._builtin_tools`)."""
+    server_tool_results: list[dict[str, Any]] | None = None
+    """Those calls' results, sent back exactly as they came."""
+    passthrough: dict[str, Any] | None = None
+    """Fields of an earlier reply's message this library does not model (assistant messages
+    only), sent back as they came: the service may add some (see ``docs/web_tools.md``)."""
 
     @model_validator(mode="after")
     def _check_shape(self) -> ChatMessage:
@@ -198,6 +212,9 @@ class ChatMessage(_Request):
                 raise ValueError("a tool message needs content (the tool's result)")
         elif self.tool_call_id is not None:
             raise ValueError(f"tool_call_id is only allowed on tool messages, not {self.role}")
+        problem = assistant_extras_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
         if self.role != "assistant":
             if self.tool_calls:
                 raise ValueError(
@@ -214,7 +231,7 @@ class ChatMessage(_Request):
                 )
             if self.content is None:
                 raise ValueError(f"a {self.role} message needs content")
-        elif self.content is None and not self.tool_calls:
+        elif self.content is None and not self.tool_calls and not self.server_tool_calls:
             raise ValueError("an assistant message needs content or tool_calls")
         return self
 
@@ -241,6 +258,8 @@ class ChatMessage(_Request):
             wire["reasoning_content"] = self.reasoning_content
         if self.prefix is not None:
             wire["prefix"] = self.prefix
+        if self.server_tool_calls or self.server_tool_results or self.passthrough:
+            add_assistant_extras(wire, self)
         return wire
 
 
@@ -328,7 +347,9 @@ class ChatRequest(_Request):
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     response_format: ResponseFormat | None = None
-    tools: Annotated[list[ToolSpec], Field(max_length=128)] | None = None
+    tools: Annotated[list[ToolSpec | BuiltinToolSpec], Field(max_length=128)] | None = None
+    """Function tools, and the service's built-in tools (``{"type": "deepseek_web_search"}``,
+    ``deepseek-flash`` only; see :func:`deepseekapi_core.wire.web_search`)."""
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
@@ -387,27 +408,39 @@ class ChatRequest(_Request):
         if self.tool_choice is not None and self.tool_choice != "none" and not self.tools:
             raise ValueError("tool_choice needs tools")
         if isinstance(self.tool_choice, NamedToolChoice):
-            names = {tool.function.name for tool in self.tools or ()}
+            names = {tool.function.name for tool in self.tools or () if isinstance(tool, ToolSpec)}
             wanted = self.tool_choice.function.name
             if wanted not in names:
                 raise ValueError(f"tool_choice names {wanted!r}, which is not among the tools")
         if self.tools:
             seen: set[str] = set()
             for tool in self.tools:
-                if tool.function.name in seen:
-                    raise ValueError(f"two tools are named {tool.function.name!r}")
-                seen.add(tool.function.name)
+                name = tool.function.name if isinstance(tool, ToolSpec) else tool.type
+                if name in seen:
+                    raise ValueError(f"two tools are named {name!r}")
+                if isinstance(tool, ToolSpec) and name in BUILTIN_TOOL_TYPES:
+                    # A reply's call of this name is read as the service's own call.
+                    raise ValueError(
+                        f"a function tool may not be named {name!r}, the name of a built-in "
+                        "tool; offer the built-in one as {'type': " + repr(name) + "}"
+                    )
+                seen.add(name)
         _check_tool_call_ids(self.messages)
         if self.prefix:
             self.messages = with_prefix(self.messages, self.prefix)
         return self
 
     @property
+    def function_tools(self) -> list[ToolSpec]:
+        """The function tools offered (the service's built-in tools left out)."""
+        return [tool for tool in self.tools or () if isinstance(tool, ToolSpec)]
+
+    @property
     def beta_features(self) -> tuple[str, ...]:
         """The beta features this request uses; any of them sends it to the beta base URL
         (DeepSeek honours them only there: strict tools, chat prefix completion)."""
         features: list[str] = []
-        if any(tool.function.strict for tool in self.tools or ()):
+        if any(tool.function.strict for tool in self.function_tools):
             features.append("strict tools")
         if self.messages[-1].prefix:
             features.append("chat prefix completion")
@@ -471,211 +504,3 @@ def _check_tool_call_ids(messages: list[ChatMessage]) -> None:
             if call_id in answered:
                 raise ValueError(f"messages[{index}] answers tool call {call_id!r} a second time")
             answered.add(call_id)
-
-
-# --------------------------------------------------------------------------------------------
-# Responses
-
-
-class PromptTokensDetails(_Response):
-    """OpenAI-style prompt token details."""
-
-    cached_tokens: int | None = None
-
-
-class CompletionTokensDetails(_Response):
-    """Completion token details; ``reasoning_tokens`` are included in ``completion_tokens``."""
-
-    reasoning_tokens: int | None = None
-
-
-class Usage(_Response):
-    """Token usage of one request."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    prompt_cache_hit_tokens: int | None = None
-    prompt_cache_miss_tokens: int | None = None
-    prompt_tokens_details: PromptTokensDetails | None = None
-    completion_tokens_details: CompletionTokensDetails | None = None
-
-    @property
-    def cache_hit_tokens(self) -> int:
-        """Prompt tokens served from the context cache."""
-        if self.prompt_cache_hit_tokens is not None:
-            return self.prompt_cache_hit_tokens
-        details = self.prompt_tokens_details
-        return details.cached_tokens or 0 if details is not None else 0
-
-    @property
-    def cache_miss_tokens(self) -> int:
-        """Prompt tokens not found in the context cache."""
-        if self.prompt_cache_miss_tokens is not None:
-            return self.prompt_cache_miss_tokens
-        return max(self.prompt_tokens - self.cache_hit_tokens, 0)
-
-    @property
-    def reasoning_tokens(self) -> int:
-        """Completion tokens spent on reasoning (0 outside thinking mode)."""
-        details = self.completion_tokens_details
-        return details.reasoning_tokens or 0 if details is not None else 0
-
-    def as_dict(self) -> dict[str, int]:
-        """A flat, framework-neutral summary used by both adapters' metadata."""
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.total_tokens,
-            "prompt_cache_hit_tokens": self.cache_hit_tokens,
-            "prompt_cache_miss_tokens": self.cache_miss_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-        }
-
-
-class AssistantMessage(_Response):
-    """The message in a non-streaming choice."""
-
-    role: Literal["assistant"] = "assistant"
-    content: str | None = None
-    reasoning_content: str | None = None
-    tool_calls: list[ToolCall] | None = None
-
-
-class Choice(_Response):
-    """One choice of a non-streaming completion."""
-
-    index: int = 0
-    message: AssistantMessage
-    finish_reason: str | None = None
-    logprobs: dict[str, Any] | None = None
-
-
-class _WithHeaders(_Response):
-    received_headers: Mapping[str, str] | None = Field(default=None, exclude=True, repr=False)
-    """The HTTP response's headers as the client received them (set by
-    :func:`attach_response_headers`; never serialised, never sent by the service).
-
-    A field, not a pydantic private attribute: a model with private attributes runs a Python
-    hook on every instance it validates, about 1.4 us a streamed chunk (9 % of the core's
-    stream), for a value most callers never read."""
-
-    @property
-    def response_headers(self) -> dict[str, str]:
-        """The HTTP response's headers (lower-case names), when this came from a client."""
-        # Copied here, when asked, not when the reply arrives: most callers never ask, and
-        # copying httpx's headers costs a non-streaming call 5 us.
-        headers = self.received_headers
-        return dict(headers) if headers is not None else {}
-
-
-def attach_response_headers(model: _WithHeaders, headers: Mapping[str, str]) -> None:
-    """Record the HTTP response headers ``model`` came with (read by ``response_headers``).
-
-    ``headers`` is kept as it is (an ``httpx.Headers`` is fine: its names are lower-case and
-    repeated headers join with ``", "``) and copied only when read.
-    """
-    model.received_headers = headers
-
-
-class ChatCompletion(_WithHeaders):
-    """A non-streaming chat completion."""
-
-    id: str = ""
-    object: str = "chat.completion"
-    created: int = 0
-    model: str = ""
-    system_fingerprint: str | None = None
-    choices: list[Choice] = Field(min_length=1)
-    usage: Usage | None = None
-    tool_calls_recovered: str | None = None
-    """Set by the client, never sent by the service: the shape (``dsml``, ``tool_call_tag``,
-    ``fenced_json``, ``bare_json``) of tool calls it recovered from a reply's content."""
-
-    @property
-    def message(self) -> AssistantMessage:
-        """The first choice's message (the service returns one choice)."""
-        return self.choices[0].message
-
-    @property
-    def finish_reason(self) -> str | None:
-        """The first choice's finish reason."""
-        return self.choices[0].finish_reason
-
-
-class FunctionCallDelta(_Response):
-    """A fragment of a streamed function call."""
-
-    name: str | None = None
-    arguments: str | None = None
-
-
-class ToolCallDelta(_Response):
-    """A fragment of a streamed tool call; ``id`` and name come only in the first fragment."""
-
-    index: int = 0
-    id: str | None = None
-    type: Literal["function"] | None = None
-    function: FunctionCallDelta | None = None
-
-
-class Delta(_Response):
-    """What one stream chunk adds to the message."""
-
-    role: Literal["assistant"] | None = None
-    content: str | None = None
-    reasoning_content: str | None = None
-    tool_calls: list[ToolCallDelta] | None = None
-
-
-class ChunkChoice(_Response):
-    """One choice of a stream chunk."""
-
-    index: int = 0
-    delta: Delta = Field(default_factory=Delta)
-    finish_reason: str | None = None
-    logprobs: dict[str, Any] | None = None
-
-
-class ChatCompletionChunk(_WithHeaders):
-    """One server-sent event of a streamed completion.
-
-    Usage arrives on the chunk that carries ``finish_reason`` (observed) or on a final chunk
-    with empty ``choices`` (documented); both are handled.
-    """
-
-    id: str = ""
-    object: str = "chat.completion.chunk"
-    created: int = 0
-    model: str = ""
-    system_fingerprint: str | None = None
-    choices: list[ChunkChoice] = Field(default_factory=list)
-    usage: Usage | None = None
-    tool_calls_recovered: str | None = None
-    """Set by the client on the finishing chunk, never sent by the service: the shape of tool
-    calls it recovered from the streamed content (see :class:`ChatCompletion`)."""
-
-    @property
-    def delta(self) -> Delta | None:
-        """The first choice's delta, or None on a usage-only chunk."""
-        return self.choices[0].delta if self.choices else None
-
-    @property
-    def finish_reason(self) -> str | None:
-        """The first choice's finish reason, if this chunk ends the reply."""
-        return self.choices[0].finish_reason if self.choices else None
-
-
-class Model(_Response):
-    """One entry of ``GET /models``."""
-
-    id: str
-    object: str = "model"
-    owned_by: str | None = None
-
-
-class ModelList(_Response):
-    """The body of ``GET /models``."""
-
-    object: str = "list"
-    data: list[Model]

@@ -17,7 +17,8 @@ The reasoner rules live here, once, for the clients and both adapters:
   service default differs from this registry's promise (the V4.1 legacy names) always get the
   switch; ``reasoning_effort="none"`` is sent as ``thinking: {"type": "disabled"}``.
 * Image parts are checked (format, size, a model that can see them) by
-  :func:`deepseekapi_core.wire.check_request_images`.
+  :func:`deepseekapi_core.wire.check_request_images`; built-in tools (web search, URL
+  reading) offered to a model without them are refused (``_builtin_tools``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from pydantic import BaseModel
 from ..http._errors import UnsupportedParameterError
 from ..tools._specs import may_force_tool
 from ..tools._strict import strict_tool
+from ._builtin_tools import check_builtin_tools
 from ._images import check_request_images
-from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat
+from ._models import ChatMessage, ChatRequest, NamedToolChoice, ResponseFormat, ToolSpec
 from ._registry import DEFAULT_ERA, Era, ModelProfile, ThinkingSupport, get_model_profile
 
 logger = logging.getLogger("deepseekapi_core")
@@ -219,13 +221,20 @@ def build_request_body(
         value = getattr(request, name)
         if value is not None:
             body[name] = _wire_value(value)
-    if request.tools and any(tool.function.strict for tool in request.tools):
+    if any(tool.function.strict for tool in request.function_tools):
         # Strict tools given as plain dicts reach here unclosed; closing is idempotent.
-        body["tools"] = [_wire_value(strict_tool(tool)) for tool in request.tools]
+        body["tools"] = [
+            _wire_value(strict_tool(tool) if isinstance(tool, ToolSpec) else tool)
+            for tool in request.tools or ()
+        ]
     _apply_mode_rules(body, profile, thinking=thinking)
     _apply_thinking_switch(body, profile, request, thinking=thinking)
     if request.response_format is not None:
         _apply_response_format(body, request.response_format)
+    if request.tools:
+        check_builtin_tools(
+            request.tools, model=profile.id, offered=profile.builtin_tools, known=profile.known
+        )
     if request.tools and thinking and not profile.supports_tools_when_thinking:
         raise UnsupportedParameterError(
             f"{request.model} does not support tools in thinking mode in the {era.value} era; "

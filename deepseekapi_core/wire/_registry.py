@@ -152,6 +152,11 @@ class ModelProfile:
     """Whether the id takes FIM completion (``POST <beta>/completions``): FIM is served in
     non-thinking mode only ("FIM: Non-thinking mode only", the V4 pricing page), so never by a
     thinking-only id such as ``deepseek-reasoner``."""
+    builtin_tools: frozenset[str] = frozenset()
+    """The service's built-in tools the model runs (``deepseek_web_search``,
+    ``deepseek_read_url``): ``deepseek-flash`` only, from 2026-11-13 (web_tools guide: "use
+    the deepseek-flash model"). The ids routed to it get none: the docs name deepseek-flash
+    alone, so a request offering them to an alias is refused before sending."""
     explicit_thinking: bool = False
     """Send the thinking switch even when the caller leaves it unset.
 
@@ -293,7 +298,11 @@ _PROFILES: dict[Era, dict[str, ModelProfile]] = {
         "deepseek-v4-pro": replace(_V4_FLASH, id="deepseek-v4-pro"),
     },
     Era.V4_1: {
-        "deepseek-flash": _FLASH,
+        # The built-in web tools (2026-11-13) are newer than the era; the era describes the
+        # service as it is now, so deepseek-flash has them here.
+        "deepseek-flash": replace(
+            _FLASH, builtin_tools=frozenset({"deepseek_web_search", "deepseek_read_url"})
+        ),
         # Accepts image parts with a 200 but bills and reads only the text (deepseek-harness).
         "deepseek-v4-pro": replace(
             _FLASH,

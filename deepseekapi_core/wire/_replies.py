@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..tools._recovery import TOOL_CALLS_RECOVERED
-from ._models import Usage
+from ._responses import Usage
 
 
 class _Reply(Protocol):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..tools._calls import ToolCallBuilder, add_tool_fragments
-from ._models import (
+from ._builtin_tools import fold_server_entries, fold_unmodelled, folded_list
+from ._models import ToolCall
+from ._replies import ReplySummary
+from ._responses import (
     AssistantMessage,
     ChatCompletion,
     ChatCompletionChunk,
@@ -13,11 +17,9 @@ from ._models import (
     ChunkChoice,
     Delta,
     FunctionCallDelta,
-    ToolCall,
     ToolCallDelta,
     Usage,
 )
-from ._replies import ReplySummary
 
 __all__ = ["StreamAccumulator", "ToolCallBuilder", "chunks_from_completion"]
 
@@ -42,6 +44,12 @@ class StreamAccumulator:
     usage: Usage | None = None
     tool_calls_recovered: str | None = None
     """The shape of tool calls the client recovered from the streamed text, if it did."""
+    server_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The service's own built-in tool calls, folded by stream index (raw dicts)."""
+    server_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Their results, folded by stream index (raw dicts)."""
+    unmodelled: dict[str, Any] = field(default_factory=dict)
+    """Delta fields this library does not model, folded (kept for the round trip)."""
 
     def add(self, chunk: ChatCompletionChunk) -> bool:
         """Fold ``chunk`` in; return whether it carried anything a caller would see."""
@@ -76,7 +84,26 @@ class StreamAccumulator:
         if delta.tool_calls:
             add_tool_fragments(self.tool_calls, delta.tool_calls)
             visible = True
+        if delta.server_tool_calls:
+            fold_server_entries(self.server_calls, delta.server_tool_calls)
+            visible = True
+        if delta.server_tool_results:
+            fold_server_entries(self.server_results, delta.server_tool_results)
+            visible = True
+        extra = delta.__pydantic_extra__
+        if extra:
+            fold_unmodelled(self.unmodelled, extra)
         return visible
+
+    @property
+    def server_tool_calls(self) -> list[dict[str, Any]] | None:
+        """The service's built-in tool calls so far (raw dicts, stream order), or None."""
+        return folded_list(self.server_calls)
+
+    @property
+    def server_tool_results(self) -> list[dict[str, Any]] | None:
+        """Their results so far (raw dicts, stream order), or None."""
+        return folded_list(self.server_results)
 
     @property
     def text(self) -> str:
@@ -114,6 +141,9 @@ class StreamAccumulator:
             content=self.text,
             reasoning_content=self.reasoning_text if self.reasoning else None,
             tool_calls=tool_calls or None,
+            server_tool_calls=self.server_tool_calls,
+            server_tool_results=self.server_tool_results,
+            **self.unmodelled,
         )
         return ChatCompletion(
             id=self.id,
@@ -133,6 +163,11 @@ def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChu
     deltas = [Delta(role="assistant", content="")]
     if message.reasoning_content:
         deltas.append(Delta(reasoning_content=message.reasoning_content))
+    # The service's calls and results come before the answer that cites them.
+    if message.server_tool_calls:
+        deltas.append(Delta(server_tool_calls=_indexed(message.server_tool_calls)))
+    if message.server_tool_results:
+        deltas.append(Delta(server_tool_results=_indexed(message.server_tool_results)))
     if message.content:
         deltas.append(Delta(content=message.content))
     if message.tool_calls:
@@ -172,3 +207,7 @@ def chunks_from_completion(completion: ChatCompletion) -> list[ChatCompletionChu
         )
     )
     return chunks
+
+
+def _indexed(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"index": index, **entry} for index, entry in enumerate(entries)]

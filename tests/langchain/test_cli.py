@@ -14,18 +14,29 @@ def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
     transport = emulator.transport()
     _cli.run_demo(HookContext(transport, transport, KEY, written.append))
     text = "".join(written)
-    for step in ("LCEL chain", "Streamed reasoner", "Agent with a tool", "RAG-style chain"):
+    for step in (
+        "LCEL chain",
+        "Streamed reasoner",
+        "Agent with a tool",
+        "RAG-style chain",
+        "Built-in web search",
+    ):
         assert step in text
     assert "reasoning: [emulated reasoning]" in text
     assert "tool call: get_weather({'city': 'Lisbon'})" in text
     assert "tool result: Sunny and 22 °C in Lisbon." in text
     assert f"embedding: {demo.load_embedding().name}\n" in text
     assert "retrieved: tools.md, reasoner.md" in text
-    assert text.count("answer: ") == 4
+    assert text.count("answer: ") == 5
+    assert "tool call: deepseek_web_search (run by the service)" in text
     models = [r.json["model"] for r in emulator.chat_requests]
     assert "deepseek-reasoner" in models and "deepseek-chat" in models
     # the agent's second step carried the reasoner's reasoning back
-    agent_steps = [r.json for r in emulator.chat_requests if r.json.get("tools")]
+    agent_steps = [
+        r.json
+        for r in emulator.chat_requests
+        if r.json.get("tools") and r.json["model"] == "deepseek-reasoner"
+    ]
     assert len(agent_steps) == 2
     assistant = [m for m in agent_steps[1]["messages"] if m["role"] == "assistant"]
     assert assistant[0]["reasoning_content"]

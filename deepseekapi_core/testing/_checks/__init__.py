@@ -29,6 +29,7 @@ from ...wire._registry import (
 )
 from .._vision import ImageRejected, SeenImage, inspect_request_images
 from .._wire import plain_error
+from .builtin import check_builtin_tools, check_server_entries
 from .context import check_context_length
 from .eras import ERA_RULES, check_mode, check_switches
 from .errors import Rejected, ShapeError, bad_request
@@ -64,6 +65,9 @@ class ChatRequest:
     continued: dict[str, Any] | None = None
     """The assistant message a chat prefix completion continues (beta only; see
     :mod:`.prefix`)."""
+    builtin_tools: tuple[str, ...] = ()
+    """The built-in tools offered (``deepseek_web_search``, ``deepseek_read_url``); ``tools``
+    holds the function tools alone."""
 
 
 def check_chat(
@@ -99,8 +103,10 @@ def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatR
     if not messages:
         raise bad_request("Empty input messages")
     check_ranges(request, profile)
-    tools = check_tools(request.get("tools"), request.get("tool_choice"), beta=beta)
+    builtin, functions = check_builtin_tools(request.get("tools"), rules, profile)
+    tools = check_tools(functions, request.get("tool_choice"), builtin, beta=beta)
     check_tool_sequence(messages)
+    check_server_entries(messages)
     continued = continued_message(messages, beta=beta)
     mode = check_mode(request, era, profile, thinking_switch, tools, continued=continued)
     try:
@@ -131,6 +137,7 @@ def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatR
         images=images,
         beta=beta,
         continued=continued,
+        builtin_tools=builtin,
     )
 
 

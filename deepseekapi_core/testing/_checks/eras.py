@@ -44,6 +44,9 @@ class EraRules:
     names_supported_models: bool = False
     """Whether an unknown model id is refused with the list of supported ids (V4.1) rather
     than "Model Not Exist"."""
+    builtin_tools: bool = False
+    """Whether the service knows built-in tools at all (V4.1, since 2026-11-13); which model
+    runs them is the registry's ``builtin_tools``."""
 
 
 def _answered_as(era: Era) -> dict[str, str]:
@@ -78,6 +81,7 @@ ERA_RULES: dict[Era, EraRules] = {
         reasoning_efforts=_V4_1_EFFORTS,
         content_parts=("text", "image_url"),
         answered_as=_answered_as(Era.V4_1),
+        builtin_tools=True,
         names_supported_models=True,
     ),
 }

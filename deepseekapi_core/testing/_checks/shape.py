@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ...wire._builtin_tools import BUILTIN_TOOL_TYPES
 from .._vision import image_part_problem
 from .errors import ShapeError, describe, expected
 from .fields import SCALAR_KINDS
@@ -177,6 +178,8 @@ def _check_tools(tools: object) -> None:
     if not isinstance(tools, list):
         raise ShapeError(f"tools: invalid type: {describe(tools)}, expected a sequence")
     for index, tool in enumerate(tools):
+        if isinstance(tool, dict) and tool.get("type") in BUILTIN_TOOL_TYPES:
+            continue  # a built-in tool: whether the era and model have it is checked later
         if not isinstance(tool, dict) or tool.get("type", "function") != "function":
             raise ShapeError(f"tools[{index}].type: unknown variant, expected `function`")
         function = tool.get("function")

@@ -14,10 +14,15 @@ _MAX_TOOLS = 128
 
 
 def check_tools(
-    tools: list[dict[str, Any]] | None, tool_choice: object, *, beta: bool = False
+    tools: list[dict[str, Any]] | None,
+    tool_choice: object,
+    builtin: tuple[str, ...] = (),
+    *,
+    beta: bool = False,
 ) -> list[dict[str, Any]]:
-    """The offered tools (maybe none), with valid names; ``tool_choice`` must name one of them;
-    at the beta base URL (``beta``), a strict function's schema must be strict-compatible."""
+    """The offered function tools (maybe none), with valid names; ``tool_choice`` must name
+    one of them. ``builtin`` are the built-in tools offered beside them. At the beta base URL
+    (``beta``), a strict function's schema must be strict-compatible."""
     offered: list[dict[str, Any]] = list(tools or [])
     if len(offered) > _MAX_TOOLS:
         raise bad_request(f"Invalid tools: a maximum of {_MAX_TOOLS} functions are supported")
@@ -32,7 +37,7 @@ def check_tools(
         names.add(name)
         if beta and tool["function"].get("strict") is True:
             check_strict_function(index, tool["function"])
-    if tool_choice is not None and tool_choice != "none" and not offered:
+    if tool_choice is not None and tool_choice != "none" and not offered and not builtin:
         raise bad_request("tool_choice is only allowed when tools are specified")
     if isinstance(tool_choice, dict) and tool_choice["function"]["name"] not in names:
         raise bad_request(
