@@ -21,7 +21,6 @@ from llama_index.core.base.llms.types import (
     CompletionResponseAsyncGen,
     CompletionResponseGen,
     ImageBlock,
-    MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
     ConfigDict,
@@ -425,8 +424,12 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
         if reply.usage is not None:
             from deepseekapi_core.accounting._totals import reply_cost_metadata
 
+            # A stream chunk holds its own server calls only; the response counts the stream's.
+            counts = response.additional_kwargs.get("builtin_tool_calls", {})
             era = self._clients.options.era
-            cost = reply_cost_metadata(reply, self.model, self.prices, era)
+            cost = reply_cost_metadata(
+                reply, self.model, self.prices, era, builtin_tool_calls=counts
+            )
             response.additional_kwargs.update(cost)
         return response
 
@@ -638,34 +641,23 @@ class DeepSeekAPI(HoldsClients, FunctionCallingLLM):
 
         ``tool_required`` asks for ``tool_choice="required"``, except in thinking mode, where the
         service refuses forced choices; there the tools are offered with ``"auto"``. A
-        ``tool_choice`` that names a tool forces that tool.
+        ``tool_choice`` that names a tool forces that tool. ``strict`` (else the LLM's) sends
+        the functions strict.
         """
-        from deepseekapi_core.tools._specs import forced_tool_choice_allowed, resolve_tool_choice
+        from ._tool_calling import tool_turn
 
-        from ._messages import function_names, tool_specs
-
-        messages = list(chat_history or [])
-        if user_msg is not None:
-            if isinstance(user_msg, str):
-                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-            messages.append(user_msg)
-        prepared: dict[str, Any] = {"messages": messages, **kwargs}
-        if tools:
-            thinking = self._thinking_switch(kwargs)
-            specs = prepared["tools"] = tool_specs(
-                tools, strict=(self.strict or None) if strict is None else strict
-            )
-            forcing_allowed = forced_tool_choice_allowed(
-                self.model, thinking=thinking, era=self._clients.options.era
-            )
-            choice = resolve_tool_choice(
-                tool_choice,
-                function_names(specs),
-                tool_required=tool_required,
-                forcing_allowed=forcing_allowed,
-            )
-            prepared["tool_choice"] = choice or "auto"
-        return prepared
+        return tool_turn(
+            tools,
+            user_msg,
+            chat_history,
+            call_kwargs=kwargs,
+            strict=(self.strict or None) if strict is None else strict,
+            thinking=self._thinking_switch(kwargs),
+            model=self.model,
+            era=self._clients.options.era,
+            tool_required=tool_required,
+            tool_choice=tool_choice,
+        )
 
     def _validate_chat_with_tools_response(
         self,

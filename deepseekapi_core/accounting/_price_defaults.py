@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from ._price_schedule import (
@@ -64,6 +65,14 @@ SOURCE_V4_1 = (
     "2026-09-09 16:00 UTC)"
 )
 
+SOURCE_WEB_TOOL_FEES = (
+    "https://api-docs.deepseek.com/zh-cn/quick_start/pricing (read 2026-12-06): web search and "
+    "URL reading cost 5 CNY per 1,000 successful calls, the same when the model calls them as "
+    "the built-in tools, billed from 2026-11-01 00:00 Beijing time (2026-10-31 16:00 UTC); in "
+    "USD 0.75 per 1,000 per third-party copies of the English page (dev.to/frankchu, 2026-10; "
+    "skills.sh, 2026-11-10)"
+)
+
 DEEPSEEK_PRICES_SOURCE = (
     "DeepSeek's Models & Pricing page (https://api-docs.deepseek.com/quick_start/pricing), USD "
     "per 1M tokens, by period: "
@@ -76,6 +85,7 @@ DEEPSEEK_PRICES_SOURCE = (
             SOURCE_2026_08_16,
             SOURCE_2026_08_23,
             SOURCE_V4_1,
+            SOURCE_WEB_TOOL_FEES,
         )
     )
 )
@@ -108,6 +118,9 @@ V4_START = _utc(2026, 4, 24)
 PEAK_START = _utc(2026, 8, 16, 16)
 WEEKDAY_PEAK_START = _utc(2026, 8, 22, 16)
 V4_1_START = _utc(2026, 9, 10, 4)
+WEB_TOOL_FEES_START = _utc(2026, 10, 31, 16)
+WEB_TOOL_FEE = 0.00075
+"""USD per successful call of ``deepseek_web_search`` or ``deepseek_read_url``."""
 
 
 def _peak_periods(prices: tuple[ModelPrice, ModelPrice]) -> tuple[PricePeriod, ...]:
@@ -120,6 +133,14 @@ def _peak_periods(prices: tuple[ModelPrice, ModelPrice]) -> tuple[PricePeriod, .
 
 
 _V4_1 = PricePeriod(V4_1_START, _V4_1_FLASH[0], _V4_1_FLASH[1], PEAK_HOURS, SOURCE_V4_1)
+_WEB_TOOL_FEES = {"deepseek_web_search": WEB_TOOL_FEE, "deepseek_read_url": WEB_TOOL_FEE}
+_V4_1_WEB_TOOLS = PricePeriod(
+    WEB_TOOL_FEES_START,
+    replace(_V4_1_FLASH[0], tool_call_fees=_WEB_TOOL_FEES),
+    replace(_V4_1_FLASH[1], tool_call_fees=_WEB_TOOL_FEES),
+    PEAK_HOURS,
+    f"{SOURCE_V4_1}; {SOURCE_WEB_TOOL_FEES}",
+)
 
 
 def _legacy(discount: tuple[ModelPrice, ModelPrice]) -> PriceSchedule:
@@ -150,9 +171,11 @@ DEFAULT_SCHEDULES: dict[str, PriceSchedule] = {
     "deepseek-v4-flash": _V4_FLASH_SCHEDULE,
     # Released 2026-08-21 at the Flash price; the earlier periods never price a real call.
     "deepseek-v4-flash-vision-exp": _V4_FLASH_SCHEDULE,
-    "deepseek-flash": PriceSchedule((_V4_1,)),
+    # Only deepseek-flash runs the built-in web tools (the registry refuses them elsewhere).
+    "deepseek-flash": PriceSchedule((_V4_1, _V4_1_WEB_TOOLS)),
     "deepseek-v4-pro": PriceSchedule(
         (PricePeriod(V4_START, _V4_PRO, source=SOURCE_V4), *_peak_periods(_PRO_AUG))
     ),
 }
-"""DeepSeek's prices by model id over time (no built-in tool fees: none is documented)."""
+"""DeepSeek's prices by model id over time (built-in tool fees on deepseek-flash from
+2026-11-01 Beijing time)."""

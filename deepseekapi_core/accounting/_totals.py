@@ -183,7 +183,14 @@ def reply_cost_metadata(
     builtin_tool_calls: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """:func:`cost_metadata` for ``reply`` of a request that named ``model``: priced when it
-    was answered, with the model and checkpoint it names (what both adapters attach)."""
+    was answered, with the model and checkpoint it names (what both adapters attach).
+
+    The built-in tool calls are counted from ``reply`` unless ``builtin_tool_calls`` gives
+    them (a stream chunk holds only its own)."""
+    if builtin_tool_calls is None:
+        from ..wire._builtin_tools import builtin_tool_call_counts
+
+        builtin_tool_calls = builtin_tool_call_counts(reply)
     return cost_metadata(
         reply.usage,
         model,

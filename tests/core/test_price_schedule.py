@@ -280,18 +280,19 @@ def test_tool_fees_add_to_the_cost() -> None:
     assert "2 deepseek_read_url calls not priced" in summary
 
 
-def test_default_tool_fees_are_unknown_so_calls_are_counted_not_priced() -> None:
+def test_default_tool_fees_price_the_web_tools_and_count_a_tool_without_a_fee() -> None:
     cost = call_cost(
         USAGE,
         "deepseek-flash",
         at=utc(2026, 12, 7, 12),
-        builtin_tool_calls={"deepseek_web_search": 1},
+        builtin_tool_calls={"deepseek_web_search": 1, "deepseek_future_tool": 2},
     )
     without = call_cost(USAGE, "deepseek-flash", at=utc(2026, 12, 7, 12))
     assert cost is not None and without is not None
-    assert cost.total_cost == without.total_cost and cost.tool_call_cost == 0
-    assert cost.unpriced_tool_calls == ("deepseek_web_search",)
-    assert cost.summary().endswith("; 1 deepseek_web_search call not priced")
+    assert cost.tool_call_cost == pytest.approx(0.00075)
+    assert cost.total_cost == pytest.approx(without.total_cost + 0.00075)
+    assert cost.unpriced_tool_calls == ("deepseek_future_tool",)
+    assert cost.summary().endswith("; 2 deepseek_future_tool calls not priced")
 
 
 def test_tool_fees_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
