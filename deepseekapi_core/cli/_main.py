@@ -395,7 +395,7 @@ def _demo_adapter(via: str, backend: _Backend, out: _Output) -> bool | None:
 def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     started = time.perf_counter()
     backend = _backend(args.emulator, out.line)
-    steps = 2 + len(ADAPTERS)
+    steps = 3 + len(ADAPTERS)
 
     def step(number: int, title: str) -> float:
         out.line(out.bold(f"\n[{number}/{steps}] {title}"))
@@ -412,8 +412,20 @@ def _cmd_demo(args: argparse.Namespace, out: _Output, err: _Output) -> int:
     _stream_reply(backend, "deepseek-reasoner", "Is 17 a prime number?", out, indent="  ")
     done(since)
 
+    since = step(3, "Beta features and the hour's price with the core client")
+    from ._beta_demo import run_beta_demo
+
+    run_beta_demo(
+        backend.api_key,
+        backend.transport,
+        lambda label, text: out.line(
+            f"  {label}: {out.dim(text) if label == 'beta URL' else text}"
+        ),
+    )
+    done(since)
+
     failures = 0
-    for number, via in enumerate(ADAPTERS, start=3):
+    for number, via in enumerate(ADAPTERS, start=4):
         title = f"The {ADAPTERS[via][0]} adapter: chains, an agent with tools, a RAG query"
         since = step(number, title)
         ran = _demo_adapter(via, backend, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -126,21 +127,27 @@ def test_demo_runs_core_steps_and_adapter_hooks(
     calls: list[tuple[str, dict[str, Any]]] = []
     real_import = cli.importlib.import_module
 
-    def importer(name: str) -> types.ModuleType:
+    def importer(name: str, package: str | None = None) -> types.ModuleType:
         if name == "langchain_deepseekapi._cli":
             return fake_adapter(calls)
         if name == "llama_index_deepseekapi._cli":
             raise ImportError(
                 'llama-index is not installed: pip install "deepseekapi-integrations[llama-index]"'
             )
-        return real_import(name)
+        return real_import(name, package)
 
     monkeypatch.setattr(cli.importlib, "import_module", importer)
     assert cli.main(["demo"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("Offline: using the built-in DeepSeek emulator")
-    assert "[1/4]" in out and "[2/4]" in out and "[3/4]" in out and "[4/4]" in out
+    assert all(f"[{n}/5]" in out for n in range(1, 6))
     assert "answer: [emulated deepseek-flash]" in out
+    # The beta step: each feature answered through the beta URL, and the hour's price.
+    assert "beta URL: https://api.deepseekapi.dev/beta" in out
+    assert "prefix completion: '```python\\n" in out
+    assert 'strict tool call: get_weather({"city": "Lisbon", "unit": null})' in out
+    assert "fill-in-the-middle: " in out
+    assert re.search(r"priced: cost \$[0-9.]+ .*; answered \S+Z, (off-)?peak hours, served by", out)
     assert "reasoning: [emulated reasoning]" in out
     assert 'adapter says: [emulated deepseek-flash] You said: "from the adapter"' in out
     assert (
