@@ -274,30 +274,32 @@ class Emulator:
 
     def _fim(self, headers: Mapping[str, str], body: bytes, parsed: Any) -> EmulatedResponse:
         """``POST /beta/completions``: FIM completion (scripted text replies answer it too)."""
-        if "json" not in headers.get("content-type", "").lower():
-            return plain_error(415, "Expected request with `Content-Type: application/json`")
-        if parsed is None:
-            return _syntax_error(body)
+        unread = _unread_json(headers, body, parsed)
+        if unread is not None:
+            return unread
         call = check_fim(parsed, len(body), era=self.era, models=self._models)
         item = self.script.take()
         if isinstance(item, ScriptedError):
-            return status_error(
-                item.status,
-                trace_id=self._ids.trace_id(),
-                message=item.message,
-                error_type=item.error_type,
-                code=item.code,
-                headers=list(item.headers),
-            )
+            return self._scripted_error(item)
         text, finish = fim_reply(call, item)
         envelope = Envelope(
             completion_id=self._ids.completion_id(),
-            created=int(time.time()),
+            created=int(self.clock()),
             model=call.response_model,
             fingerprint=self._fingerprint,
             trace_id=self._ids.trace_id(),
         )
         return render_fim(call, text, finish, envelope)
+
+    def _scripted_error(self, item: ScriptedError) -> EmulatedResponse:
+        return status_error(
+            item.status,
+            trace_id=self._ids.trace_id(),
+            message=item.message,
+            error_type=item.error_type,
+            code=item.code,
+            headers=list(item.headers),
+        )
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         key = _bearer_key(headers)
@@ -317,21 +319,13 @@ class Emulator:
     def _chat(
         self, headers: Mapping[str, str], body: bytes, parsed: Any, *, beta: bool
     ) -> EmulatedResponse:
-        if "json" not in headers.get("content-type", "").lower():
-            return plain_error(415, "Expected request with `Content-Type: application/json`")
-        if parsed is None:
-            return _syntax_error(body)
+        unread = _unread_json(headers, body, parsed)
+        if unread is not None:
+            return unread
         chat = check_chat(parsed, len(body), era=self.era, models=self._models, beta=beta)
         item = self.script.take()
         if isinstance(item, ScriptedError):
-            return status_error(
-                item.status,
-                trace_id=self._ids.trace_id(),
-                message=item.message,
-                error_type=item.error_type,
-                code=item.code,
-                headers=list(item.headers),
-            )
+            return self._scripted_error(item)
         if item is not None:
             reply = scripted(item, chat, self._ids.call_id)
         else:
@@ -411,6 +405,15 @@ def _parse_chat_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
+
+
+def _unread_json(headers: Mapping[str, str], body: bytes, parsed: Any) -> EmulatedResponse | None:
+    """The service's answer to a POST whose body is not JSON it can read, or None."""
+    if "json" not in headers.get("content-type", "").lower():
+        return plain_error(415, "Expected request with `Content-Type: application/json`")
+    if parsed is None:
+        return _syntax_error(body)
+    return None
 
 
 def _syntax_error(body: bytes) -> EmulatedResponse:

@@ -16,16 +16,15 @@ from typing import Any
 
 from ..wire._fim import FIM_MAX_TOKENS, FIMRequest, fim_model_ids
 from ..wire._registry import Era, get_model_profile, listed_model_ids
-from ._checks import Rejected
 from ._checks.eras import ERA_RULES
-from ._checks.errors import ShapeError, bad_request, describe
+from ._checks.errors import ShapeError, bad_request, describe, unreadable
 from ._checks.fields import derive_checks
 from ._checks.ranges import MAX_STOP_SEQUENCES, stop_sequences
 from ._checks.shape import _is_kind
 from ._render import Envelope, text_pieces
 from ._replies import TOKEN_PATTERN, count_tokens
 from ._script import ScriptedReply
-from ._wire import EMULATOR_HEADER, EmulatedResponse, dumps, plain_error, sse_data
+from ._wire import EMULATOR_HEADER, EmulatedResponse, dumps, sse_data
 
 __all__ = ["FIMCall", "check_fim", "fim_reply", "render_fim"]
 
@@ -56,13 +55,7 @@ def check_fim(body: object, size: int, *, era: Era, models: Collection[str]) -> 
     try:
         return _check(body, era, models)
     except ShapeError as error:
-        raise Rejected(
-            plain_error(
-                422,
-                "Failed to deserialize the JSON body into the target type: "
-                f"{error.detail} at line 1 column {size}",
-            )
-        ) from None
+        raise unreadable(error, size) from None
 
 
 def _check_shape(body: object) -> Mapping[str, Any]:

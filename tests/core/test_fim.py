@@ -131,6 +131,13 @@ def test_the_emulators_composed_middle_names_both_sides_of_the_gap() -> None:
     assert "'time'" in tail
 
 
+def test_the_emulators_fim_reply_is_answered_at_its_clocks_time() -> None:
+    emulator = Emulator()
+    emulator.clock = lambda: 1_795_000_000.0
+    with DeepSeekClient(api_key=API_KEY, base_url=BASE_URL, transport=emulator.transport()) as c:
+        assert c.fim(model="deepseek-flash", prompt="x = ").created == 1_795_000_000
+
+
 def test_stream_fim_yields_text_pieces_and_usage_on_the_last_chunk(mode: str) -> None:
     emulator = Emulator(api_key=API_KEY)
     emulator.script.reply_text("    if a < 2:\n        return a\n")

@@ -28,11 +28,10 @@ from ...wire._registry import (
     listed_model_ids,
 )
 from .._vision import ImageRejected, SeenImage, inspect_request_images
-from .._wire import plain_error
 from .builtin import check_builtin_tools, check_server_entries
 from .context import check_context_length
 from .eras import ERA_RULES, check_mode, check_switches
-from .errors import Rejected, ShapeError, bad_request
+from .errors import Rejected, ShapeError, bad_request, unreadable
 from .prefix import continued_message
 from .ranges import check_ranges, stop_sequences
 from .shape import check_shape, is_json_mode
@@ -78,13 +77,7 @@ def check_chat(
     try:
         return _check(body, era, models, beta)
     except ShapeError as error:
-        raise Rejected(
-            plain_error(
-                422,
-                "Failed to deserialize the JSON body into the target type: "
-                f"{error.detail} at line 1 column {size}",
-            )
-        ) from None
+        raise unreadable(error, size) from None
 
 
 def _check(body: object, era: Era, models: Collection[str], beta: bool) -> ChatRequest:

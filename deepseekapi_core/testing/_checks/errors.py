@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .._wire import EmulatedResponse, error_response
+from .._wire import EmulatedResponse, error_response, plain_error
 
-__all__ = ["Rejected", "ShapeError", "bad_request", "describe", "expected"]
+__all__ = ["Rejected", "ShapeError", "bad_request", "describe", "expected", "unreadable"]
 
 
 class Rejected(Exception):
@@ -27,6 +27,18 @@ class ShapeError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+def unreadable(error: ShapeError, size: int) -> Rejected:
+    """The service's 422 for a body of ``size`` bytes its deserialiser could not read (plain
+    text, serde's words, the position at the body's end)."""
+    return Rejected(
+        plain_error(
+            422,
+            "Failed to deserialize the JSON body into the target type: "
+            f"{error.detail} at line 1 column {size}",
+        )
+    )
 
 
 def bad_request(message: str) -> Rejected:
