@@ -126,9 +126,8 @@ def strict_schema(schema: Mapping[str, Any], *, tool: str) -> dict[str, Any]:
     """
     closer = _Closer(schema, tool)
     root = dict(schema)
-    if not root.keys() & {"properties", "additionalProperties", "$ref", "anyOf", "oneOf"} and (
-        root.get("type", "object") == "object"
-    ):
+    shaped = {"properties", "additionalProperties", "$ref", "allOf", "anyOf", "oneOf"}
+    if not root.keys() & shaped and (root.get("type", "object") == "object"):
         # A function without parameters: the service's form of "no arguments".
         root["properties"] = {}
         root["type"] = "object"

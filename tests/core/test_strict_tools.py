@@ -135,6 +135,27 @@ def test_refs_are_inlined_from_defs_and_definitions_with_their_sibling_keywords(
     assert home["required"] == ["street"] and home["additionalProperties"] is False
 
 
+def test_a_top_level_all_of_ref_keeps_its_properties() -> None:
+    # What pydantic before 2.9 writes for a model that refers to itself; also any schema
+    # whose root is a one-item allOf.
+    schema = {
+        "$defs": {
+            "City": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}},
+                "required": ["name"],
+            }
+        },
+        "allOf": [{"$ref": "#/$defs/City"}],
+    }
+    assert strict_schema(schema, tool="t") == {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+
+
 def test_a_recursive_ref_is_refused_naming_the_tool_and_the_path() -> None:
     error = refusal(Node.model_json_schema(), tool="walk_list")
     assert error.tool == "walk_list"
