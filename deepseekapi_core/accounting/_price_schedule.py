@@ -37,6 +37,8 @@ def utc_moment(at: datetime | float | None, *, param: str = "at") -> datetime:
     reply's ``created`` holds); None is now. A naive datetime is refused: UTC or local time?"""
     if at is None:
         return datetime.now(timezone.utc)
+    if type(at) is datetime and at.tzinfo is timezone.utc:
+        return at  # already what is asked for: a reply is priced through four calls of this
     if isinstance(at, datetime):
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidRequestError(

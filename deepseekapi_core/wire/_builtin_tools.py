@@ -224,6 +224,8 @@ def builtin_tool_call_counts(reply: object) -> dict[str, int]:
     """
     message = _message_of(reply)
     counts: dict[str, int] = {}
+    if not _entries(message, SERVER_TOOL_CALLS):
+        return counts  # nearly every reply: asked on each one, for its cost
     for call in builtin_tool_calls(message):
         if call.type:
             counts[call.type] = counts.get(call.type, 0) + 1
