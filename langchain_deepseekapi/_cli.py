@@ -86,7 +86,7 @@ def _web_search(context: HookContext) -> None:
         return
     for block in message.content_blocks:
         if block["type"] == "server_tool_call":
-            context.tool_call(f"{block['name']} (run by the service)", block["args"])
+            context.show("service tool call", f"{block['name']}({block['args']})")
         elif block["type"] == "server_tool_result":
             found = block.get("output") or []
             urls = [item["url"] for item in found if isinstance(item, dict) and "url" in item]

@@ -122,7 +122,7 @@ def _web_search(context: HookContext) -> None:
         context.show("skipped", str(error))
         return
     for call in builtin_tool_calls(response.message.additional_kwargs):
-        context.tool_call(f"{call.type} (run by the service)", call.args)
+        context.show("service tool call", f"{call.type}({call.args})")
     sources = [b.source for b in response.message.blocks if isinstance(b, CitationBlock)]
     context.show("cited", ", ".join(sources))
     context.show("answer", response.message.content or "")

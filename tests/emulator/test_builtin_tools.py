@@ -223,7 +223,7 @@ def test_the_demo_shows_the_service_searching_through_both_adapters(
     out = capsys.readouterr().out
     step = "Built-in web search (deepseek-flash: the service searches, the answer cites)"
     assert out.count(step) == 2
-    call = "tool call: deepseek_web_search (run by the service)({'query': 'What did DeepSeek"
+    call = "service tool call: deepseek_web_search({'query': 'What did DeepSeek"
     assert out.count(call) == 2
     assert "found: https://example.com/what-did-deepseek-release-this-month/1" in out
     assert "cited: https://example.com/what-did-deepseek-release-this-month/1" in out

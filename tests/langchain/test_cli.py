@@ -28,7 +28,7 @@ def test_run_demo_runs_every_step_offline(emulator: Emulator) -> None:
     assert f"embedding: {demo.load_embedding().name}\n" in text
     assert "retrieved: tools.md, reasoner.md" in text
     assert text.count("answer: ") == 5
-    assert "tool call: deepseek_web_search (run by the service)" in text
+    assert "service tool call: deepseek_web_search(" in text
     models = [r.json["model"] for r in emulator.chat_requests]
     assert "deepseek-reasoner" in models and "deepseek-chat" in models
     # the agent's second step carried the reasoner's reasoning back
