@@ -124,6 +124,12 @@ class _RedisLease(ReleasedOnce):
         self._limiter._give_back(self._slots_key, self._id)
 
 
+def _outcome_read(task: asyncio.Future[Any]) -> None:
+    """Read the outcome of a Redis call nobody waits for any more (no "never retrieved")."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _renew_while_held(limiter_ref: weakref.ref[RedisLimiter], every: float) -> None:
     """The renewal thread: renews the process's leases every ``every`` seconds, and ends when
     none is held (the next lease starts a new thread) or the limiter is gone."""
@@ -458,8 +464,7 @@ class RedisLimiter(ConcurrencyLimiter):
                     if granted:
                         return self._grant(pool, lease_ids, granted)
                     if not pause_until:
-                        wake = side.client.blpop([self._keys(pool)[2]], timeout=wake_wait)
-                        await self._abounded(wake, pool, bounds)
+                        await self._await_wake(side, pool, bounds, wake_wait)
                         continue
                 except self._redis_errors as exc:
                     raise self._unavailable(exc) from exc
@@ -483,6 +488,27 @@ class RedisLimiter(ConcurrencyLimiter):
             attempt.add_done_callback(lambda done: self._abandon(done, pool, lease_ids))
             raise
         return granted, pause_until, now
+
+    async def _await_wake(
+        self, side: _AsyncSide, pool: Pool, bounds: Bounds, wake_wait: float
+    ) -> None:
+        """Block on the wake-up list (at most ``wake_wait`` seconds) in a task of its own, so
+        that a cancellation of the caller always reaches the caller.
+
+        redis-py sends each command under ``asyncio.wait_for``, which before Python 3.12
+        returns the command's result and drops a cancellation that lands just after the
+        command was written (python/cpython#86296): awaited directly, the request went on
+        waiting for a slot after its cancel, for ever if the slots it waited for were given
+        back only once it ended.
+        """
+        wake = asyncio.ensure_future(side.client.blpop([self._keys(pool)[2]], timeout=wake_wait))
+        try:
+            await self._abounded(asyncio.shield(wake), pool, bounds)
+        except BaseException:
+            # Ends within wake_wait even if it too drops the cancel; its outcome is nobody's.
+            wake.cancel()
+            wake.add_done_callback(_outcome_read)
+            raise
 
     def _bounded(
         self,
