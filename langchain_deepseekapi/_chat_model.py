@@ -54,8 +54,8 @@ from deepseekapi_core._adapters._keywords import (
 )
 from deepseekapi_core._adapters._mixins import HoldsClients
 from deepseekapi_core.accounting._limiter import ConcurrencyLimiter
-from deepseekapi_core.accounting._pricing import PriceTable
-from deepseekapi_core.accounting._totals import AnsweredReply, reply_cost_metadata
+from deepseekapi_core.accounting._pricing import AnsweredReply, PriceTable
+from deepseekapi_core.accounting._totals import reply_cost_metadata
 from deepseekapi_core.http import InvalidAPIKeyError
 from deepseekapi_core.http._config import DEFAULT_MAX_RETRIES, resolve_endpoint
 from deepseekapi_core.tools._specs import (

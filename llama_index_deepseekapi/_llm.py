@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     )
     from deepseekapi_core._adapters._holder import ClientHolder
     from deepseekapi_core._adapters._keywords import ConstructorPolicy
+    from deepseekapi_core.accounting._pricing import AnsweredReply
     from deepseekapi_core.accounting._tokenizer import DeepSeekTokenizer
-    from deepseekapi_core.accounting._totals import AnsweredReply
     from deepseekapi_core.wire import ReasoningEffort
 else:
     # The field's values are the core's ReasoningEffort, checked by _check_core_fields:

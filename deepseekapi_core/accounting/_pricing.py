@@ -22,9 +22,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ..http._errors import InvalidRequestError
+from ..wire._builtin_tools import builtin_tool_call_counts
 from ..wire._registry import DEFAULT_ERA, Era
 from ..wire._responses import Usage
 from ._price_defaults import DEEPSEEK_PRICES_SOURCE, DEFAULT_SCHEDULES, PEAK_HOURS
@@ -379,5 +380,45 @@ def call_cost(
         at,
         served_model=served_model,
         system_fingerprint=system_fingerprint,
+        builtin_tool_calls=builtin_tool_calls,
+    )
+
+
+class AnsweredReply(Protocol):
+    """What a reply tells about its own cost: a ``ChatCompletion``, a ``ChatCompletionChunk``,
+    a folded stream or a FIM completion."""
+
+    @property
+    def usage(self) -> Usage | None: ...
+    @property
+    def created(self) -> int: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def system_fingerprint(self) -> str | None: ...
+
+
+def reply_cost(
+    reply: AnsweredReply,
+    model: str,
+    prices: PriceTable | Mapping[str, Any] | None = None,
+    *,
+    era: Era = DEFAULT_ERA,
+    builtin_tool_calls: Mapping[str, int] | None = None,
+) -> CallCost | None:
+    """:func:`call_cost` of ``reply``, of a request that named ``model``: priced when it was
+    answered (its ``created``; 0, a reply without the field: now), with the model and
+    checkpoint it names. Its built-in tool calls are counted from ``reply`` unless
+    ``builtin_tool_calls`` gives them (a stream chunk holds only its own)."""
+    if builtin_tool_calls is None:
+        builtin_tool_calls = builtin_tool_call_counts(reply)
+    return call_cost(
+        reply.usage,
+        model,
+        prices,
+        era=era,
+        at=reply.created or None,
+        served_model=reply.model,
+        system_fingerprint=reply.system_fingerprint,
         builtin_tool_calls=builtin_tool_calls,
     )

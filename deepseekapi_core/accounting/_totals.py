@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from ..wire._registry import Era
     from ..wire._responses import Usage
-    from ._pricing import PriceTable
+    from ._pricing import AnsweredReply, PriceTable
 
 TOKEN_COUNT_NAMES = (
     "total_tokens",
@@ -160,20 +160,6 @@ def cost_metadata(
     return {"cost": cost.as_dict()} if cost is not None else {}
 
 
-class AnsweredReply(Protocol):
-    """What a reply tells about its own cost: a ``ChatCompletion``, a ``ChatCompletionChunk``
-    or a folded stream."""
-
-    @property
-    def usage(self) -> Usage | None: ...
-    @property
-    def created(self) -> int: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def system_fingerprint(self) -> str | None: ...
-
-
 def reply_cost_metadata(
     reply: AnsweredReply,
     model: str,
@@ -182,22 +168,9 @@ def reply_cost_metadata(
     *,
     builtin_tool_calls: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """:func:`cost_metadata` for ``reply`` of a request that named ``model``: priced when it
-    was answered, with the model and checkpoint it names (what both adapters attach).
+    """``{"cost": ...}`` for ``reply``'s metadata (see :func:`~._pricing.reply_cost`), or
+    ``{}`` when it has no usage or ``model`` no price: what both adapters attach."""
+    from ._pricing import reply_cost
 
-    The built-in tool calls are counted from ``reply`` unless ``builtin_tool_calls`` gives
-    them (a stream chunk holds only its own)."""
-    if builtin_tool_calls is None:
-        from ..wire._builtin_tools import builtin_tool_call_counts
-
-        builtin_tool_calls = builtin_tool_call_counts(reply)
-    return cost_metadata(
-        reply.usage,
-        model,
-        prices,
-        era,
-        answered_at=reply.created,
-        served_model=reply.model,
-        system_fingerprint=reply.system_fingerprint,
-        builtin_tool_calls=builtin_tool_calls,
-    )
+    cost = reply_cost(reply, model, prices, era=era, builtin_tool_calls=builtin_tool_calls)
+    return {"cost": cost.as_dict()} if cost is not None else {}

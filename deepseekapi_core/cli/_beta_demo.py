@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ..accounting._pricing import call_cost
+from ..accounting._pricing import reply_cost
 from ..http._client import DeepSeekClient
 from ..http._errors import BetaEndpointNotFoundError
 from ..wire._responses import ChatCompletion
@@ -86,13 +86,7 @@ def _beta_calls(client: DeepSeekClient, show: Callable[[str, str], None]) -> Non
 
 
 def _priced(reply: ChatCompletion) -> str:
-    cost = call_cost(
-        reply.usage,
-        "deepseek-flash",
-        at=reply.created or None,
-        served_model=reply.model,
-        system_fingerprint=reply.system_fingerprint,
-    )
+    cost = reply_cost(reply, "deepseek-flash")
     if cost is None:
         return "no price known for deepseek-flash (set DEEPSEEKAPI_PRICES)"
     window = {"peak": "peak hours", "off_peak": "off-peak hours"}.get(cost.price_window or "", "")

@@ -253,19 +253,13 @@ def _stream_reply(
 def _cost_line(model: str, last: ChatCompletionChunk | None) -> str:
     """What the call used and cost, by the price table (``DEEPSEEKAPI_PRICES`` or DeepSeek's)
     at the time the reply was answered."""
-    from ..accounting._pricing import call_cost
+    from ..accounting._pricing import reply_cost
 
     usage = last.usage if last is not None else None
     if last is None or usage is None:
         return f"{model}: the service reported no usage, so no cost"
     tokens = f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
-    cost = call_cost(
-        usage,
-        model,
-        at=last.created or None,
-        served_model=last.model,
-        system_fingerprint=last.system_fingerprint,
-    )
+    cost = reply_cost(last, model)
     if cost is None:
         return f"{model}: {tokens}; no price known for {model} (set DEEPSEEKAPI_PRICES)"
     return f"{model}: {tokens}; {cost.summary()}"
