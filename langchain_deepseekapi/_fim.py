@@ -27,6 +27,7 @@ from deepseekapi_core._adapters._keywords import (
     sort_constructor_keywords,
 )
 from deepseekapi_core._adapters._mixins import HoldsClients
+from deepseekapi_core.accounting._totals import add_usage_counts
 from deepseekapi_core.http._fim_calls import coerce_fim_request
 from deepseekapi_core.wire import DEFAULT_ERA, FIMChunk, FIMCompletion, FIMRequest, StreamOptions
 from deepseekapi_core.wire._fim import build_fim_body
@@ -206,10 +207,9 @@ class DeepSeekAPIFIM(HoldsClients, BaseLLM):
         return Generation(text=choice.text, generation_info=info)
 
     def _result(self, completions: list[FIMCompletion]) -> LLMResult:
-        usage: dict[str, int] = {}
+        usage: dict[str, Any] = {}
         for completion in completions:
-            for name, count in _counts(completion.usage).items():
-                usage[name] = usage.get(name, 0) + count
+            add_usage_counts(usage, _counts(completion.usage))
         generations = [[self._generation(completion)] for completion in completions]
         model = completions[0].model if completions else self.model_name
         return LLMResult(

@@ -125,6 +125,7 @@ class _BaseClient(FIMCalls):
         self._chat_url = httpx.URL(f"{self.base_url}/chat/completions")
         self._models_url = httpx.URL(f"{self.base_url}/models")
         self._beta_chat_url = httpx.URL(f"{self.beta_base_url}/chat/completions")
+        self._fim_url = httpx.URL(f"{self.beta_base_url}/completions")
         self.limits = AccountGate(
             options.limiter,
             options.max_concurrency,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..accounting._preflight import check_context_window
@@ -16,25 +16,36 @@ from ..wire._models import ChatRequest, json_problem
 from ..wire._registry import Era
 from ._errors import InvalidRequestError
 
+_RequestT = TypeVar("_RequestT", bound=BaseModel)
 
-def coerce_chat_request(request: ChatRequest | None, params: Mapping[str, Any]) -> ChatRequest:
-    """A :class:`ChatRequest` from an instance or from keyword parameters, validated.
+
+def coerce_request(
+    kind: type[_RequestT], request: _RequestT | None, params: Mapping[str, Any], method: str
+) -> _RequestT:
+    """A ``kind`` request (:class:`ChatRequest`, ``FIMRequest``) from an instance or from
+    keyword parameters, validated; ``method`` is the client method the fields go to.
 
     Raises :class:`InvalidRequestError` naming each offending field.
     """
+    name = kind.__name__
     if request is not None:
         if params:
-            raise InvalidRequestError("pass either a ChatRequest or keyword parameters, not both")
-        if not isinstance(request, ChatRequest):
+            raise InvalidRequestError(f"pass either a {name} or keyword parameters, not both")
+        if not isinstance(request, kind):
             raise InvalidRequestError(
-                f"the request must be a ChatRequest, not {type(request).__name__}; pass its "
-                "fields as keyword arguments instead (client.chat(**fields))"
+                f"the request must be a {name}, not {type(request).__name__}; pass its "
+                f"fields as keyword arguments instead (client.{method}(**fields))"
             )
         return request
     try:
-        return ChatRequest.model_validate(params)
+        return kind.model_validate(params)
     except ValidationError as exc:
         raise invalid_request_from(exc) from None
+
+
+def coerce_chat_request(request: ChatRequest | None, params: Mapping[str, Any]) -> ChatRequest:
+    """A :class:`ChatRequest` from an instance or from keyword parameters, validated."""
+    return coerce_request(ChatRequest, request, params, "chat")
 
 
 # Pydantic puts the union member tried into an error's location ("stop.str",

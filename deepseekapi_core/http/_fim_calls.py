@@ -7,14 +7,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 
 from ..accounting._limiter import AccountGate
 from ..wire._fim import FIM_MAX_TOKENS, FIMCompletion, FIMRequest, build_fim_body
 from ..wire._registry import Era
 from ..wire._responses import attach_response_headers
 from ._decode import FIM_STREAM, finish_fim, parse_body
-from ._encode import invalid_request_from, serialise
+from ._encode import coerce_request, serialise
 from ._errors import InvalidRequestError
 from ._exchange import Exchange
 from ._options import RequestOptions
@@ -27,28 +26,19 @@ FIM_FEATURE = "FIM completion"
 def coerce_fim_request(request: FIMRequest | None, params: Mapping[str, Any]) -> FIMRequest:
     """A :class:`FIMRequest` from an instance or from keyword parameters, validated.
 
-    Raises :class:`InvalidRequestError` naming each offending field.
+    Raises :class:`InvalidRequestError` naming each offending field (too many ``max_tokens``
+    with the documented limit).
     """
-    if request is not None:
-        if params:
-            raise InvalidRequestError("pass either a FIMRequest or keyword parameters, not both")
-        if not isinstance(request, FIMRequest):
-            raise InvalidRequestError(
-                f"the request must be a FIMRequest, not {type(request).__name__}; pass its "
-                "fields as keyword arguments instead (client.fim(**fields))"
-            )
-        return request
     try:
-        return FIMRequest.model_validate(params)
-    except ValidationError as exc:
-        error = invalid_request_from(exc)
+        return coerce_request(FIMRequest, request, params, "fim")
+    except InvalidRequestError as error:
         if error.param == "max_tokens" and "less than or equal" in str(error):
-            error = InvalidRequestError(
+            raise InvalidRequestError(
                 f"{error} (FIM completion generates at most {FIM_MAX_TOKENS} tokens: "
                 '"The max tokens of FIM completion is 4K", DeepSeek\'s FIM guide)',
                 param="max_tokens",
-            )
-        raise error from None
+            ) from None
+        raise
 
 
 class FIMCalls:
@@ -58,7 +48,7 @@ class FIMCalls:
     retry_policy: RetryPolicy
     deadline: float | None
     limits: AccountGate
-    beta_base_url: str
+    _fim_url: httpx.URL
     _beta_source: str
     _caps: tuple[int, int]
 
@@ -83,7 +73,7 @@ class FIMCalls:
         """A FIM call checked and encoded: its exchange, and how to build each attempt."""
         fim = coerce_fim_request(request, params)
         content = serialise(self.build_fim_body(fim, stream=stream), self.era)
-        url = httpx.URL(f"{self.beta_base_url}/completions")
+        url = self._fim_url
         beta = (str(url), self._beta_source, (FIM_FEATURE,))
         ticket = self.limits.ticket(fim.model, sleep)
         exchange = Exchange(
